@@ -1,0 +1,25 @@
+# repvit_ros developer entry points. Every target sets up what it needs first.
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+ACTIVATE := source $(ROOT)/tools/activate
+PYTEST_ARGS ?=
+
+.PHONY: env test lint demo bench clean
+
+env:
+	@bash $(ROOT)/tools/setup_env.sh
+
+test: env
+	@$(ACTIVATE) && bash $(ROOT)/tools/run_tests.sh $(PYTEST_ARGS)
+
+lint: env
+	@$(ACTIVATE) && python -m pytest -q $(ROOT)/test/test_lint.py
+
+demo: env
+	@$(ACTIVATE) && python -m repvit_ros.demo
+
+bench: env
+	@$(ACTIVATE) && python -m repvit_ros.benchmark all
+
+clean:
+	rm -rf $(ROOT)/build

@@ -1,0 +1,42 @@
+from glob import glob
+import os
+import xml.etree.ElementTree as ElementTree
+
+from setuptools import find_packages
+from setuptools import setup
+
+package_name = 'repvit_ros'
+_here = os.path.dirname(os.path.abspath(__file__))
+# package.xml is the one source of name, version and license.
+_manifest = ElementTree.parse(os.path.join(_here, 'package.xml')).getroot()
+assert _manifest.findtext('name') == package_name
+
+setup(
+    name=package_name,
+    version=_manifest.findtext('version'),
+    packages=find_packages(exclude=['test']),
+    package_data={package_name: ['data/*.txt']},
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+        ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
+        ('share/' + package_name + '/config', glob('config/*.yaml') + glob('config/*.xml')),
+        ('share/' + package_name + '/models', glob('models/*.md') + glob('models/*.json')),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer=_manifest.find('maintainer').text,
+    maintainer_email=_manifest.find('maintainer').get('email'),
+    description='RepViT image classification for ROS 2 on the RDK X5 BPU or ONNX Runtime.',
+    license=_manifest.findtext('license'),
+    tests_require=['pytest'],
+    entry_points={
+        'console_scripts': [
+            'classifier = repvit_ros.node:main',
+            'download_models = repvit_ros.models:main',
+            'make_synthetic_model = repvit_ros.synthetic:main',
+            'benchmark = repvit_ros.benchmark:main',
+            'loadtest = repvit_ros.loadtest:main',
+        ],
+    },
+)

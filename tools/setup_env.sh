@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Build the repvit_ros development environment from nothing but this repository and PyPI:
+#   1. a venv on the board's Python (3.10) where available, else python3 >= 3.10;
+#   2. the pinned ROS 2 wheels, runtime libraries, test tools and linters;
+#   3. test copies of vision_msgs and hbm_img_msgs (tools/test_msgs) built with colcon into
+#      their own prefix, build/test_msgs_install, never into the package's install space;
+#   4. colcon build of repvit_ros itself into build/install.
+# Every step is skipped when its inputs have not changed, so re-running takes seconds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${REPVIT_VENV:-$ROOT/.venv}"
+BUILD="$ROOT/build"
+REQS="$ROOT/tools/requirements.txt"
+log() { echo "[setup_env] $*"; }
+
+find_python() {
+  local cand
+  if command -v pyenv >/dev/null 2>&1; then
+    for cand in "$(pyenv root)"/versions/3.10.*/bin/python3.10; do
+      [ -x "$cand" ] && { echo "$cand"; return; }
+    done
+  fi
+  for cand in /usr/bin/python3.10 python3.10 python3; do
+    if command -v "$cand" >/dev/null 2>&1 &&
+       "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+      command -v "$cand"; return
+    fi
+  done
+  echo "no Python >= 3.10 found (install python3.10)" >&2
+  exit 1
+}
+
+# 1. venv
+if [ ! -x "$VENV/bin/python" ]; then
+  PY="$(find_python)"
+  log "creating venv $VENV with $PY"
+  "$PY" -m venv "$VENV"
+fi
+PYV="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+log "interpreter: $("$VENV/bin/python" --version) ($VENV/bin/python)"
+
+# 2. pinned packages
+stamp="$VENV/.requirements.sha256"
+want="$(sha256sum "$REQS" | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "installing pinned packages from tools/requirements.txt"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS" 2>&1 |
+    { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  # The ROS wheels' CMake exports carry their build machine's include paths
+  # (/opt/python/cpXY-cpXY/include/pythonX.Y and numpy's include dir): point them here.
+  PYINC="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+  NPINC="$("$VENV/bin/python" -c 'import numpy; print(numpy.get_include())')"
+  "$VENV/bin/python" "$ROOT/tools/fix_cmake_paths.py" "$VENV/share" "$PYINC" "$NPINC"
+  echo "$want" > "$stamp"
+fi
+
+# shellcheck source=/dev/null
+source "$ROOT/tools/activate" --no-install-space
+
+# 3. test message packages, built from a copy so that they never sit in a colcon workspace
+#    next to repvit_ros (the source folder also carries COLCON_IGNORE).
+msgs_hash="$(cd "$ROOT/tools/test_msgs" && find . -type f -print0 | sort -z |
+             xargs -0 sha256sum | sha256sum | cut -d' ' -f1)-$PYV"
+if [ "$(cat "$BUILD/test_msgs_install/.stamp" 2>/dev/null)" != "$msgs_hash" ]; then
+  log "building test copies of vision_msgs and hbm_img_msgs"
+  rm -rf "$BUILD/test_msgs_src" "$BUILD/test_msgs_build" "$BUILD/test_msgs_install"
+  mkdir -p "$BUILD/test_msgs_src"
+  cp -r "$ROOT/tools/test_msgs/vision_msgs" "$ROOT/tools/test_msgs/hbm_img_msgs" \
+    "$BUILD/test_msgs_src/"
+  (cd "$BUILD" && colcon --log-base "$BUILD/log" build \
+      --base-paths "$BUILD/test_msgs_src" \
+      --build-base "$BUILD/test_msgs_build" --install-base "$BUILD/test_msgs_install" \
+      --merge-install \
+      --cmake-args -DBUILD_TESTING=OFF -DPython3_EXECUTABLE="$VENV/bin/python" \
+      --event-handlers console_direct- >"$BUILD/test_msgs_build.log" 2>&1) || {
+    tail -50 "$BUILD/test_msgs_build.log"; exit 1; }
+  echo "$msgs_hash" > "$BUILD/test_msgs_install/.stamp"
+fi
+
+# 4. repvit_ros itself, a normal colcon build of the ament_python package.
+log "colcon build repvit_ros"
+mkdir -p "$BUILD"
+touch "$BUILD/COLCON_IGNORE"
+(cd "$BUILD" && colcon --log-base "$BUILD/log" build --paths "$ROOT" \
+    --build-base "$BUILD/build" --install-base "$BUILD/install" --merge-install \
+    --event-handlers console_direct- >"$BUILD/repvit_ros_build.log" 2>&1) || {
+  tail -50 "$BUILD/repvit_ros_build.log"; exit 1; }
+log "ready: source tools/activate"
