@@ -1,0 +1,471 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Camera frames to the NV12 tensor a RepViT model takes, with numpy and OpenCV only.
+
+The BPU builds of RepViT take a 224x224 NV12 image (Y plane, then interleaved U,V at half
+resolution) in full-range BT.601; the board converts it to RGB itself. :func:`to_nv12` turns any
+supported camera frame into exactly that tensor, :func:`nv12_to_rgb` is the conversion the board
+applies (the ONNX backend uses it to reproduce the board off the board), and :func:`image_view`
+wraps a ``sensor_msgs/Image``'s raw fields as a zero-copy numpy view.
+
+Work is done at the model's size wherever possible: frames are resized before any colour
+conversion, YUV frames are resized plane by plane with no colour maths at all, and JPEG frames
+much larger than the model input are decoded at reduced scale.
+"""
+
+from dataclasses import dataclass
+from typing import Optional, Tuple, Union
+
+import cv2
+import numpy as np
+
+
+class FrameError(ValueError):
+    """A frame that cannot be turned into model input; the message names the problem."""
+
+
+# encoding -> (channels, dtype); 'yuv' encodings are stored as 2 bytes per pixel.
+RAW_ENCODINGS = {
+    'rgb8': (3, np.uint8),
+    'bgr8': (3, np.uint8),
+    'rgba8': (4, np.uint8),
+    'bgra8': (4, np.uint8),
+    'mono8': (1, np.uint8),
+    'mono16': (1, np.uint16),
+    'yuv422': (2, np.uint8),       # UYVY, the sensor_msgs name
+    'uyvy': (2, np.uint8),
+    'yuv422_yuy2': (2, np.uint8),  # YUYV, the sensor_msgs name
+    'yuyv': (2, np.uint8),
+    'nv12': (1, np.uint8),         # (H*3/2) x W bytes
+    'nv21': (1, np.uint8),
+}
+COMPRESSED_FORMATS = ('jpeg', 'png')
+ENCODINGS = tuple(RAW_ENCODINGS) + COMPRESSED_FORMATS
+RESIZE_MODES = ('letterbox', 'center_crop', 'stretch')
+YUV_RANGES = ('full', 'video')
+_UYVY = ('yuv422', 'uyvy')
+_YUYV = ('yuv422_yuy2', 'yuyv')
+_SEMI_PLANAR = ('nv12', 'nv21')
+# Grey 127 in RGB terms, as the RDK model zoo pads its letterbox.
+_PAD_RGB = 127
+
+
+def normalize_encoding(encoding: str) -> str:
+    """
+    Map an encoding or CompressedImage format string to one of :data:`ENCODINGS`.
+
+    CompressedImage formats look like ``jpeg``, ``jpg``, ``png`` or
+    ``bgr8; jpeg compressed bgr8``; sensor_msgs encodings are matched case-insensitively.
+
+    :param encoding: the encoding or format string from the message.
+    :return: the canonical encoding name.
+    :raises FrameError: for an unknown encoding.
+    """
+    enc = (encoding or '').strip().lower()
+    if ';' in enc:  # image_transport's "<raw>; <codec> compressed <raw>"
+        enc = enc.split(';', 1)[1]
+    for word in enc.replace(',', ' ').split():
+        if word in ('jpeg', 'jpg', 'mjpeg'):
+            return 'jpeg'
+        if word == 'png':
+            return 'png'
+    if enc in ENCODINGS:
+        return enc
+    raise FrameError(f'unknown encoding {encoding!r}; supported: {", ".join(ENCODINGS)}')
+
+
+def _rows_and_row_bytes(encoding: str, height: int, width: int) -> Tuple[int, int]:
+    channels, dtype = RAW_ENCODINGS[encoding]
+    if encoding in _SEMI_PLANAR:
+        return height * 3 // 2, width
+    return height, width * channels * np.dtype(dtype).itemsize
+
+
+def _check_dims(encoding: str, height: int, width: int) -> None:
+    if height <= 0 or width <= 0:
+        raise FrameError(f'zero-size {encoding} frame ({width}x{height})')
+    if encoding in _SEMI_PLANAR and (height % 2 or width % 2):
+        raise FrameError(f'{encoding} frame needs even width and height, got {width}x{height}')
+    if encoding in _UYVY + _YUYV and width % 2:
+        raise FrameError(f'{encoding} frame needs an even width, got {width}')
+
+
+def image_view(height: int, width: int, step: int, encoding: str, data,
+               is_bigendian: bool = False) -> np.ndarray:
+    """
+    Wrap a raw image buffer as a numpy array without copying it.
+
+    Honours row padding (``step`` larger than the pixel bytes of a row) with a strided view.
+
+    :param height: rows of the image.
+    :param width: columns of the image.
+    :param step: bytes from the start of one row to the next.
+    :param encoding: a raw encoding of :data:`RAW_ENCODINGS`.
+    :param data: the buffer (``bytes``, ``array.array``, numpy array, memoryview).
+    :param is_bigendian: byte order of 16-bit encodings.
+    :return: an array in the layout :func:`to_nv12` takes (HxWxC, HxW, or (H*3/2)xW for nv12).
+    :raises FrameError: for a zero-size, odd-sized, short or inconsistent buffer.
+    """
+    encoding = normalize_encoding(encoding)
+    if encoding not in RAW_ENCODINGS:
+        raise FrameError(f'{encoding} is a compressed format, not a raw image encoding')
+    height, width, step = int(height), int(width), int(step)
+    _check_dims(encoding, height, width)
+    rows, row_bytes = _rows_and_row_bytes(encoding, height, width)
+    if step < row_bytes:
+        raise FrameError(f'{encoding} {width}x{height}: step {step} is smaller than the '
+                         f'{row_bytes} bytes of a row')
+    buf = np.frombuffer(data, dtype=np.uint8)
+    if buf.size != rows * step:
+        raise FrameError(f'{encoding} {width}x{height} with step {step} needs '
+                         f'{rows * step} bytes, got {buf.size}')
+    channels, dtype = RAW_ENCODINGS[encoding]
+    itemsize = np.dtype(dtype).itemsize
+    if itemsize > 1:
+        dtype = np.dtype(dtype).newbyteorder('>' if is_bigendian else '<')
+        if step % itemsize:
+            raise FrameError(f'{encoding}: step {step} is not a multiple of {itemsize}')
+        buf = buf.view(dtype)
+    if encoding in _SEMI_PLANAR or channels == 1:
+        shape, strides = (rows, width), (step, itemsize)
+    else:
+        shape, strides = (rows, width, channels), (step, channels * itemsize, itemsize)
+    return np.lib.stride_tricks.as_strided(buf, shape=shape, strides=strides, writeable=False)
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """Where the source region lands in the output: src box (x, y, w, h), dst box."""
+
+    src: Tuple[int, int, int, int]
+    dst: Tuple[int, int, int, int]
+
+
+def _even(v: float) -> int:
+    return max(2, 2 * int(round(v / 2.0)))
+
+
+def geometry(src_w: int, src_h: int, dst_w: int, dst_h: int, mode: str) -> _Geometry:
+    """
+    Compute which part of the source goes where in the output image.
+
+    All boxes in the output are even-aligned so that NV12 chroma stays aligned.
+
+    :param src_w: source width.
+    :param src_h: source height.
+    :param dst_w: output width (even).
+    :param dst_h: output height (even).
+    :param mode: one of :data:`RESIZE_MODES`.
+    :return: the source box and the output box.
+    """
+    if mode == 'stretch':
+        return _Geometry((0, 0, src_w, src_h), (0, 0, dst_w, dst_h))
+    if mode == 'center_crop':
+        # Largest centred region with the output's aspect ratio.
+        scale = min(src_w / dst_w, src_h / dst_h)
+        cw = min(src_w, max(1, int(round(dst_w * scale))))
+        ch = min(src_h, max(1, int(round(dst_h * scale))))
+        return _Geometry(((src_w - cw) // 2, (src_h - ch) // 2, cw, ch), (0, 0, dst_w, dst_h))
+    if mode == 'letterbox':
+        scale = min(dst_w / src_w, dst_h / src_h)
+        nw = min(dst_w, _even(src_w * scale))
+        nh = min(dst_h, _even(src_h * scale))
+        x0 = ((dst_w - nw) // 2) & ~1
+        y0 = ((dst_h - nh) // 2) & ~1
+        return _Geometry((0, 0, src_w, src_h), (x0, y0, nw, nh))
+    raise FrameError(f'unknown resize mode {mode!r}; use one of {", ".join(RESIZE_MODES)}')
+
+
+def _resize(img: np.ndarray, w: int, h: int) -> np.ndarray:
+    if img.shape[1] == w and img.shape[0] == h:
+        return img
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _place(img: np.ndarray, geo: _Geometry, dst_w: int, dst_h: int,
+           fill: Union[int, Tuple[int, ...]]) -> np.ndarray:
+    """Resize the source box of ``img`` into the output box, padding the rest with fill."""
+    sx, sy, sw, sh = geo.src
+    dx, dy, dw, dh = geo.dst
+    out = _resize(img[sy:sy + sh, sx:sx + sw], dw, dh)
+    if (dw, dh) == (dst_w, dst_h):
+        return out
+    return cv2.copyMakeBorder(out, dy, dst_h - dh - dy, dx, dst_w - dw - dx,
+                              cv2.BORDER_CONSTANT, value=fill)
+
+
+def _scaled(geo: _Geometry, fx: int, fy: int) -> _Geometry:
+    """Geometry of a plane subsampled by (fx, fy)."""
+    sx, sy, sw, sh = geo.src
+    dx, dy, dw, dh = geo.dst
+    return _Geometry((sx // fx, sy // fy, max(1, sw // fx), max(1, sh // fy)),
+                     (dx // 2, dy // 2, dw // 2, dh // 2))
+
+
+def _pad_yuv(yuv_range: str) -> Tuple[int, int]:
+    y = _PAD_RGB if yuv_range == 'full' else int(round(16 + 219 * _PAD_RGB / 255.0))
+    return y, 128
+
+
+def _pack(y: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    h, w = y.shape
+    out = np.empty((h * 3 // 2, w), np.uint8)
+    out[:h] = y
+    out[h:] = uv.reshape(h // 2, w)
+    return out
+
+
+def _rgb_to_nv12(rgb: np.ndarray, yuv_range: str) -> np.ndarray:
+    """Model-size RGB (HxWx3) to NV12."""
+    h, w = rgb.shape[:2]
+    if yuv_range == 'video':
+        # OpenCV's I420 is BT.601 video range with chroma taken from each 2x2 block's top-left
+        # pixel: what the RDK model zoo demo feeds its models.
+        i420 = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+        out = np.empty((h * 3 // 2, w), np.uint8)
+        out[:h] = i420[:h]
+        quarter = (h // 2) * (w // 2)
+        chroma = i420[h:].reshape(-1)
+        uv = out[h:].reshape(-1)
+        uv[0::2] = chroma[:quarter]
+        uv[1::2] = chroma[quarter:]
+        return out
+    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)  # full-range BT.601 (JFIF)
+    cbcr = np.ascontiguousarray(ycrcb[:, :, :0:-1])
+    uv = cv2.resize(cbcr, (w // 2, h // 2), interpolation=cv2.INTER_AREA)  # 2x2 mean
+    return _pack(ycrcb[:, :, 0], uv)
+
+
+def _check_frame(frame: np.ndarray, encoding: str) -> np.ndarray:
+    if not isinstance(frame, np.ndarray):
+        raise FrameError(f'{encoding} frame must be a numpy array, got {type(frame).__name__}')
+    channels, dtype = RAW_ENCODINGS[encoding]
+    if frame.dtype != dtype:
+        raise FrameError(f'{encoding} frame must be {np.dtype(dtype).name}, got {frame.dtype}')
+    if encoding in _SEMI_PLANAR:
+        if frame.ndim != 2 or frame.shape[0] % 3:
+            raise FrameError(f'{encoding} frame must be (H*3/2)xW, got shape {frame.shape}')
+        _check_dims(encoding, frame.shape[0] * 2 // 3, frame.shape[1])
+        return frame
+    if channels == 1:
+        if frame.ndim == 3 and frame.shape[2] == 1:
+            frame = frame[:, :, 0]
+        if frame.ndim != 2:
+            raise FrameError(f'{encoding} frame must be HxW, got shape {frame.shape}')
+    elif frame.ndim != 3 or frame.shape[2] != channels:
+        raise FrameError(f'{encoding} frame must be HxWx{channels}, got shape {frame.shape}')
+    _check_dims(encoding, frame.shape[0], frame.shape[1])
+    return frame
+
+
+def _jpeg_size(data: np.ndarray) -> Optional[Tuple[int, int]]:
+    """(width, height) from a JPEG's start-of-frame marker, without decoding; None if absent."""
+    b = data.tobytes() if data.size < 4096 else data[:65536].tobytes()
+    i = 2
+    while i + 9 < len(b):
+        if b[i] != 0xFF:
+            return None
+        marker = b[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        length = (b[i + 2] << 8) | b[i + 3]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return (b[i + 7] << 8) | b[i + 8], (b[i + 5] << 8) | b[i + 6]
+        i += 2 + length
+    return None
+
+
+def _needed_size(src_w: int, src_h: int, dst_w: int, dst_h: int, mode: str) -> Tuple[int, int]:
+    """Smallest source resolution (w, h) that still covers every output pixel of the box."""
+    geo = geometry(src_w, src_h, dst_w, dst_h, mode)
+    sw, sh = geo.src[2], geo.src[3]
+    dw, dh = geo.dst[2], geo.dst[3]
+    return int(np.ceil(dw * src_w / sw)), int(np.ceil(dh * src_h / sh))
+
+
+_REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4),
+            (2, cv2.IMREAD_REDUCED_COLOR_2))
+
+
+def jpeg_reduction(src_w: int, src_h: int, dst_w: int, dst_h: int, mode: str) -> int:
+    """
+    Largest JPEG decode reduction (1, 2, 4 or 8) that keeps at least the output's resolution.
+
+    :param src_w: JPEG width.
+    :param src_h: JPEG height.
+    :param dst_w: model input width.
+    :param dst_h: model input height.
+    :param mode: resize mode.
+    :return: the reduction factor.
+    """
+    need_w, need_h = _needed_size(src_w, src_h, dst_w, dst_h, mode)
+    for factor, _ in _REDUCED:
+        if src_w // factor >= need_w and src_h // factor >= need_h:
+            return factor
+    return 1
+
+
+def decode(data, fmt: str, size: Tuple[int, int] = (224, 224),
+           mode: str = 'letterbox') -> np.ndarray:
+    """
+    Decode a JPEG or PNG to BGR, at reduced scale when the output does not need full size.
+
+    :param data: the compressed bytes.
+    :param fmt: ``jpeg`` or ``png``.
+    :param size: the model input (height, width) the image is decoded for.
+    :param mode: resize mode, which decides how much resolution is needed.
+    :return: HxWx3 BGR uint8.
+    :raises FrameError: for empty, truncated or corrupt data.
+    """
+    buf = np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data
+    buf = buf.reshape(-1)
+    if buf.dtype != np.uint8 or buf.size == 0:
+        raise FrameError(f'empty or non-byte {fmt} data')
+    flag = cv2.IMREAD_COLOR
+    if fmt == 'jpeg':
+        if buf.size < 4 or buf[0] != 0xFF or buf[1] != 0xD8:
+            raise FrameError('corrupt jpeg: no start-of-image marker')
+        # libjpeg fills a truncated image with grey and only warns: refuse it instead.
+        end = np.flatnonzero(buf)
+        if end.size < 2 or buf[end[-1]] != 0xD9 or buf[end[-1] - 1] != 0xFF:
+            raise FrameError('truncated jpeg: no end-of-image marker')
+        dims = _jpeg_size(buf)
+        if dims is None:
+            raise FrameError('corrupt jpeg: no frame header')
+        if dims[0] == 0 or dims[1] == 0:
+            raise FrameError(f'corrupt jpeg: zero size {dims[0]}x{dims[1]}')
+        factor = jpeg_reduction(dims[0], dims[1], size[1], size[0], mode)
+        flag = dict(_REDUCED).get(factor, cv2.IMREAD_COLOR)
+    elif buf.size < 8 or buf[:8].tobytes() != b'\x89PNG\r\n\x1a\n':
+        raise FrameError('corrupt png: bad signature')
+    try:
+        img = cv2.imdecode(buf, flag)
+    except cv2.error as exc:
+        raise FrameError(f'corrupt {fmt}: {exc}') from None
+    if img is None or img.size == 0:
+        raise FrameError(f'corrupt {fmt}: OpenCV could not decode {buf.size} bytes')
+    return img
+
+
+def to_nv12(frame, encoding: str, size: Tuple[int, int] = (224, 224), mode: str = 'letterbox',
+            yuv_range: str = 'full') -> np.ndarray:
+    """
+    Turn one camera frame into the model's NV12 input.
+
+    RGB-family frames are resized first and converted at model size. YUV frames (nv12, nv21,
+    yuv422 variants) are resized plane by plane and keep their own YUV values: they are taken to
+    be in the range the model expects already. mono16 is scaled to 8 bit by its high byte.
+
+    :param frame: the image in its own layout: HxWx3 (rgb8, bgr8), HxWx4 (rgba8, bgra8), HxW
+        (mono8, mono16), (H*3/2)xW (nv12, nv21), HxWx2 (yuv422/uyvy, yuv422_yuy2/yuyv), or 1-D
+        bytes (jpeg, png). Row padding may be present as array strides (see :func:`image_view`).
+    :param encoding: one of :data:`ENCODINGS` (CompressedImage format strings are accepted).
+    :param size: model input (height, width), both even.
+    :param mode: ``letterbox`` (fit, centre, pad grey 127), ``center_crop`` or ``stretch``.
+    :param yuv_range: ``full`` (BT.601 full range, what the .bin models were compiled for) or
+        ``video`` (16..235, what the RDK model zoo's OpenCV demo produces).
+    :return: (H*3/2)xW uint8, C-contiguous: the Y plane, then interleaved U,V.
+    :raises FrameError: for anything that cannot be converted; no other exception escapes.
+    """
+    try:
+        return _to_nv12(frame, encoding, size, mode, yuv_range)
+    except FrameError:
+        raise
+    except (cv2.error, ValueError, TypeError, IndexError, MemoryError, OverflowError) as exc:
+        raise FrameError(f'cannot convert {encoding} frame: {exc}') from None
+
+
+def _to_nv12(frame, encoding, size, mode, yuv_range) -> np.ndarray:
+    encoding = normalize_encoding(encoding)
+    dst_h, dst_w = int(size[0]), int(size[1])
+    if dst_h <= 0 or dst_w <= 0 or dst_h % 2 or dst_w % 2:
+        raise FrameError(f'model input size must be positive and even, got {dst_w}x{dst_h}')
+    if mode not in RESIZE_MODES:
+        raise FrameError(f'unknown resize mode {mode!r}; use one of {", ".join(RESIZE_MODES)}')
+    if yuv_range not in YUV_RANGES:
+        raise FrameError(f'unknown yuv_range {yuv_range!r}; use full or video')
+
+    if encoding in COMPRESSED_FORMATS:
+        frame = decode(frame, encoding, (dst_h, dst_w), mode)
+        encoding = 'bgr8'
+    frame = _check_frame(frame, encoding)
+    pad_y, pad_c = _pad_yuv(yuv_range)
+
+    if encoding in _SEMI_PLANAR:
+        h, w = frame.shape[0] * 2 // 3, frame.shape[1]
+        if (h, w) == (dst_h, dst_w) and encoding == 'nv12':
+            return np.ascontiguousarray(frame)
+        geo = geometry(w, h, dst_w, dst_h, mode)
+        y = _place(frame[:h], geo, dst_w, dst_h, pad_y)
+        uv_in = frame[h:].reshape(h // 2, w // 2, 2)
+        uv = _place(uv_in, _scaled(geo, 2, 2), dst_w // 2, dst_h // 2, (pad_c, pad_c))
+        if encoding == 'nv21':
+            uv = uv[:, :, ::-1]
+        return _pack(y, uv)
+
+    if encoding in _UYVY + _YUYV:
+        h, w = frame.shape[:2]
+        pairs = frame.reshape(h, w // 2, 4)
+        y_idx, uv_idx = (1, [0, 2]) if encoding in _UYVY else (0, [1, 3])
+        geo = geometry(w, h, dst_w, dst_h, mode)
+        y = _place(np.ascontiguousarray(frame[:, :, y_idx]), geo, dst_w, dst_h, pad_y)
+        # Chroma is already half width: only its height needs halving, done by the resize.
+        uv = _place(pairs[:, :, uv_idx], _scaled(geo, 2, 1), dst_w // 2, dst_h // 2,
+                    (pad_c, pad_c))
+        return _pack(y, uv)
+
+    if encoding in ('mono8', 'mono16'):
+        if encoding == 'mono16':
+            frame = (frame >> 8).astype(np.uint8)
+        geo = geometry(frame.shape[1], frame.shape[0], dst_w, dst_h, mode)
+        y = _place(np.ascontiguousarray(frame), geo, dst_w, dst_h, _PAD_RGB)
+        if yuv_range == 'video':
+            y = cv2.convertScaleAbs(y, alpha=219.0 / 255.0, beta=16.0)
+        return _pack(y, np.full((dst_h // 2, dst_w // 2, 2), pad_c, np.uint8))
+
+    # rgb8, bgr8, rgba8, bgra8
+    geo = geometry(frame.shape[1], frame.shape[0], dst_w, dst_h, mode)
+    small = _place(frame, geo, dst_w, dst_h, (_PAD_RGB,) * frame.shape[2])
+    code = {'bgr8': cv2.COLOR_BGR2RGB, 'rgba8': cv2.COLOR_RGBA2RGB,
+            'bgra8': cv2.COLOR_BGRA2RGB}.get(encoding)
+    rgb = cv2.cvtColor(small, code) if code is not None else np.ascontiguousarray(small)
+    return _rgb_to_nv12(rgb, yuv_range)
+
+
+def nv12_to_rgb(nv12: np.ndarray, yuv_range: str = 'full') -> np.ndarray:
+    """
+    Convert NV12 to RGB as the BPU's input node does (nearest-neighbour chroma).
+
+    Full range: R = Y + 1.402(V-128), G = Y - 0.344136(U-128) - 0.714136(V-128),
+    B = Y + 1.772(U-128). Video range uses BT.601's 16..235 scaling.
+
+    :param nv12: (H*3/2)xW uint8.
+    :param yuv_range: ``full`` or ``video``.
+    :return: HxWx3 uint8 RGB.
+    """
+    if nv12.ndim != 2 or nv12.dtype != np.uint8 or nv12.shape[0] % 3:
+        raise FrameError(f'NV12 must be a (H*3/2)xW uint8 array, got {nv12.shape} {nv12.dtype}')
+    h, w = nv12.shape[0] * 2 // 3, nv12.shape[1]
+    if yuv_range == 'video':
+        return cv2.cvtColor(np.ascontiguousarray(nv12), cv2.COLOR_YUV2RGB_NV12)
+    if yuv_range != 'full':
+        raise FrameError(f'unknown yuv_range {yuv_range!r}; use full or video')
+    uv = nv12[h:].reshape(h // 2, w // 2, 2)
+    crcb = cv2.resize(np.ascontiguousarray(uv[:, :, ::-1]), (w, h),
+                      interpolation=cv2.INTER_NEAREST)
+    ycrcb = cv2.merge([nv12[:h], crcb[:, :, 0], crcb[:, :, 1]])
+    return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)

@@ -1,0 +1,371 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Preprocessing against an independent reference written from the formulas.
+
+The reference works in float64 with its own bilinear resampler (OpenCV's half-pixel-centre
+convention), the BT.601 equations as published, and the geometry as specified; only the final
+rounding happens at the end. The code under test resizes in uint8 with OpenCV first and converts
+colour at model size, so the two can differ by rounding only.
+"""
+
+import cv2
+import numpy as np
+import pytest
+from repvit_ros.preprocess import FrameError, image_view, nv12_to_rgb, to_nv12
+
+H, W = 224, 224
+
+
+# ---------------------------------------------------------------- reference implementation
+def ref_resize(img, out_w, out_h):
+    """Bilinear resampling with pixel centres at +0.5, edges clamped (float64)."""
+    img = np.asarray(img, np.float64)
+    in_h, in_w = img.shape[:2]
+
+    def axis(n_out, n_in):
+        s = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+        s = np.clip(s, 0, n_in - 1)
+        i0 = np.floor(s).astype(int)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        return i0, i1, s - i0
+
+    y0, y1, fy = axis(out_h, in_h)
+    x0, x1, fx = axis(out_w, in_w)
+    if img.ndim == 3:
+        fx = fx[:, None]
+        fy = fy[:, None, None]
+    else:
+        fy = fy[:, None]
+    top = img[y0][:, x0] * (1 - fx) + img[y0][:, x1] * fx
+    bot = img[y1][:, x0] * (1 - fx) + img[y1][:, x1] * fx
+    return top * (1 - fy) + bot * fy
+
+
+def ref_box(src_w, src_h, mode):
+    """Spec: (src box, dst box) for a 224x224 output."""
+    if mode == 'stretch':
+        return (0, 0, src_w, src_h), (0, 0, W, H)
+    if mode == 'center_crop':
+        side = min(src_w, src_h)  # output is square
+        return ((src_w - side) // 2, (src_h - side) // 2, side, side), (0, 0, W, H)
+    s = min(W / src_w, H / src_h)
+    nw = min(W, max(2, 2 * round(src_w * s / 2)))
+    nh = min(H, max(2, 2 * round(src_h * s / 2)))
+    return (0, 0, src_w, src_h), ((W - nw) // 2 // 2 * 2, (H - nh) // 2 // 2 * 2, nw, nh)
+
+
+def ref_place(plane, mode, fill, sub=1, src_sub=(1, 1)):
+    """Resize a (possibly subsampled) plane into its box of the output, pad with fill."""
+    full_h, full_w = plane.shape[0] * src_sub[1], plane.shape[1] * src_sub[0]
+    (sx, sy, sw, sh), (dx, dy, dw, dh) = ref_box(full_w, full_h, mode)
+    sx, sw = sx // src_sub[0], max(1, sw // src_sub[0])
+    sy, sh = sy // src_sub[1], max(1, sh // src_sub[1])
+    shape = (H // sub, W // sub) + plane.shape[2:]
+    out = np.full(shape, float(fill))
+    region = ref_resize(plane[sy:sy + sh, sx:sx + sw], dw // sub, dh // sub)
+    out[dy // sub:(dy + dh) // sub, dx // sub:(dx + dw) // sub] = region
+    return out
+
+
+def ref_rgb_to_yuv(rgb, yuv_range):
+    r, g, b = (rgb[..., i] for i in range(3))
+    if yuv_range == 'full':
+        y = 0.299 * r + 0.587 * g + 0.114 * b
+        u = -0.168736 * r - 0.331264 * g + 0.5 * b + 128
+        v = 0.5 * r - 0.418688 * g - 0.081312 * b + 128
+        u = u.reshape(H // 2, 2, W // 2, 2).mean(axis=(1, 3))
+        v = v.reshape(H // 2, 2, W // 2, 2).mean(axis=(1, 3))
+    else:
+        y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+        u = (128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255)[::2, ::2]
+        v = (128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255)[::2, ::2]
+    return y, u, v
+
+
+def ref_nv12(y, u, v):
+    out = np.empty((H * 3 // 2, W), np.float64)
+    out[:H] = y
+    uv = out[H:].reshape(H // 2, W // 2, 2)
+    uv[..., 0] = u
+    uv[..., 1] = v
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def ref_from_rgb(rgb, mode, yuv_range='full'):
+    return ref_nv12(*ref_rgb_to_yuv(ref_place(rgb, mode, 127), yuv_range))
+
+
+def ref_from_planes(y_plane, u_plane, v_plane, mode, chroma_sub):
+    return ref_nv12(ref_place(y_plane, mode, 127),
+                    ref_place(u_plane, mode, 128, sub=2, src_sub=chroma_sub),
+                    ref_place(v_plane, mode, 128, sub=2, src_sub=chroma_sub))
+
+
+def ref_jpeg_factor(w, h, mode):
+    (sx, sy, sw, sh), (dx, dy, dw, dh) = ref_box(w, h, mode)
+    need_w, need_h = dw * w / sw, dh * h / sh
+    for f in (8, 4, 2):
+        if w // f >= need_w and h // f >= need_h:
+            return f
+    return 1
+
+
+# ---------------------------------------------------------------- test images
+def smooth_rgb(h, w, seed=0):
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    rng = np.random.default_rng(seed)
+    chans = []
+    for _ in range(3):
+        a, b, c = rng.uniform(0.5, 2.0, 3)
+        chans.append(128 + 90 * np.sin(a * xx / w * np.pi + c) * np.cos(b * yy / h * np.pi))
+    return np.clip(np.stack(chans, -1), 0, 255).round().astype(np.uint8)
+
+
+def noisy_rgb(h, w, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+IMAGES = {'smooth': smooth_rgb, 'noisy': noisy_rgb}
+MODES = ('letterbox', 'center_crop', 'stretch')
+
+
+def check(out, ref, kind):
+    assert out.shape == (H * 3 // 2, W) and out.dtype == np.uint8 and out.flags.c_contiguous
+    diff = np.abs(out.astype(int) - ref.astype(int))
+    if kind == 'smooth':
+        assert diff.max() <= 1, f'max diff {diff.max()}'
+    else:
+        assert diff.mean() <= 2, f'mean diff {diff.mean()}'
+
+
+def yuv_planes(rgb):
+    """Video-range-free YUV planes (full range, float) of an RGB image, per pixel."""
+    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    u = -0.168736 * r - 0.331264 * g + 0.5 * b + 128
+    v = 0.5 * r - 0.418688 * g - 0.081312 * b + 128
+    return [np.clip(np.round(p), 0, 255).astype(np.uint8) for p in (y, u, v)]
+
+
+# ---------------------------------------------------------------- per encoding, per mode
+@pytest.mark.parametrize('kind', IMAGES)
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('encoding', ['rgb8', 'bgr8', 'rgba8', 'bgra8'])
+@pytest.mark.parametrize('yuv_range', ['full', 'video'])
+def test_rgb_family(encoding, mode, kind, yuv_range):
+    rgb = IMAGES[kind](480, 640)
+    frame = {'rgb8': rgb, 'bgr8': rgb[..., ::-1],
+             'rgba8': np.dstack([rgb, np.full(rgb.shape[:2], 9, np.uint8)]),
+             'bgra8': np.dstack([rgb[..., ::-1], np.full(rgb.shape[:2], 9, np.uint8)])}[encoding]
+    out = to_nv12(np.ascontiguousarray(frame), encoding, mode=mode, yuv_range=yuv_range)
+    check(out, ref_from_rgb(rgb, mode, yuv_range), kind)
+
+
+@pytest.mark.parametrize('kind', IMAGES)
+@pytest.mark.parametrize('mode', MODES)
+def test_mono8_and_mono16(mode, kind):
+    gray = IMAGES[kind](480, 640)[..., 1]
+    ref = ref_from_planes(gray, np.full((240, 320), 128), np.full((240, 320), 128), mode, (2, 2))
+    check(to_nv12(gray, 'mono8', mode=mode), ref, kind)
+    mono16 = gray.astype(np.uint16) * 256 + 77
+    check(to_nv12(mono16, 'mono16', mode=mode), ref, kind)
+
+
+@pytest.mark.parametrize('kind', IMAGES)
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('encoding', ['nv12', 'nv21'])
+def test_semi_planar(encoding, mode, kind):
+    y, u, v = yuv_planes(IMAGES[kind](480, 640))
+    u2, v2 = u[::2, ::2], v[::2, ::2]
+    frame = np.empty((720, 640), np.uint8)
+    frame[:480] = y
+    inter = frame[480:].reshape(240, 320, 2)
+    inter[..., 0], inter[..., 1] = (u2, v2) if encoding == 'nv12' else (v2, u2)
+    check(to_nv12(frame, encoding, mode=mode), ref_from_planes(y, u2, v2, mode, (2, 2)), kind)
+
+
+@pytest.mark.parametrize('kind', IMAGES)
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('encoding', ['yuv422', 'uyvy', 'yuv422_yuy2', 'yuyv'])
+def test_packed_422(encoding, mode, kind):
+    y, u, v = yuv_planes(IMAGES[kind](480, 640))
+    u2, v2 = u[:, ::2], v[:, ::2]
+    quad = np.empty((480, 320, 4), np.uint8)
+    if encoding in ('yuv422', 'uyvy'):
+        quad[..., 0], quad[..., 1], quad[..., 2], quad[..., 3] = u2, y[:, 0::2], v2, y[:, 1::2]
+    else:
+        quad[..., 0], quad[..., 1], quad[..., 2], quad[..., 3] = y[:, 0::2], u2, y[:, 1::2], v2
+    frame = quad.reshape(480, 640, 2)
+    check(to_nv12(frame, encoding, mode=mode), ref_from_planes(y, u2, v2, mode, (2, 1)), kind)
+
+
+@pytest.mark.parametrize('size', [(480, 640), (1080, 1920), (200, 300)])
+@pytest.mark.parametrize('mode', MODES)
+def test_jpeg_and_png(mode, size):
+    rgb = smooth_rgb(*size)
+    ok, jpeg = cv2.imencode('.jpg', rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
+    assert ok
+    factor = ref_jpeg_factor(size[1], size[0], mode)
+    flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
+             4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+    decoded = cv2.imdecode(jpeg, flags[factor])[..., ::-1]
+    check(to_nv12(jpeg.tobytes(), 'jpeg', mode=mode), ref_from_rgb(decoded, mode), 'smooth')
+    # The reduced decode still sees the same picture as a full decode (within JPEG's blur).
+    full = ref_from_rgb(cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1], mode)
+    assert np.abs(to_nv12(jpeg, 'jpeg', mode=mode).astype(int) - full).mean() < 2
+    ok, png = cv2.imencode('.png', rgb[..., ::-1])
+    check(to_nv12(png.tobytes(), 'png', mode=mode), ref_from_rgb(rgb, mode), 'smooth')
+
+
+def test_jpeg_is_decoded_reduced_for_large_frames():
+    from repvit_ros.preprocess import jpeg_reduction
+    assert jpeg_reduction(1920, 1080, 224, 224, 'letterbox') == 8
+    assert jpeg_reduction(640, 480, 224, 224, 'letterbox') == 2
+    assert jpeg_reduction(300, 200, 224, 224, 'letterbox') == 1
+
+
+# ---------------------------------------------------------------- ranges and round trip
+def test_full_and_video_range_differ_as_the_formulas_say():
+    rgb = smooth_rgb(224, 224)
+    full = to_nv12(rgb, 'rgb8', mode='stretch', yuv_range='full').astype(np.float64)
+    video = to_nv12(rgb, 'rgb8', mode='stretch', yuv_range='video').astype(np.float64)
+    # Y_video = 16 + 219/255 * Y_full
+    assert np.abs(video[:H] - (16 + 219 / 255 * full[:H])).max() <= 1.5
+    assert video[:H].min() >= 16 and video[:H].max() <= 235
+    # Chroma: C_video - 128 = 224/255 * (C_full - 128), up to video's point sampling.
+    fc, vc = full[H:] - 128, video[H:] - 128
+    assert np.abs(vc - 224 / 255 * fc).mean() < 1.5
+    assert np.abs(full - video).mean() > 3  # and they are really different
+
+
+def test_round_trip_rgb_nv12_rgb():
+    rgb = smooth_rgb(224, 224, seed=3)
+    back = nv12_to_rgb(to_nv12(rgb, 'rgb8'))
+    assert back.shape == (224, 224, 3)
+    assert np.abs(back.astype(int) - rgb).mean() <= 3
+    back_v = nv12_to_rgb(to_nv12(rgb, 'rgb8', yuv_range='video'), yuv_range='video')
+    assert np.abs(back_v.astype(int) - rgb).mean() <= 3
+
+
+def test_nv12_to_rgb_matches_the_bpu_formula():
+    rng = np.random.default_rng(5)
+    nv12 = rng.integers(0, 256, (336, 224), dtype=np.uint8)
+    y = nv12[:224].astype(np.float64)
+    uv = nv12[224:].reshape(112, 112, 2).astype(np.float64)
+    u = np.repeat(np.repeat(uv[..., 0], 2, 0), 2, 1) - 128
+    v = np.repeat(np.repeat(uv[..., 1], 2, 0), 2, 1) - 128
+    ref = np.stack([y + 1.402 * v, y - 0.344136 * u - 0.714136 * v, y + 1.772 * u], -1)
+    ref = np.clip(np.round(ref), 0, 255)
+    assert np.abs(nv12_to_rgb(nv12).astype(int) - ref).max() <= 1
+
+
+# ---------------------------------------------------------------- zero copy and pass-through
+def test_model_size_nv12_is_passed_through():
+    nv12 = np.random.default_rng(1).integers(0, 256, (336, 224), dtype=np.uint8)
+    out = to_nv12(nv12, 'nv12')
+    assert np.array_equal(out, nv12)
+    assert np.shares_memory(out, nv12)  # already contiguous: no copy at all
+    padded = image_view(224, 224, 256, 'nv12', np.zeros(336 * 256, np.uint8))
+    assert to_nv12(padded, 'nv12').flags.c_contiguous
+
+
+def test_image_view_honours_row_padding_without_copying():
+    rgb = noisy_rgb(48, 64)
+    step = 64 * 3 + 32
+    buf = np.zeros((48, step), np.uint8)
+    buf[:, :64 * 3] = rgb.reshape(48, -1)
+    data = bytearray(buf.tobytes())
+    view = image_view(48, 64, step, 'rgb8', data)
+    assert view.shape == (48, 64, 3) and np.array_equal(view, rgb)
+    assert np.shares_memory(view, np.frombuffer(data, np.uint8))
+    check_out = to_nv12(view, 'rgb8')
+    assert np.array_equal(check_out, to_nv12(rgb, 'rgb8'))
+
+
+def test_image_view_big_endian_mono16():
+    values = np.arange(12, dtype=np.uint16).reshape(3, 4) * 4000
+    view = image_view(3, 4, 8, 'mono16', values.astype('>u2').tobytes(), is_bigendian=True)
+    assert np.array_equal(view, values)
+
+
+def test_image_view_nv12_and_422_shapes():
+    assert image_view(4, 6, 6, 'nv12', bytes(36)).shape == (6, 6)
+    assert image_view(4, 6, 12, 'yuyv', bytes(48)).shape == (4, 6, 2)
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize('args, words', [
+    ((0, 64, 192, 'rgb8', b''), 'zero-size'),
+    ((48, 0, 0, 'rgb8', b''), 'zero-size'),
+    ((5, 4, 4, 'nv12', bytes(28)), 'even'),
+    ((4, 5, 10, 'yuyv', bytes(40)), 'even'),
+    ((48, 64, 192, 'rgb8', bytes(100)), 'needs 9216 bytes, got 100'),
+    ((48, 64, 192, 'rgb8', bytes(9216 + 1)), 'needs 9216 bytes'),
+    ((48, 64, 100, 'rgb8', bytes(4800)), 'step 100 is smaller'),
+    ((48, 64, 64, 'rgb9', bytes(3072)), 'unknown encoding'),
+    ((4, 4, 8, 'jpeg', bytes(32)), 'compressed'),
+])
+def test_image_view_rejects_bad_buffers(args, words):
+    with pytest.raises(FrameError, match=words):
+        image_view(*args)
+
+
+@pytest.mark.parametrize('frame, encoding, words', [
+    (np.zeros((10, 10, 3), np.uint8), 'xyz', 'unknown encoding'),
+    (np.zeros((10, 10), np.uint8), 'rgb8', 'HxWx3'),
+    (np.zeros((0, 10, 3), np.uint8), 'rgb8', 'zero-size'),
+    (np.zeros((9, 5), np.uint8), 'nv12', 'even'),
+    (np.zeros((10, 10), np.uint8), 'nv12', r'\(H\*3/2\)xW'),
+    (np.zeros((10, 10, 3), np.float32), 'rgb8', 'uint8'),
+    (b'', 'jpeg', 'empty'),
+    (b'\xff\xd8garbage', 'jpeg', 'truncated jpeg'),
+    (b'\x00\x01\x02\x03' * 20, 'jpeg', 'corrupt jpeg'),
+    (b'\x89PNG\r\n\x1a\n' + bytes(40), 'png', 'corrupt png'),
+    ('not an image', 'rgb8', 'numpy array'),
+])
+def test_to_nv12_rejects_bad_frames(frame, encoding, words):
+    with pytest.raises(FrameError, match=words):
+        to_nv12(frame, encoding)
+
+
+def test_truncated_and_corrupted_jpeg():
+    ok, jpeg = cv2.imencode('.jpg', noisy_rgb(480, 640))
+    data = jpeg.tobytes()
+    with pytest.raises(FrameError, match='truncated'):
+        to_nv12(data[:len(data) // 2], 'jpeg')
+    broken = bytearray(data)
+    broken[2:200] = bytes(198)  # destroy the headers
+    with pytest.raises(FrameError):
+        to_nv12(bytes(broken), 'jpeg')
+
+
+def test_bad_size_mode_and_range():
+    rgb = smooth_rgb(32, 32)
+    with pytest.raises(FrameError, match='even'):
+        to_nv12(rgb, 'rgb8', size=(223, 224))
+    with pytest.raises(FrameError, match='resize mode'):
+        to_nv12(rgb, 'rgb8', mode='zoom')
+    with pytest.raises(FrameError, match='yuv_range'):
+        to_nv12(rgb, 'rgb8', yuv_range='pc')
+
+
+def test_compressed_format_strings():
+    from repvit_ros.preprocess import normalize_encoding
+    assert normalize_encoding('jpeg') == 'jpeg'
+    assert normalize_encoding('JPG') == 'jpeg'
+    assert normalize_encoding('bgr8; jpeg compressed bgr8') == 'jpeg'
+    assert normalize_encoding('rgb8; png compressed rgb8') == 'png'
+    assert normalize_encoding('BGR8') == 'bgr8'
