@@ -14,6 +14,7 @@
 
 """Shared fixtures: a private rclpy context per test and helpers to wait on DDS."""
 
+import os
 import time
 from typing import Callable
 
@@ -50,3 +51,21 @@ def spin_until(executor, predicate: Callable[[], bool], timeout: float = 10.0) -
             return True
         executor.spin_once(timeout_sec=0.02)
     return predicate()
+
+
+@pytest.fixture(scope='session')
+def synthetic_model(tmp_path_factory):
+    """Path of a synthetic RepViT ONNX of a given size, built once per test session."""
+    from repvit_ros.synthetic import build_model
+    import onnx
+    cache = {}
+    base = tmp_path_factory.mktemp('models')
+
+    def get(name='m1_0'):
+        if name not in cache:
+            path = os.path.join(str(base), f'repvit_{name}_synthetic.onnx')
+            onnx.save(build_model(name), path)
+            cache[name] = path
+        return cache[name]
+
+    return get

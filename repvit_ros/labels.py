@@ -1,0 +1,49 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""ImageNet-1k class names in model output order, from the package's data file."""
+
+import os
+from typing import List, Optional
+
+_DEFAULT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'imagenet_labels.txt')
+
+
+class LabelError(ValueError):
+    """A labels file that cannot be used."""
+
+
+def load_labels(path: Optional[str] = None, expected: Optional[int] = 1000) -> List[str]:
+    """
+    Read class names, one per line; ``#`` lines are comments.
+
+    A line may be ``name`` or ``synset<TAB>name``; the name is what is returned.
+
+    :param path: a labels file; the bundled ImageNet-1k list when empty.
+    :param expected: the number of classes the model has, checked when given.
+    :return: names indexed by class id.
+    :raises LabelError: when the file is missing, has duplicates or the wrong length.
+    """
+    path = path or _DEFAULT
+    try:
+        with open(path, encoding='utf-8') as f:
+            lines = [ln.rstrip('\n') for ln in f]
+    except OSError as exc:
+        raise LabelError(f'cannot read labels file {path}: {exc.strerror}') from None
+    names = [ln.split('\t')[-1].strip() for ln in lines if ln.strip() and not ln.startswith('#')]
+    if expected is not None and len(names) != expected:
+        raise LabelError(f'labels file {path} has {len(names)} names, the model has {expected}')
+    if len(set(names)) != len(names):
+        raise LabelError(f'labels file {path} has duplicate names')
+    return names
