@@ -1,0 +1,235 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The worker pipeline: a bounded newest-frame queue, N workers, results in input order.
+
+No ROS here. The node submits frames from its subscription callback (never blocking), workers
+from a :class:`concurrent.futures.ThreadPoolExecutor` run ``process`` on them, and ``deliver``
+is called with each result in the order the frames were submitted. When the queue is full the
+oldest waiting frame is dropped; every frame ends up counted exactly once as published,
+dropped (with a reason) or bad.
+"""
+
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+import threading
+import time
+from typing import Any, Callable, Deque, Dict, List, Optional
+
+import numpy as np
+
+DROP_REASONS = ('queue_full', 'rate_limit', 'shutdown')
+
+
+@dataclass
+class Job:
+    """One frame on its way through the pipeline."""
+
+    seq: int
+    payload: Any
+    received: float = field(default_factory=time.monotonic)
+    timings: Dict[str, float] = field(default_factory=dict)
+
+
+class LatencyWindow:
+    """The last ``size`` samples of a latency, for median and p99."""
+
+    def __init__(self, size: int = 300):
+        self._samples: Deque[float] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self._samples.append(seconds)
+
+    def summary(self) -> Dict[str, float]:
+        """
+        Median and p99 in milliseconds over the window.
+
+        :return: ``{'median_ms': .., 'p99_ms': .., 'count': ..}`` (NaN when empty).
+        """
+        with self._lock:
+            data = np.array(self._samples, np.float64)
+        if data.size == 0:
+            return {'median_ms': float('nan'), 'p99_ms': float('nan'), 'count': 0}
+        return {'median_ms': float(np.median(data) * 1e3),
+                'p99_ms': float(np.percentile(data, 99) * 1e3), 'count': int(data.size)}
+
+
+class PipelineStats:
+    """Counters and latency windows, safe to read from any thread."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.received = 0
+        self.published = 0
+        self.bad = 0
+        self.dropped = dict.fromkeys(DROP_REASONS, 0)
+        self.max_queue = 0
+        self.latency = {k: LatencyWindow() for k in ('preprocess', 'inference', 'end_to_end')}
+
+    def count(self, what: str, reason: Optional[str] = None) -> None:
+        with self._lock:
+            if what == 'dropped':
+                self.dropped[reason] += 1
+            else:
+                setattr(self, what, getattr(self, what) + 1)
+
+    def snapshot(self) -> Dict[str, Any]:
+        """
+        Read every counter at once.
+
+        :return: a dict of the counters.
+        """
+        with self._lock:
+            snap = {'received': self.received, 'published': self.published, 'bad': self.bad,
+                    'max_queue': self.max_queue}
+            snap.update({f'dropped_{k}': v for k, v in self.dropped.items()})
+        snap['dropped'] = sum(snap[f'dropped_{k}'] for k in DROP_REASONS)
+        return snap
+
+
+class Pipeline:
+    """Newest-frame queue, worker pool and in-order delivery."""
+
+    def __init__(self, process: Callable[[Job], Any], deliver: Callable[[Job, Any], None],
+                 on_error: Callable[[Job, Exception], None], workers: int = 1,
+                 queue_size: int = 2, error_types: tuple = (Exception,)):
+        """
+        Start the workers.
+
+        :param process: turns a job into a result (runs on a worker thread).
+        :param deliver: called with each job and result in submission order (any thread).
+        :param on_error: called with a job whose ``process`` raised one of ``error_types``.
+        :param workers: number of worker threads.
+        :param queue_size: frames that may wait for a worker; older ones are dropped.
+        :param error_types: exceptions that mark a frame bad instead of propagating.
+        """
+        if workers < 1 or queue_size < 1:
+            raise ValueError('workers and queue_size must be at least 1')
+        self.stats = PipelineStats()
+        self._process = process
+        self._deliver = deliver
+        self._on_error = on_error
+        self._error_types = error_types
+        self._workers = workers
+        self._queue_size = queue_size
+        self._queue: Deque[Job] = deque()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._running_tasks = 0
+        self._in_flight = 0
+        self._next_seq = 0
+        self._next_out = 0
+        self._done: Dict[int, tuple] = {}
+        self._out_lock = threading.Lock()
+        self._closed = False
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='repvit_worker')
+
+    @property
+    def queue_depth(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    def submit(self, payload: Any) -> Optional[int]:
+        """
+        Queue a frame; never blocks on inference.
+
+        :param payload: what ``process`` needs for this frame.
+        :return: the frame's sequence number, or None after :meth:`close`.
+        """
+        dropped: List[Job] = []
+        with self._lock:
+            if self._closed:
+                return None
+            job = Job(self._next_seq, payload)
+            self._next_seq += 1
+            self.stats.count('received')
+            self._queue.append(job)
+            while len(self._queue) > self._queue_size:
+                dropped.append(self._queue.popleft())
+            depth = len(self._queue)
+            self.stats.max_queue = max(self.stats.max_queue, depth)
+            self._in_flight += 1
+            start = self._running_tasks < self._workers
+            if start:
+                self._running_tasks += 1
+        for old in dropped:
+            self.stats.count('dropped', 'queue_full')
+            self._complete(old, None, deliver=False)
+        if start:
+            self._pool.submit(self._work)
+        return job.seq
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._running_tasks -= 1
+                    return
+                job = self._queue.popleft()
+            try:
+                result = self._process(job)
+            except self._error_types as exc:  # noqa: B902 - the caller chooses the types
+                self.stats.count('bad')
+                self._on_error(job, exc)
+                self._complete(job, None, deliver=False)
+            else:
+                self._complete(job, result, deliver=True)
+
+    def _complete(self, job: Job, result: Any, deliver: bool) -> None:
+        # Deliver strictly in submission order; dropped and bad frames only advance the cursor.
+        with self._out_lock:
+            self._done[job.seq] = (job, result, deliver)
+            while self._next_out in self._done:
+                j, r, d = self._done.pop(self._next_out)
+                self._next_out += 1
+                if d:
+                    try:
+                        self._deliver(j, r)
+                    finally:
+                        self.stats.count('published')
+                        self.stats.latency['end_to_end'].add(time.monotonic() - j.received)
+                with self._lock:
+                    self._in_flight -= 1
+                    if self._in_flight == 0:
+                        self._idle.notify_all()
+
+    def wait_idle(self, timeout: Optional[float] = None) -> bool:
+        """
+        Wait until every submitted frame is delivered, dropped or counted bad.
+
+        :param timeout: seconds, or None to wait for ever.
+        :return: True when idle.
+        """
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """
+        Stop taking frames, drop the waiting ones, and join the workers.
+
+        :param timeout: seconds to wait for frames already being processed.
+        """
+        with self._lock:
+            self._closed = True
+            waiting = list(self._queue)
+            self._queue.clear()
+        for job in waiting:
+            self.stats.count('dropped', 'shutdown')
+            self._complete(job, None, deliver=False)
+        self.wait_idle(timeout)
+        self._pool.shutdown(wait=True)

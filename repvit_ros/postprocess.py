@@ -1,0 +1,49 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Logits to ranked class probabilities: softmax, top-k, threshold."""
+
+from typing import List, Tuple
+
+import numpy as np
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """
+    Turn logits into probabilities (numerically stable).
+
+    :param logits: 1-D float logits.
+    :return: float64 probabilities that sum to 1.
+    """
+    z = np.asarray(logits, np.float64).reshape(-1)
+    z = np.exp(z - z.max())
+    return z / z.sum()
+
+
+def top_k(logits: np.ndarray, k: int, min_score: float = 0.0) -> List[Tuple[int, float]]:
+    """
+    Rank the ``k`` most probable classes, leaving out those below ``min_score``.
+
+    :param logits: 1-D float logits.
+    :param k: how many classes at most.
+    :param min_score: probability threshold in [0, 1].
+    :return: (class index, probability) pairs, most probable first.
+    """
+    probs = softmax(logits)
+    k = max(0, min(int(k), probs.size))
+    if k == 0:
+        return []
+    idx = np.argpartition(-probs, k - 1)[:k]
+    idx = idx[np.lexsort((idx, -probs[idx]))]  # by score, ties by index
+    return [(int(i), float(probs[i])) for i in idx if probs[i] >= min_score]

@@ -1,0 +1,279 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The classifier node over real DDS: frames in, Classification/LabelInfo/diagnostics out."""
+
+import ast
+import os
+import threading
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray
+import numpy as np
+import pytest
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from repvit_ros.backends import create_backend
+from repvit_ros.frame_source import encode, make_message, message_class, sample_picture
+from repvit_ros.node import RepVitClassifier
+from repvit_ros.postprocess import top_k
+from repvit_ros.preprocess import image_view, to_nv12
+from vision_msgs.msg import Classification, LabelInfo
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+class Harness:
+    """A classifier node plus a test node on one executor spinning in a background thread."""
+
+    def __init__(self, context, model_path, namespace='repvit', input_type='image',
+                 extra=(), **params):
+        self.context = context
+        overrides = [Parameter('model_path', value=model_path),
+                     Parameter('backend', value='onnxruntime'),
+                     Parameter('input_type', value=input_type),
+                     Parameter('qos_reliability', value='reliable')]
+        overrides += [Parameter(k, value=v) for k, v in params.items()] + list(extra)
+        # A deep DDS history (through the QoS override parameters) so that DDS itself drops
+        # nothing in a burst and every drop is the node's own, counted one.
+        overrides.append(Parameter(f'qos_overrides./{namespace}/image.subscription.depth',
+                                   value=100))
+        self.node = RepVitClassifier(namespace=namespace, context=context,
+                                     parameter_overrides=overrides)
+        self.peer = rclpy.create_node(f'peer_{namespace}', context=context)
+        self.results = []
+        self.peer.create_subscription(Classification, f'/{namespace}/classification',
+                                      self.results.append, RELIABLE)
+        self.pub = self.peer.create_publisher(message_class(input_type), f'/{namespace}/image',
+                                              RELIABLE)
+        self.executor = MultiThreadedExecutor(num_threads=4, context=context)
+        self.executor.add_node(self.node)
+        self.executor.add_node(self.peer)
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
+        assert wait_for(lambda: self.node._sub is not None and
+                        self.pub.get_subscription_count() > 0)
+
+    def close(self):
+        self.executor.shutdown()
+        self._thread.join(5)
+        self.node.destroy_node()
+        self.peer.destroy_node()
+
+
+@pytest.fixture
+def harness(ros_context, synthetic_model):
+    made = []
+
+    def make(**kwargs):
+        h = Harness(ros_context, synthetic_model('m0_9'), **kwargs)
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        h.close()
+
+
+def expected_top(backend, frame, encoding, k=5):
+    return top_k(backend.infer(to_nv12(frame, encoding)), k)
+
+
+CASES = [('image', 'bgr8'), ('image', 'rgb8'), ('image', 'mono8'), ('image', 'nv12'),
+         ('image', 'yuv422_yuy2'), ('image', 'yuv422'), ('image', 'rgba8'),
+         ('compressed', 'jpeg'), ('compressed', 'png'), ('hbmem', 'nv12')]
+
+
+@pytest.mark.parametrize('input_type, encoding', CASES)
+def test_frame_yields_one_matching_classification(harness, synthetic_model, input_type,
+                                                  encoding):
+    h = harness(input_type=input_type)
+    rgb = sample_picture(320, 240, seed=3)
+    data = encode(rgb, encoding)
+    msg = make_message(input_type, rgb, encoding, stamp_ns=1_234_567_890_123, data=data)
+    h.pub.publish(msg)
+    assert wait_for(lambda: len(h.results) == 1)
+    time.sleep(0.2)
+    assert len(h.results) == 1
+    out = h.results[0]
+    assert out.header.stamp.sec == 1234 and out.header.stamp.nanosec == 567_890_123
+    assert out.header.frame_id == ('' if input_type == 'hbmem' else 'camera')
+    scores = [r.score for r in out.results]
+    assert len(scores) == 5 and scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores) and sum(scores) <= 1.0 + 1e-9
+    # The same frame through the backend directly gives the same classes and scores.
+    backend = create_backend('onnxruntime', synthetic_model('m0_9'))
+    if input_type == 'compressed':
+        frame = np.frombuffer(data, np.uint8)
+    else:
+        frame = image_view(240, 320, len(data) // (360 if encoding.startswith('nv') else 240),
+                           encoding, data)
+    want = expected_top(backend, frame, encoding)
+    assert [r.class_id for r in out.results] == [str(i) for i, _ in want]
+    assert np.allclose(scores, [s for _, s in want], atol=1e-5)
+
+
+def test_label_info_reaches_a_late_subscriber(harness, ros_context):
+    h = harness(min_score=0.001)
+    time.sleep(0.5)
+    got = []
+    late = rclpy.create_node('late', context=ros_context)
+    qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    late.create_subscription(LabelInfo, '/repvit/label_info', got.append, qos)
+    h.executor.add_node(late)
+    assert wait_for(lambda: got)
+    info = got[-1]
+    assert len(info.class_map) == 1000
+    assert info.class_map[281].class_id == 281 and info.class_map[281].class_name == 'tabby'
+    assert abs(info.threshold - 0.001) < 1e-6
+    late.destroy_node()
+
+
+def test_diagnostics_report_the_counts(harness, ros_context):
+    h = harness()
+    diags = []
+    h.peer.create_subscription(DiagnosticArray, '/diagnostics', diags.append, 10)
+    rgb = sample_picture(160, 120)
+    for i in range(5):
+        h.pub.publish(make_message('image', rgb, 'bgr8', i))
+        assert wait_for(lambda: len(h.results) == i + 1)  # one at a time: nothing dropped
+    bad = make_message('image', rgb, 'bgr8', 99)
+    bad.step = 1  # inconsistent with width
+    h.pub.publish(bad)
+    unknown = make_message('image', rgb, 'bgr8', 100)
+    unknown.encoding = '32FC7'
+    h.pub.publish(unknown)
+
+    def values():
+        for arr in reversed(diags):
+            for st in arr.status:
+                if 'repvit_classifier' in st.name:
+                    return {kv.key: kv.value for kv in st.values}
+        return {}
+
+    assert wait_for(lambda: values().get('received') == '7', timeout=10)
+    v = values()
+    assert (v['published'], v['bad'], v['dropped']) == ('5', '2', '0')
+    assert v['backend'] == 'onnxruntime' and v['model'] == 'm1_0'
+    assert float(v['inference_median_ms']) > 0 and 'end_to_end_p99_ms' in v
+    assert len(h.results) == 5  # bad frames produce no output, and the node keeps running
+
+
+def test_burst_with_four_workers_keeps_order_and_accounts_for_every_frame(harness):
+    h = harness(threads=4, queue_size=3)
+    assert h.node._sub.qos_profile.depth == 100
+    rgb = [sample_picture(320, 240, s) for s in range(3)]
+    n = 60
+    for i in range(n):
+        h.pub.publish(make_message('image', rgb[i % 3], 'bgr8', 1000 + i))
+    assert wait_for(lambda: h.node.diagnostics()['received'] == n)
+    h.node._pipeline.wait_idle(20)
+    d = h.node.diagnostics()
+    time.sleep(0.3)
+    stamps = [r.header.stamp.nanosec for r in h.results]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert d['max_queue'] <= 3
+    assert d['received'] == d['published'] + d['dropped'] + d['bad'] == n
+    assert d['dropped_queue_full'] > 0  # the burst was faster than inference
+    assert len(h.results) == d['published']
+
+
+def test_runtime_parameters(harness):
+    h = harness()
+    node = h.node
+    rgb = sample_picture(160, 120)
+    assert node.set_parameters([Parameter('top_k', value=3)])[0].successful
+    h.pub.publish(make_message('image', rgb, 'bgr8', 1))
+    assert wait_for(lambda: len(h.results) == 1)
+    assert len(h.results[0].results) == 3
+    assert node.set_parameters([Parameter('min_score', value=1.0)])[0].successful
+    h.pub.publish(make_message('image', rgb, 'bgr8', 2))
+    assert wait_for(lambda: len(h.results) == 2)
+    assert h.results[1].results == []  # nothing is certain
+    for name, value in (('min_score', 1.5), ('top_k', 0), ('max_rate', -1.0),
+                        ('top_k', 'five')):
+        assert not node.set_parameters([Parameter(name, value=value)])[0].successful
+    res = node.set_parameters([Parameter('threads', value=8)])[0]
+    assert not res.successful and 'read-only' in res.reason.lower()
+    assert node.set_parameters([Parameter('max_rate', value=2.0)])[0].successful
+    for i in range(10):
+        h.pub.publish(make_message('image', rgb, 'bgr8', 10 + i))
+    assert wait_for(lambda: node.diagnostics()['received'] == 12)
+    assert node.diagnostics()['dropped_rate_limit'] >= 8
+
+
+def test_two_instances_in_one_process(harness):
+    a = harness(namespace='cam_a')
+    b = harness(namespace='cam_b', class_id_format='label')
+    rgb = sample_picture(160, 120)
+    a.pub.publish(make_message('image', rgb, 'bgr8', 1))
+    b.pub.publish(make_message('image', rgb, 'bgr8', 2))
+    assert wait_for(lambda: a.results and b.results)
+    assert a.results[0].results[0].class_id.isdigit()
+    assert not b.results[0].results[0].class_id.isdigit()
+    assert a.node.get_fully_qualified_name() == '/cam_a/repvit_classifier'
+
+
+# ------------------------------------------------------------------ launch file and YAML
+def _launch_arguments(path):
+    tree = ast.parse(open(path).read())
+    args, params = {}, set()
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and getattr(call.func, 'id', '') == 'DeclareLaunchArgument':
+            default = next((k.value for k in call.keywords if k.arg == 'default_value'), None)
+            args[call.args[0].value] = default.value if isinstance(default, ast.Constant) \
+                else default
+        if isinstance(call, ast.Dict):
+            params |= {k.value for k in call.keys if isinstance(k, ast.Constant)}
+    return args, params
+
+
+def test_launch_yaml_and_node_parameters_agree(ros_context, synthetic_model):
+    args, passed = _launch_arguments(os.path.join(ROOT, 'launch', 'classify.launch.py'))
+    assert set(args) == {'model', 'threads', 'image_topic', 'input_type', 'backend',
+                         'params_file', 'namespace', 'log_level'}
+    assert (args['model'], args['image_topic'], args['namespace']) == \
+        ('m1_0', '/image_raw', 'repvit')
+    node = RepVitClassifier(context=ros_context, parameter_overrides=[
+        Parameter('model_path', value=synthetic_model('m0_9'))])
+    builtin = {'use_sim_time', 'start_type_description_service'}  # rclpy's own
+    declared = {n for n in node._parameters if n not in builtin
+                and not n.startswith('qos_overrides')}
+    assert passed <= declared  # the launch file passes only real parameters
+    yml = yaml.safe_load(open(os.path.join(ROOT, 'config', 'repvit.yaml')))
+    params = yml['/**']['ros__parameters']
+    assert set(params) == declared
+    for name, value in params.items():  # YAML defaults are the node's defaults
+        if name == 'model_path':  # overridden above to find the synthetic model
+            continue
+        assert node.get_parameter(name).value == value, name
+    assert args['threads'] == str(params['threads'])
+    readme = open(os.path.join(ROOT, 'README.md')).read()
+    for name in declared:
+        assert f'`{name}`' in readme, f'{name} missing from README'
+    node.destroy_node()
