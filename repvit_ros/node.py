@@ -131,7 +131,8 @@ class RepVitClassifier(Node):
         self._yuv_range = d('yuv_range', 'full', 'NV12 range fed to the model: full (what the '
                             '.bin models were compiled for) or video (RDK model zoo demo).')
         self._class_id_format = d('class_id_format', 'index', 'ObjectHypothesis.class_id: index '
-                                  '(ImageNet index as a decimal string, as in LabelInfo) or label.')
+                                  '(ImageNet index as a decimal string, as in LabelInfo) or '
+                                  'label.')
         self._queue_size = d('queue_size', 2, 'Frames waiting for a worker; the oldest is dropped '
                              'when full.', int_range=(1, 100))
         self._labels_path = d('labels_path', '', 'Class names file; empty: bundled ImageNet-1k.')

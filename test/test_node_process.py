@@ -1,0 +1,149 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The installed classifier executable as a process: large frames over DDS, startup errors."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import rclpy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from vision_msgs.msg import Classification
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PREFIX = os.path.join(ROOT, 'build', 'install')
+CLASSIFIER = os.path.join(PREFIX, 'lib', 'repvit_ros', 'classifier')
+PROFILE = os.path.join(PREFIX, 'share', 'repvit_ros', 'config', 'fastdds_large_frames.xml')
+
+
+def start_classifier(*ros_args, env=None):
+    cmd = [CLASSIFIER, '--ros-args', *ros_args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env or os.environ.copy())
+
+
+def stop(proc, timeout=10):
+    if proc.poll() is None:
+        proc.send_signal(subprocess.signal.SIGINT)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.stdout.read()
+
+
+def publish_frames(topic, reliability, count=30, profile=False, rate=10):
+    env = os.environ.copy()
+    if profile:
+        env['FASTRTPS_DEFAULT_PROFILES_FILE'] = PROFILE
+        env['FASTDDS_DEFAULT_PROFILES_FILE'] = PROFILE
+    return subprocess.Popen([sys.executable, '-m', 'repvit_ros.frame_source', '--topic', topic,
+                             '--encoding', 'bgr8', '--width', '640', '--height', '480',
+                             '--rate', str(rate), '--count', str(count), '--reliability',
+                             reliability], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.parametrize('reliability, profile', [('reliable', False), ('best_effort', True)])
+def test_640x480_bgr8_reaches_the_node(ros_context, executor, synthetic_model, reliability,
+                                       profile):
+    topic = f'/big_{reliability}'
+    node = start_classifier('-p', f'model_path:={synthetic_model("m0_9")}', '-p',
+                            'backend:=onnxruntime', '-r', f'image:={topic}', '-r',
+                            f'__ns:=/big_{reliability}')
+    peer = rclpy.create_node('big_peer', context=ros_context)
+    got = []
+    peer.create_subscription(Classification, f'/big_{reliability}/classification', got.append,
+                             QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
+    executor.add_node(peer)
+    src = publish_frames(topic, reliability, profile=profile)
+    try:
+        deadline = time.monotonic() + 40
+        while src.poll() is None and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.05)
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.05)
+    finally:
+        src_out = stop(src)
+        log = stop(node)
+    assert 'published 30 frames' in src_out
+    assert len(got) >= 27, f'{len(got)} of 30 classified\n{log}'
+    assert 'no frame for' not in log
+
+
+def test_best_effort_without_profile_is_lost_and_warned(synthetic_model):
+    topic = '/big_lost'
+    node = start_classifier('-p', f'model_path:={synthetic_model("m0_9")}', '-p',
+                            'backend:=onnxruntime', '-r', f'image:={topic}', '-r',
+                            '__ns:=/big_lost')
+    src = publish_frames(topic, 'best_effort', count=100, rate=10)
+    try:
+        src.wait(30)
+    finally:
+        stop(src)
+        log = stop(node)
+    assert 'subscribed to /big_lost/image (best effort)' in log or \
+        'subscribed to /big_lost (best effort)' in log, log
+    assert 'no frame for' in log and '512 KB shared-memory segment' in log, log
+
+
+def _run(*ros_args, timeout=60):
+    proc = subprocess.run([CLASSIFIER, '--ros-args', *ros_args], capture_output=True,
+                          text=True, timeout=timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def bad_files(tmp_path):
+    corrupt = tmp_path / 'corrupt.onnx'
+    corrupt.write_bytes(b'\x08\x07' * 4000)
+    binfile = tmp_path / 'RepViT_m1_0_224x224_nv12.bin'
+    binfile.write_bytes(b'\x00' * 4096)
+    return {'corrupt': str(corrupt), 'bin': str(binfile), 'missing': str(tmp_path / 'no.onnx')}
+
+
+def test_startup_errors_are_one_clear_line(bad_files, synthetic_model, tmp_path):
+    import onnx
+    from onnx import helper, TensorProto
+    wrong = tmp_path / 'wrong_shape.onnx'
+    io = [helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 1, 8, 8]),
+          helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 1, 8, 8])]
+    model = helper.make_model(helper.make_graph([helper.make_node('Identity', ['x'], ['y'])],
+                                                'g', io[:1], io[1:]),
+                              opset_imports=[helper.make_opsetid('', 13)])
+    model.ir_version = 8
+    onnx.save(model, str(wrong))
+    good = synthetic_model('m0_9')
+    cases = [
+        (['-p', f'model_path:={bad_files["missing"]}'], 'does not exist'),
+        (['-p', f'model_path:={bad_files["corrupt"]}'], 'cannot load'),
+        (['-p', f'model_path:={wrong}'], 'unsupported input'),
+        (['-p', f'model_path:={good}', '-p', 'backend:=tensorrt'], 'backend'),
+        (['-p', f'model_path:={bad_files["bin"]}', '-p', 'backend:=hbm_runtime'],
+         'install the hbm_runtime'),
+        (['-p', f'model_path:={good}', '-p', 'threads:=0'], 'threads'),
+        (['-p', f'model_path:={good}', '-p', 'resize_mode:=zoom'], 'resize_mode'),
+        (['-p', f'model_path:={good}', '-p', 'model:=m9'], 'model'),
+    ]
+    for args, words in cases:
+        code, out = _run(*args)
+        assert code == 1, (args, out)
+        assert 'Traceback' not in out, out
+        errors = [ln for ln in out.splitlines() if '[ERROR]' in ln]
+        assert len(errors) == 1 and 'cannot start' in errors[0] and words in errors[0], out
