@@ -228,13 +228,13 @@ def _pack(y: np.ndarray, uv: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rgb_to_nv12(rgb: np.ndarray, yuv_range: str) -> np.ndarray:
-    """Model-size RGB (HxWx3) to NV12."""
+def _rgb_to_nv12(rgb: np.ndarray, yuv_range: str, bgr: bool = False) -> np.ndarray:
+    """Model-size RGB (or BGR) HxWx3 to NV12."""
     h, w = rgb.shape[:2]
     if yuv_range == 'video':
         # OpenCV's I420 is BT.601 video range with chroma taken from each 2x2 block's top-left
         # pixel: what the RDK model zoo demo feeds its models.
-        i420 = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+        i420 = cv2.cvtColor(rgb, cv2.COLOR_BGR2YUV_I420 if bgr else cv2.COLOR_RGB2YUV_I420)
         out = np.empty((h * 3 // 2, w), np.uint8)
         out[:h] = i420[:h]
         quarter = (h // 2) * (w // 2)
@@ -243,10 +243,14 @@ def _rgb_to_nv12(rgb: np.ndarray, yuv_range: str) -> np.ndarray:
         uv[0::2] = chroma[:quarter]
         uv[1::2] = chroma[quarter:]
         return out
-    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)  # full-range BT.601 (JFIF)
-    cbcr = np.ascontiguousarray(ycrcb[:, :, :0:-1])
-    uv = cv2.resize(cbcr, (w // 2, h // 2), interpolation=cv2.INTER_AREA)  # 2x2 mean
-    return _pack(ycrcb[:, :, 0], uv)
+    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_BGR2YCrCb if bgr else cv2.COLOR_RGB2YCrCb)  # JFIF
+    half = cv2.resize(ycrcb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)  # 2x2 mean
+    out = np.empty((h * 3 // 2, w), np.uint8)
+    out[:h] = ycrcb[:, :, 0]
+    uv = out[h:].reshape(h // 2, w // 2, 2)
+    uv[:, :, 0] = half[:, :, 2]
+    uv[:, :, 1] = half[:, :, 1]
+    return out
 
 
 def _check_frame(frame: np.ndarray, encoding: str) -> np.ndarray:
@@ -419,14 +423,22 @@ def _to_nv12(frame, encoding, size, mode, yuv_range) -> np.ndarray:
 
     if encoding in _UYVY + _YUYV:
         h, w = frame.shape[:2]
-        pairs = frame.reshape(h, w // 2, 4)
-        y_idx, uv_idx = (1, [0, 2]) if encoding in _UYVY else (0, [1, 3])
+        y_idx, uv_idx = (1, (0, 2)) if encoding in _UYVY else (0, (1, 3))
         geo = geometry(w, h, dst_w, dst_h, mode)
-        y = _place(np.ascontiguousarray(frame[:, :, y_idx]), geo, dst_w, dst_h, pad_y)
-        # Chroma is already half width: only its height needs halving, done by the resize.
-        uv = _place(pairs[:, :, uv_idx], _scaled(geo, 2, 1), dst_w // 2, dst_h // 2,
-                    (pad_c, pad_c))
-        return _pack(y, uv)
+        # Resize the packed frame as it lies, with no copy and no colour maths: as a 2-channel
+        # image its luma channel resamples exactly like a Y plane (the other channel, mixed
+        # U/V, is discarded), and as a 4-channel image of pixel pairs, chroma is already at half
+        # width, so one resize also halves its height.
+        y = _place(frame, geo, dst_w, dst_h, (pad_y, pad_y))[:, :, y_idx]
+        quads = _place(frame.reshape(h, w // 2, 4) if frame.flags.c_contiguous
+                       else np.ascontiguousarray(frame).reshape(h, w // 2, 4),
+                       _scaled(geo, 2, 1), dst_w // 2, dst_h // 2, (pad_c,) * 4)
+        out = np.empty((dst_h * 3 // 2, dst_w), np.uint8)
+        out[:dst_h] = y
+        uv = out[dst_h:].reshape(dst_h // 2, dst_w // 2, 2)
+        uv[:, :, 0] = quads[:, :, uv_idx[0]]
+        uv[:, :, 1] = quads[:, :, uv_idx[1]]
+        return out
 
     if encoding in ('mono8', 'mono16'):
         if encoding == 'mono16':
@@ -440,10 +452,10 @@ def _to_nv12(frame, encoding, size, mode, yuv_range) -> np.ndarray:
     # rgb8, bgr8, rgba8, bgra8
     geo = geometry(frame.shape[1], frame.shape[0], dst_w, dst_h, mode)
     small = _place(frame, geo, dst_w, dst_h, (_PAD_RGB,) * frame.shape[2])
-    code = {'bgr8': cv2.COLOR_BGR2RGB, 'rgba8': cv2.COLOR_RGBA2RGB,
-            'bgra8': cv2.COLOR_BGRA2RGB}.get(encoding)
-    rgb = cv2.cvtColor(small, code) if code is not None else np.ascontiguousarray(small)
-    return _rgb_to_nv12(rgb, yuv_range)
+    if encoding in ('rgba8', 'bgra8'):
+        small = cv2.cvtColor(small, cv2.COLOR_RGBA2RGB)  # drops alpha, keeps channel order
+    return _rgb_to_nv12(np.ascontiguousarray(small), yuv_range,
+                        bgr=encoding in ('bgr8', 'bgra8'))
 
 
 def nv12_to_rgb(nv12: np.ndarray, yuv_range: str = 'full') -> np.ndarray:
