@@ -297,7 +297,7 @@ def to_markdown(result: Dict) -> str:
         lines.append('| Model | Params | backend | 1-worker latency median / p90 ms | ' +
                      ' | '.join(f'FPS {w}w' for w in workers) +
                      ' | RDK X5: 1-thread ms / 4-thread ms / FPS | X5 int8 top-1 |')
-        lines.append('|---' * (5 + len(workers)) + '|')
+        lines.append('|---' * (6 + len(workers)) + '|')
         for r in result['rows']:
             ref = r['x5_reference']
             name = f'RepViT_{r["model"]}' + (' (synthetic)' if r['synthetic'] else '')

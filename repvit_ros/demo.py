@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from repvit_ros import models
-from repvit_ros.frame_source import encode, make_message, message_class
+from repvit_ros.frame_source import make_message, message_class
 from repvit_ros.labels import load_labels
 
 # (skimage.data function, encoding to send it as)
