@@ -36,7 +36,7 @@ setup(
             'download_models = repvit_ros.models:main',
             'make_synthetic_model = repvit_ros.synthetic:main',
             'benchmark = repvit_ros.benchmark:main',
-            'loadtest = repvit_ros.loadtest:main',
+            'frame_source = repvit_ros.frame_source:main',
         ],
     },
 )
