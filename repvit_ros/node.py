@@ -156,9 +156,8 @@ class RepVitClassifier(Node):
         if formats is None:
             from repvit_ros.backends import bpu_runtime_available
             formats = ('bin', 'onnx') if bpu_runtime_available() else ('onnx',)
+        # resolve_model_path already refuses a registry file whose pinned sha256 changed.
         path = models.resolve_model_path(self._model, self._model_path, formats)
-        if not self._model_path:
-            models.check_pin(path)
         return create_backend(self._backend_kind, path, threads=self._intra_op_threads)
 
     def _setup(self, backend: Optional[Backend]) -> None:
@@ -167,7 +166,8 @@ class RepVitClassifier(Node):
         self._backend = backend if backend is not None else self._load_backend()
         self._labels = load_labels(self._labels_path or None, self._backend.num_classes or None)
         self._size = tuple(self._backend.input_size)
-        self._synthetic = _is_synthetic(self._backend.path)
+        metadata = getattr(self._backend, 'metadata', {})
+        self._synthetic = metadata.get('repvit_ros.synthetic') == 'true'
 
         self._cls_pub = self.create_publisher(
             Classification, 'classification',
@@ -416,17 +416,6 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f'{value:.3f}'
     return str(value)
-
-
-def _is_synthetic(path: str) -> bool:
-    if not path.endswith('.onnx'):
-        return False
-    try:
-        import onnx
-        from repvit_ros.synthetic import is_synthetic
-        return is_synthetic(onnx.load(path, load_external_data=False))
-    except Exception:  # noqa: B902 - a model we cannot inspect is simply not ours
-        return False
 
 
 def main(args: Optional[List[str]] = None) -> int:

@@ -24,6 +24,7 @@ synthetic model predicts are meaningless; it exists to exercise and time everyth
 """
 
 import argparse
+import os
 import sys
 from typing import Dict, List, Tuple
 
@@ -193,7 +194,6 @@ def main(argv=None) -> int:
     model = build_model(args.model, args.seed)
     tmp = args.output + '.part'
     onnx.save(model, tmp)
-    import os
     os.replace(tmp, args.output)
     print(f'wrote {args.output}: synthetic RepViT {args.model}, '
           f'{parameter_count(model):,} parameters, untrained (labels meaningless)')

@@ -58,12 +58,9 @@ class HbmRuntimeBackend(Backend):
         self._model = names[0]
         inputs = list(self._rt.input_names[self._model])
         shape = [int(d) for d in self._rt.input_shapes[self._model][inputs[0]]]
-        if len(inputs) == 1:
-            self._inputs = inputs
-        elif len(inputs) == 2:  # separate Y and UV inputs
-            self._inputs = inputs
-        else:
+        if len(inputs) not in (1, 2):  # one NV12 input, or separate Y and UV inputs
             raise BackendError(f'{path}: expected one NV12 input, found {len(inputs)}')
+        self._inputs = inputs
         if len(shape) != 4:
             raise BackendError(f'{path}: input shape {shape} is not 4-D')
         # NCHW (1,3,H,W) for an NV12 model; NHWC (1,H,W,C) for a separated Y input.

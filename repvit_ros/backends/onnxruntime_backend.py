@@ -80,6 +80,8 @@ class OnnxRuntimeBackend(Backend):
             raise BackendError(f'{path}: expected one input, the model has {len(inputs)}')
         self._input = inputs[0].name
         self._output = self._session.get_outputs()[0].name
+        #: the model's custom metadata (synthetic models mark themselves here)
+        self.metadata = dict(self._session.get_modelmeta().custom_metadata_map)
         shape = [d if isinstance(d, int) and d > 0 else None for d in inputs[0].shape]
         dtype = inputs[0].type
         if dtype == 'tensor(float)' and len(shape) == 4 and shape[1] == 3:
