@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 
+from conftest import spin_until
 import pytest
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -71,6 +72,11 @@ def test_640x480_bgr8_reaches_the_node(ros_context, executor, synthetic_model, r
     peer.create_subscription(Classification, f'/big_{reliability}/classification', got.append,
                              QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
     executor.add_node(peer)
+    # Volatile reliable topics only deliver what is written after the match: wait until the
+    # node's result publisher is discovered before any frame goes out (it is not, at times,
+    # when the first discovery announcements are missed and the next comes 3 s later).
+    assert spin_until(executor, lambda: peer.count_publishers(
+        f'/big_{reliability}/classification') > 0, timeout=30), stop(node)
     src = publish_frames(topic, reliability, profile=profile)
     try:
         deadline = time.monotonic() + 40
