@@ -92,8 +92,11 @@ def main() -> int:
     code = 0
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not all(p.get_subscription_count()
-                                                      for p in pubs.values()):
+        # Frames go out once both nodes subscribe and their result publishers are matched:
+        # reliable volatile topics deliver only what is written after discovery.
+        while time.monotonic() < deadline and not (
+                all(p.get_subscription_count() for p in pubs.values()) and
+                all(peer.count_publishers(f'{ns}{s}/classification') for s in ('', 'c'))):
             rclpy.spin_once(peer, timeout_sec=0.1)
         photos = load_photos()
         started = time.monotonic()

@@ -228,28 +228,43 @@ def _pack(y: np.ndarray, uv: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rgb_to_nv12(rgb: np.ndarray, yuv_range: str, bgr: bool = False) -> np.ndarray:
-    """Model-size RGB (or BGR) HxWx3 to NV12."""
+def _rgb_to_yuv(rgb: np.ndarray, yuv_range: str, bgr: bool, y_out: np.ndarray,
+                uv_out: np.ndarray) -> None:
+    """
+    Convert even-sized RGB (or BGR) HxWx3 into a Y plane view and an interleaved UV view.
+
+    The channel shuffles go through cv2.mixChannels, which writes into the (possibly strided)
+    output views directly: numpy's strided channel copies cost more than the conversion.
+    """
     h, w = rgb.shape[:2]
     if yuv_range == 'video':
         # OpenCV's I420 is BT.601 video range with chroma taken from each 2x2 block's top-left
         # pixel: what the RDK model zoo demo feeds its models.
         i420 = cv2.cvtColor(rgb, cv2.COLOR_BGR2YUV_I420 if bgr else cv2.COLOR_RGB2YUV_I420)
-        out = np.empty((h * 3 // 2, w), np.uint8)
-        out[:h] = i420[:h]
-        quarter = (h // 2) * (w // 2)
-        chroma = i420[h:].reshape(-1)
-        uv = out[h:].reshape(-1)
-        uv[0::2] = chroma[:quarter]
-        uv[1::2] = chroma[quarter:]
-        return out
-    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_BGR2YCrCb if bgr else cv2.COLOR_RGB2YCrCb)  # JFIF
-    half = cv2.resize(ycrcb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)  # 2x2 mean
-    out = np.empty((h * 3 // 2, w), np.uint8)
-    out[:h] = ycrcb[:, :, 0]
-    uv = out[h:].reshape(h // 2, w // 2, 2)
-    uv[:, :, 0] = half[:, :, 2]
-    uv[:, :, 1] = half[:, :, 1]
+        y_out[...] = i420[:h]
+        planes = i420[h:].reshape(2, h // 2, w // 2)
+        cv2.mixChannels([planes[0], planes[1]], [uv_out], [0, 0, 1, 1])
+        return
+    # Full-range BT.601 (JFIF). Luma straight into the output: OpenCV's grey conversion uses the
+    # same fixed-point BT.601 weights as its YCrCb one. Chroma from the 2x2 mean of RGB (the
+    # conversion is affine, so this is the 2x2 mean of chroma) at a quarter of the pixels.
+    cv2.cvtColor(rgb, cv2.COLOR_BGR2GRAY if bgr else cv2.COLOR_RGB2GRAY, dst=y_out)
+    half = cv2.resize(rgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    ycrcb = cv2.cvtColor(half, cv2.COLOR_BGR2YCrCb if bgr else cv2.COLOR_RGB2YCrCb)
+    cv2.mixChannels([ycrcb], [uv_out], [2, 0, 1, 1])  # (Y, Cr, Cb) -> (U=Cb, V=Cr)
+
+
+def _rgb_to_nv12_into(rgb: np.ndarray, yuv_range: str, bgr: bool, geo: _Geometry, dst_w: int,
+                      dst_h: int, pad: Tuple[int, int]) -> np.ndarray:
+    """Convert model-size content into its box of an NV12 image padded with ``pad``."""
+    dx, dy, dw, dh = geo.dst
+    out = np.empty((dst_h * 3 // 2, dst_w), np.uint8)
+    ys, uvs = out[:dst_h], out[dst_h:].reshape(dst_h // 2, dst_w // 2, 2)
+    if (dw, dh) != (dst_w, dst_h):
+        ys.fill(pad[0])
+        uvs.fill(pad[1])
+    _rgb_to_yuv(rgb, yuv_range, bgr, ys[dy:dy + dh, dx:dx + dw],
+                uvs[dy // 2:(dy + dh) // 2, dx // 2:(dx + dw) // 2])
     return out
 
 
@@ -323,6 +338,19 @@ def jpeg_reduction(src_w: int, src_h: int, dst_w: int, dst_h: int, mode: str) ->
     return 1
 
 
+def _last_nonzero(buf: np.ndarray, chunk: int = 4096) -> int:
+    """Index of the last non-zero byte (zero padding after a JPEG is common), or -1."""
+    end = buf.size
+    while end > 0:
+        start = max(0, end - chunk)
+        nz = np.flatnonzero(buf[start:end])
+        if nz.size:
+            return start + int(nz[-1])
+        end = start
+        chunk *= 4
+    return -1
+
+
 def decode(data, fmt: str, size: Tuple[int, int] = (224, 224),
            mode: str = 'letterbox') -> np.ndarray:
     """
@@ -344,8 +372,8 @@ def decode(data, fmt: str, size: Tuple[int, int] = (224, 224),
         if buf.size < 4 or buf[0] != 0xFF or buf[1] != 0xD8:
             raise FrameError('corrupt jpeg: no start-of-image marker')
         # libjpeg fills a truncated image with grey and only warns: refuse it instead.
-        end = np.flatnonzero(buf)
-        if end.size < 2 or buf[end[-1]] != 0xD9 or buf[end[-1] - 1] != 0xFF:
+        last = _last_nonzero(buf)
+        if last < 1 or buf[last] != 0xD9 or buf[last - 1] != 0xFF:
             raise FrameError('truncated jpeg: no end-of-image marker')
         dims = _jpeg_size(buf)
         if dims is None:
@@ -449,13 +477,15 @@ def _to_nv12(frame, encoding, size, mode, yuv_range) -> np.ndarray:
             y = cv2.convertScaleAbs(y, alpha=219.0 / 255.0, beta=16.0)
         return _pack(y, np.full((dst_h // 2, dst_w // 2, 2), pad_c, np.uint8))
 
-    # rgb8, bgr8, rgba8, bgra8
+    # rgb8, bgr8, rgba8, bgra8: resize the source box alone, convert only that content (a
+    # letterboxed 16:9 frame is 56 % of the output), then write it into constant padding.
     geo = geometry(frame.shape[1], frame.shape[0], dst_w, dst_h, mode)
-    small = _place(frame, geo, dst_w, dst_h, (_PAD_RGB,) * frame.shape[2])
+    sx, sy, sw, sh = geo.src
+    small = _resize(frame[sy:sy + sh, sx:sx + sw], geo.dst[2], geo.dst[3])
     if encoding in ('rgba8', 'bgra8'):
         small = cv2.cvtColor(small, cv2.COLOR_RGBA2RGB)  # drops alpha, keeps channel order
-    return _rgb_to_nv12(np.ascontiguousarray(small), yuv_range,
-                        bgr=encoding in ('bgr8', 'bgra8'))
+    return _rgb_to_nv12_into(np.ascontiguousarray(small), yuv_range,
+                             encoding in ('bgr8', 'bgra8'), geo, dst_w, dst_h, (pad_y, pad_c))
 
 
 def nv12_to_rgb(nv12: np.ndarray, yuv_range: str = 'full') -> np.ndarray:

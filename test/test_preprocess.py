@@ -352,6 +352,19 @@ def test_truncated_and_corrupted_jpeg():
         to_nv12(bytes(broken), 'jpeg')
 
 
+@pytest.mark.parametrize('padding', [0, 10, 5000, 100_000])
+def test_zero_padded_jpeg_is_accepted_and_truncation_still_found(padding):
+    # Fixed-size buffers (shared-memory camera messages) leave zeros after the JPEG.
+    ok, jpeg = cv2.imencode('.jpg', smooth_rgb(480, 640))
+    data = jpeg.tobytes()
+    expected = to_nv12(data, 'jpeg')
+    assert np.array_equal(to_nv12(data + bytes(padding), 'jpeg'), expected)
+    with pytest.raises(FrameError, match='truncated'):
+        to_nv12(data[:-2] + bytes(padding), 'jpeg')
+    with pytest.raises(FrameError, match='truncated'):
+        to_nv12(data[:2] + bytes(padding + 8), 'jpeg')
+
+
 def test_bad_size_mode_and_range():
     rgb = smooth_rgb(32, 32)
     with pytest.raises(FrameError, match='even'):
