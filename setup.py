@@ -37,6 +37,7 @@ setup(
             'make_synthetic_model = repvit_ros.synthetic:main',
             'benchmark = repvit_ros.benchmark:main',
             'frame_source = repvit_ros.frame_source:main',
+            'loadtest = repvit_ros.loadtest:main',
         ],
     },
 )

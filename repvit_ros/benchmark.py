@@ -17,9 +17,10 @@ Benchmarks: preprocessing, backends against the RDK X5 reference table, the node
 
   python -m repvit_ros.benchmark preprocess          # to_nv12 vs the naive cv_bridge-style path
   python -m repvit_ros.benchmark backend             # latency and throughput per model, workers
-  python -m repvit_ros.benchmark node --encoding bgr8 --threads 1   # end to end over DDS
+  python -m repvit_ros.benchmark node --encoding bgr8 --threads 1,2  # end to end over DDS
   python -m repvit_ros.benchmark overhead            # node ceiling with a do-nothing backend
-Add --json for JSON, --plot FILE.png for a plot (backend mode). Times are medians of repeats
+Add --json for JSON, --plot FILE.png for a plot of throughput and latency against workers
+(backend mode). Times are medians of repeats
 measured side by side in one run; on a shared machine compare ratios, not absolute times.
 Without real model files the synthetic RepViT (same graph and parameter count, untrained) is used.
 """
@@ -29,11 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
@@ -102,14 +102,21 @@ def naive_path(frame: np.ndarray, encoding: str, size=(224, 224)) -> np.ndarray:
     return cv2.cvtColor(small, cv2.COLOR_BGR2YUV_I420)
 
 
-def bench_preprocess(repeats: int = 30) -> Dict:
+def bench_preprocess(repeats: int = 30, resolutions=RESOLUTIONS,
+                     encodings=PRE_ENCODINGS) -> Dict:
+    """
+    Time to_nv12 against the naive path per encoding and resolution, and one m1_0 inference.
+
+    For JPEG also the entropy-decoding floor: a 1/8-scale greyscale decode, the least work
+    libjpeg can do to read the file; no decoder-based path can beat naive / floor.
+    """
     backend = create_backend('onnxruntime', model_file('m1_0'))
     probe = to_nv12(sample_picture(224, 224), 'rgb8')
     infer_s = _median_time(lambda: backend.infer(probe), max(10, repeats // 2))
     rows = []
-    for w, h in RESOLUTIONS:
+    for w, h in resolutions:
         rgb = sample_picture(w, h)
-        for enc in PRE_ENCODINGS:
+        for enc in encodings:
             data = encode(rgb, enc)
             if enc == 'jpeg':
                 frame = np.frombuffer(data, np.uint8)
@@ -118,20 +125,32 @@ def bench_preprocess(repeats: int = 30) -> Dict:
                 frame = image_view(h, w, len(data) // rows_n, enc, data)
             t_fast = _median_time(lambda: to_nv12(frame, enc), repeats)
             t_naive = _median_time(lambda: naive_path(frame, enc), repeats)
-            rows.append({'encoding': enc, 'resolution': f'{w}x{h}', 'to_nv12_ms': t_fast * 1e3,
-                         'naive_ms': t_naive * 1e3, 'speedup': t_naive / t_fast,
-                         'fraction_of_inference': t_fast / infer_s})
+            row = {'encoding': enc, 'resolution': f'{w}x{h}', 'to_nv12_ms': t_fast * 1e3,
+                   'naive_ms': t_naive * 1e3, 'speedup': t_naive / t_fast,
+                   'fraction_of_inference': t_fast / infer_s}
+            if enc == 'jpeg':
+                floor = _median_time(lambda: cv2.imdecode(frame, cv2.IMREAD_REDUCED_GRAYSCALE_8),
+                                     repeats)
+                row.update({'decode_floor_ms': floor * 1e3, 'max_speedup': t_naive / floor})
+            rows.append(row)
     return {'mode': 'preprocess', 'inference_m1_0_ms': infer_s * 1e3, 'rows': rows}
 
 
-def _throughput(backend: Backend, frames: List[np.ndarray], workers: int, n: int) -> float:
+def _throughput(backend: Backend, frames: List[np.ndarray], workers: int,
+                n: int) -> Tuple[float, float]:
+    """Frames per second with ``workers`` threads, and the median seconds of one call."""
+    lat = []
+
     def run(i):
+        t = time.perf_counter()
         backend.infer(frames[i % len(frames)])
+        lat.append(time.perf_counter() - t)
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(run, range(min(n, 2 * workers))))  # warm up
+        lat.clear()
         t = time.perf_counter()
         list(pool.map(run, range(n)))
-        return n / (time.perf_counter() - t)
+        return n / (time.perf_counter() - t), statistics.median(lat)
 
 
 def bench_backend(names=('m0_9', 'm1_0', 'm1_1'), workers=(1, 2, 4, 8), repeats: int = 30,
@@ -152,129 +171,144 @@ def bench_backend(names=('m0_9', 'm1_0', 'm1_1'), workers=(1, 2, 4, 8), repeats:
                'synthetic': 'synthetic' in os.path.basename(path),
                'latency_median_ms': float(np.median(lat) * 1e3),
                'latency_p90_ms': float(np.percentile(lat, 90) * 1e3),
-               'fps': {str(w): _throughput(backend, frames, w, max(repeats, 4 * w))
-                       for w in workers},
+               'fps': {}, 'latency_ms_by_workers': {},
                'x5_reference': {'latency_1t_ms': ref.latency_1t_ms,
                                 'latency_4t_ms': ref.latency_4t_ms, 'fps': ref.fps,
                                 'float_top1': ref.float_top1, 'int8_top1': ref.int8_top1}}
+        for w in workers:
+            fps, lat_w = _throughput(backend, frames, w, max(repeats, 4 * w))
+            row['fps'][str(w)] = fps
+            row['latency_ms_by_workers'][str(w)] = lat_w * 1e3
         rows.append(row)
         backend.close()
     return {'mode': 'backend', 'cpu_count': os.cpu_count(), 'rows': rows}
 
 
 # ------------------------------------------------------------------ node over DDS
-def _receiver_run(topic: str, publisher_cmd: List[str], node_cmd: List[str], duration: float,
-                  env) -> Dict:
-    import rclpy
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
-    from vision_msgs.msg import Classification
-    rclpy.init()
-    peer = rclpy.create_node('repvit_benchmark')
-    lat, times = [], []
+def _frame_cost(msg, encoding: str) -> float:
+    """Median seconds of the node's own per-frame work before inference: wrap and to_nv12."""
+    if encoding in ('jpeg', 'png'):
+        return _median_time(lambda: to_nv12(msg.data, encoding), 20)
 
-    def on_result(msg):
-        now = time.time_ns()
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        lat.append((now - stamp) / 1e9)
-        times.append(time.monotonic())
-
-    peer.create_subscription(Classification, topic, on_result,
-                             QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
-    node = subprocess.Popen(node_cmd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    time.sleep(3.0)  # model load
-    pub = subprocess.Popen(publisher_cmd, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
-    end = time.monotonic() + duration + 15
-    try:
-        while pub.poll() is None and time.monotonic() < end:
-            rclpy.spin_once(peer, timeout_sec=0.05)
-        drain = time.monotonic() + 2
-        while time.monotonic() < drain:
-            rclpy.spin_once(peer, timeout_sec=0.05)
-    finally:
-        for proc in (pub, node):
-            if proc.poll() is None:
-                proc.send_signal(subprocess.signal.SIGINT)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        pub_out = pub.stdout.read()
-        peer.destroy_node()
-        rclpy.try_shutdown()
-    sent = next((int(w) for ln in pub_out.splitlines() if ln.startswith('published')
-                 for w in ln.split()[1:2]), 0)
-    steady = lat[len(lat) // 10:] or lat
-    span = (times[-1] - times[len(times) // 10]) if len(times) > 10 else 0
-    return {'sent': sent, 'received': len(lat),
-            'throughput_fps': ((len(times) - len(times) // 10 - 1) / span) if span else 0.0,
-            'latency_median_ms': float(np.median(steady) * 1e3) if steady else float('nan'),
-            'latency_p99_ms': float(np.percentile(steady, 99) * 1e3) if steady else float('nan')}
+    def work():
+        frame = image_view(msg.height, msg.width, msg.step, encoding, msg.data)
+        return to_nv12(frame, encoding)
+    return _median_time(work, 20)
 
 
-def bench_node(encoding='bgr8', width=640, height=480, threads=1, rate=0.0, duration=10.0,
-               model='m1_0', fixed=False) -> Dict:
+def _node_params(threads: int, msg_type: str, queue_size: int, path: str = '') -> Dict:
+    params = {'threads': threads, 'input_type': msg_type, 'qos_reliability': 'reliable',
+              'queue_size': queue_size}
+    if path:
+        params.update({'model_path': path, 'backend': 'onnxruntime'})
+    return params
+
+
+def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
+               threads=(1, 2), rate: float = 30.0, duration: float = 10.0,
+               model: str = 'm1_0', warmup: float = 2.0) -> Dict:
+    """
+    Run the classifier and this process's frame publisher over DDS, closed loop and fixed rate.
+
+    For each worker count: the raw backend throughput with as many threads (this process, node
+    idle), then the node fed closed-loop (workers + 1 frames in flight, the next sent when a
+    result arrives: as fast as it takes them) and at ``rate`` Hz.
+    """
+    from repvit_ros.loadgen import Feeder, frames, msg_type_of, NodeProcess
     path = model_file(model)
-    ns = f'/bench_{os.getpid()}'
-    env = os.environ.copy()
-    msg_type = 'compressed' if encoding in ('jpeg', 'png') else 'image'
-    if fixed:
-        node_cmd = [sys.executable, '-m', 'repvit_ros.benchmark', '_serve_fixed']
-    else:
-        node_cmd = [sys.executable, '-m', 'repvit_ros.node']
-    node_cmd += ['--ros-args', '-r', f'__ns:={ns}', '-r', f'image:={ns}/image', '-p',
-                 f'model_path:={path}', '-p', 'backend:=onnxruntime', '-p',
-                 f'threads:={threads}', '-p', f'input_type:={msg_type}', '-p',
-                 'qos_reliability:=reliable', '-p', 'queue_size:=2']
-    count = int(duration * (rate if rate > 0 else 400))
-    pub_cmd = [sys.executable, '-m', 'repvit_ros.frame_source', '--topic', f'{ns}/image',
-               '--type', msg_type, '--encoding', encoding, '--width', str(width), '--height',
-               str(height), '--rate', str(rate), '--count', str(count), '--reliability',
-               'reliable']
-    result = _receiver_run(f'{ns}/classification', pub_cmd, node_cmd, duration, env)
-    result.update({'encoding': encoding, 'resolution': f'{width}x{height}', 'threads': threads,
-                   'rate': rate, 'fixed_backend': fixed})
-    if not fixed:
-        backend = create_backend('onnxruntime', path)
-        frames = [to_nv12(sample_picture(width, height, s), 'rgb8') for s in range(4)]
-        raw = _throughput(backend, frames, threads, 60)
-        one = _median_time(lambda: backend.infer(frames[0]), 20)
-        pre = _median_time(lambda: to_nv12(sample_picture(width, height), 'rgb8'), 10)
-        result.update({'raw_backend_fps': raw, 'node_to_raw': result['throughput_fps'] / raw,
-                       'inference_ms': one * 1e3, 'preprocess_ms': pre * 1e3})
-    return result
+    msgs = frames(encoding, width, height)
+    msg_type = msg_type_of(encoding)
+    backend = create_backend('onnxruntime', path)
+    nv12 = [to_nv12(sample_picture(width, height, s), 'rgb8') for s in range(4)]
+    infer_s = _median_time(lambda: backend.infer(nv12[0]), 20)
+    pre_s = _frame_cost(msgs[0], encoding)
+    rows = []
+    for t in threads:
+        raw_fps, _ = _throughput(backend, nv12, t, max(40, 20 * t))
+        ns = f'/repvit_bench_{os.getpid()}_{t}'
+        proc = NodeProcess('classifier', ns, _node_params(t, msg_type, 1, path), env=os.environ)
+        feeder = Feeder(ns, msg_type)
+        try:
+            feeder.wait_ready(proc)
+            before = feeder.diagnostics()
+            loops = (('max', feeder.run(msgs, window=t + 1, duration=duration, warmup=warmup)),
+                     (f'{rate:g} Hz', feeder.run(msgs, rate=rate, duration=duration,
+                                                 warmup=warmup)))
+            after = feeder.diagnostics()
+        finally:
+            feeder.close()
+            proc.stop()
+        for loop, run in loops:
+            run.pop('latencies_ms')
+            row = {'encoding': encoding, 'resolution': f'{width}x{height}', 'threads': t,
+                   'loop': loop, **run, 'raw_backend_fps': raw_fps,
+                   'inference_ms': infer_s * 1e3, 'preprocess_ms': pre_s * 1e3}
+            if loop == 'max':
+                row['node_to_raw'] = run['throughput_fps'] / raw_fps
+            else:
+                row['latency_to_budget'] = run['latency_median_ms'] / (row['inference_ms'] +
+                                                                       row['preprocess_ms'])
+            rows.append(row)
+        rows[-1]['node_dropped'] = _delta(before, after, 'dropped')
+        rows[-1]['node_bad'] = _delta(before, after, 'bad')
+    backend.close()
+    return {'mode': 'node', 'model': model, 'synthetic': 'synthetic' in path, 'rows': rows}
 
 
-class FixedBackend(Backend):
-    """Do-nothing backend (fixed logits at once) that measures the node's own ceiling."""
-
-    name = 'fixed'
-    parallel = True
-
-    def __init__(self):
-        self._logits = np.linspace(-3, 3, 1000, dtype=np.float32)
-        self.path = 'fixed'
-
-    def infer(self, nv12: np.ndarray) -> np.ndarray:
-        self._check_input(nv12)
-        return self._logits
+def _delta(before: Dict[str, str], after: Dict[str, str], key: str) -> int:
+    if key not in after:
+        return -1
+    return int(after[key]) - int(before.get(key, 0))
 
 
-def _serve_fixed(argv) -> int:
-    import rclpy
-    from rclpy.executors import ExternalShutdownException
-    from repvit_ros.node import RepVitClassifier
-    rclpy.init(args=argv)
-    node = RepVitClassifier(backend=FixedBackend())
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+OVERHEAD_ENCODINGS = ('bgr8', 'rgb8', 'mono8', 'nv12', 'yuv422', 'yuv422_yuy2', 'jpeg')
+OVERHEAD_RESOLUTIONS = ((640, 480), (960, 544), (1920, 1080))
+
+
+def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTIONS,
+                   duration: float = 4.0, threads: int = 2, window: int = 4,
+                   warmup: float = 1.0) -> Dict:
+    """
+    Measure the node's own ceiling (do-nothing backend) beside a bare rclpy subscriber.
+
+    Both are fed closed-loop with ``window`` frames in flight, alternately, per encoding and
+    resolution; CPU milliseconds per frame come from each process's CPU time.
+    """
+    from repvit_ros.loadgen import Feeder, frames, msg_type_of, NodeProcess
+    rows = []
+    for msg_type in ('image', 'compressed'):
+        cases = [(e, w, h) for e in encodings for (w, h) in resolutions
+                 if msg_type_of(e) == msg_type]
+        if not cases:
+            continue
+        base = f'/repvit_overhead_{os.getpid()}_{msg_type}'
+        procs = {'node': NodeProcess('fixed', base + '_node',
+                                     _node_params(threads, msg_type, window), env=os.environ),
+                 'bare': NodeProcess('bare', base + '_bare', {'input_type': msg_type},
+                                     env=os.environ)}
+        feeders = {k: Feeder(p.ns, msg_type) for k, p in procs.items()}
+        try:
+            for k in procs:
+                feeders[k].wait_ready(procs[k])
+            for enc, w, h in cases:
+                msgs = frames(enc, w, h)
+                row = {'encoding': enc, 'resolution': f'{w}x{h}',
+                       'frame_bytes': len(msgs[0].data)}
+                for k in ('node', 'bare'):
+                    cpu0 = procs[k].cpu_seconds()
+                    run = feeders[k].run(msgs, window=window, duration=duration, warmup=warmup)
+                    cpu = procs[k].cpu_seconds() - cpu0
+                    row[f'{k}_fps'] = run['throughput_fps']
+                    row[f'{k}_cpu_ms_per_frame'] = 1e3 * cpu / max(1, run['received'])
+                    row[f'{k}_stalls'] = run['stalls']
+                row['node_to_bare'] = row['node_fps'] / max(row['bare_fps'], 1e-9)
+                row['cameras_30hz'] = int(row['node_fps'] // 30)
+                rows.append(row)
+        finally:
+            for k in procs:
+                feeders[k].close()
+                procs[k].stop()
+    return {'mode': 'overhead', 'threads': threads, 'window': window, 'rows': rows}
 
 
 # ------------------------------------------------------------------ output
@@ -292,6 +326,13 @@ def to_markdown(result: Dict) -> str:
             lines.append(f'| {r["encoding"]} | {r["resolution"]} | {r["to_nv12_ms"]:.3f} | '
                          f'{r["naive_ms"]:.3f} | {r["speedup"]:.1f}x | '
                          f'{r["fraction_of_inference"]:.3f} |')
+        floors = [r for r in result['rows'] if 'decode_floor_ms' in r]
+        if floors:
+            lines.append('')
+            lines.append('JPEG entropy-decoding floor (1/8-scale greyscale decode) and the best '
+                         'speed-up any decoding path could reach: ' +
+                         ', '.join(f'{r["resolution"]} {r["decode_floor_ms"]:.2f} ms, '
+                                   f'{r["max_speedup"]:.1f}x' for r in floors))
     elif mode == 'backend':
         workers = list(result['rows'][0]['fps'])
         lines.append('| Model | Params | backend | 1-worker latency median / p90 ms | ' +
@@ -309,60 +350,122 @@ def to_markdown(result: Dict) -> str:
         lines.append('')
         lines.append(f'This machine: {result["cpu_count"]} CPU(s). RDK X5 columns: the RDK '
                      f'model zoo table (BPU), for reference.')
-    else:
+    elif mode == 'node':
+        kind = 'synthetic' if result['synthetic'] else 'real'
+        lines.append(f'RepViT {result["model"]} ({kind} weights), ONNX Runtime, node and frame '
+                     f'publisher in separate processes over DDS')
+        lines.append('')
+        lines.append('| encoding | resolution | workers | input | sent | classified | '
+                     'throughput fps | raw backend fps | node/raw | latency median / p99 ms | '
+                     'inference + preprocess ms | latency / (inference + preprocess) |')
+        lines.append('|---' * 12 + '|')
         for r in result['rows']:
-            lines.append(json.dumps(r))
+            ratio = f'{r["node_to_raw"]:.2f}' if 'node_to_raw' in r else ''
+            budget = f'{r["latency_to_budget"]:.2f}' if 'latency_to_budget' in r else ''
+            lines.append(f'| {r["encoding"]} | {r["resolution"]} | {r["threads"]} | '
+                         f'{r["loop"]} | {r["sent"]} | {r["received"]} | '
+                         f'{r["throughput_fps"]:.1f} | {r["raw_backend_fps"]:.1f} | {ratio} | '
+                         f'{r["latency_median_ms"]:.1f} / {r["latency_p99_ms"]:.1f} | '
+                         f'{r["inference_ms"]:.1f} + {r["preprocess_ms"]:.2f} | {budget} |')
+        drops = [(r['threads'], r['node_dropped'], r['node_bad']) for r in result['rows']
+                 if 'node_dropped' in r]
+        lines.append('')
+        lines.append('Dropped by the node (queue full, newest frame kept) / bad, per worker '
+                     'count, from its /diagnostics: ' +
+                     ', '.join(f'{t} worker(s): {d} / {b}' for t, d, b in drops))
+    elif mode == 'overhead':
+        lines.append(f'Do-nothing backend, {result["threads"]} workers, '
+                     f'{result["window"]} frames in flight; bare = plain rclpy subscriber '
+                     f'echoing each header')
+        lines.append('')
+        lines.append('| encoding | resolution | node fps | node CPU ms/frame | bare fps | '
+                     'bare CPU ms/frame | node/bare | 30 Hz cameras per node |')
+        lines.append('|---' * 8 + '|')
+        for r in result['rows']:
+            lines.append(f'| {r["encoding"]} | {r["resolution"]} | {r["node_fps"]:.0f} | '
+                         f'{r["node_cpu_ms_per_frame"]:.2f} | {r["bare_fps"]:.0f} | '
+                         f'{r["bare_cpu_ms_per_frame"]:.2f} | {r["node_to_bare"]:.2f} | '
+                         f'{r["cameras_30hz"]} |')
     return '\n'.join(lines)
 
 
 def plot(result: Dict, path: str) -> None:
-    import matplotlib
+    """Write a PNG of backend throughput and per-frame latency against workers."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit('--plot needs matplotlib (pip install matplotlib, or apt install '
+                         'python3-matplotlib)') from None
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     for r in result['rows']:
         ws = [int(w) for w in r['fps']]
         ax[0].plot(ws, list(r['fps'].values()), marker='o', label=r['model'])
-        ax[1].bar(r['model'], r['latency_median_ms'])
-    ax[0].set_xlabel('workers')
-    ax[0].set_ylabel('frames/s')
-    ax[0].legend()
-    ax[1].set_ylabel('1-worker latency, ms (median)')
+        ax[1].plot(ws, list(r['latency_ms_by_workers'].values()), marker='o', label=r['model'])
+    for a, label in zip(ax, ('throughput, frames/s', 'latency of one frame, ms (median)')):
+        a.set_xlabel('workers')
+        a.set_ylabel(label)
+        a.set_xticks(ws)
+        a.legend()
+    fig.suptitle(f'RepViT on {result["rows"][0]["backend"]}, {result["cpu_count"]} CPUs')
     fig.tight_layout()
     fig.savefig(path)
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ['_serve_fixed']:
-        return _serve_fixed(argv[1:])
     parser = argparse.ArgumentParser(prog='benchmark', description=__doc__.split('\n\n')[1])
     parser.add_argument('mode', choices=('preprocess', 'backend', 'node', 'overhead', 'all'))
-    parser.add_argument('--repeats', type=int, default=30)
-    parser.add_argument('--models', default='m0_9,m1_0,m1_1')
-    parser.add_argument('--workers', default='1,2,4,8')
-    parser.add_argument('--encoding', default='bgr8')
-    parser.add_argument('--resolution', default='640x480')
-    parser.add_argument('--threads', default='1,2')
-    parser.add_argument('--rate', type=float, default=0.0, help='node mode: Hz, 0 = max')
-    parser.add_argument('--duration', type=float, default=10.0)
-    parser.add_argument('--json', action='store_true')
-    parser.add_argument('--plot', default='')
+    parser.add_argument('--repeats', type=int, default=30, help='preprocess/backend repeats')
+    parser.add_argument('--models', default='m0_9,m1_0,m1_1', help='backend mode')
+    parser.add_argument('--model', default='m1_0', help='node mode')
+    parser.add_argument('--workers', default='1,2,4,8', help='backend mode')
+    parser.add_argument('--encoding', default='bgr8', help='node mode')
+    parser.add_argument('--encodings', default='',
+                        help='preprocess/overhead: comma-separated (default: all of the mode)')
+    parser.add_argument('--resolution', default='640x480', help='node mode')
+    parser.add_argument('--resolutions', default='',
+                        help='preprocess/overhead: e.g. 640x480,1920x1080 (default: all)')
+    parser.add_argument('--threads', default='1,2', help='node mode: worker counts')
+    parser.add_argument('--rate', type=float, default=30.0, help='node mode: fixed rate, Hz')
+    parser.add_argument('--duration', type=float, default=10.0,
+                        help='node/overhead: measured seconds per run')
+    parser.add_argument('--no-large-frames-profile', action='store_true',
+                        help='node/overhead: keep Fast DDS defaults instead of the shipped '
+                             '16 MB shared-memory profile')
+    parser.add_argument('--json', action='store_true', help='JSON instead of markdown')
+    parser.add_argument('--plot', default='', help='backend mode: write a PNG here')
     args = parser.parse_args(argv)
+    if args.mode in ('node', 'overhead', 'all') and not args.no_large_frames_profile:
+        from repvit_ros.loadgen import use_large_frames_profile
+        use_large_frames_profile()
     results = []
+
+    def listed(text: str, default):
+        return text.split(',') if text else list(default)
+
+    def sizes(text: str, default):
+        return [tuple(int(v) for v in r.split('x')) for r in text.split(',')] if text \
+            else list(default)
     if args.mode in ('preprocess', 'all'):
-        results.append(bench_preprocess(args.repeats))
+        results.append(bench_preprocess(args.repeats, sizes(args.resolutions, RESOLUTIONS),
+                                        listed(args.encodings, PRE_ENCODINGS)))
     if args.mode in ('backend', 'all'):
         res = bench_backend(args.models.split(','), [int(w) for w in args.workers.split(',')],
                             args.repeats)
         results.append(res)
         if args.plot:
             plot(res, args.plot)
-    if args.mode in ('node', 'overhead'):
+    if args.mode in ('node', 'all'):
         w, h = (int(v) for v in args.resolution.split('x'))
-        rows = [bench_node(args.encoding, w, h, int(t), args.rate, args.duration,
-                           fixed=args.mode == 'overhead') for t in args.threads.split(',')]
-        results.append({'mode': args.mode, 'rows': rows})
+        results.append(bench_node(args.encoding, w, h,
+                                  [int(t) for t in args.threads.split(',')], args.rate,
+                                  args.duration, args.model))
+    if args.mode in ('overhead', 'all'):
+        results.append(bench_overhead(listed(args.encodings, OVERHEAD_ENCODINGS),
+                                      sizes(args.resolutions, OVERHEAD_RESOLUTIONS),
+                                      min(args.duration, 4.0) if args.mode == 'all'
+                                      else args.duration))
     for res in results:
         print(json.dumps(res, indent=2) if args.json else to_markdown(res))
         print()

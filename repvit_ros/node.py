@@ -22,6 +22,7 @@ results are published in input order with the input's header. LabelInfo is publi
 """
 
 import sys
+import threading
 import time
 from typing import Any, Dict, List, Optional
 
@@ -40,7 +41,7 @@ from rclpy.timer import Timer
 from repvit_ros import models
 from repvit_ros.backends import Backend, BackendError, BACKENDS, create_backend
 from repvit_ros.labels import LabelError, load_labels
-from repvit_ros.pipeline import Job, Pipeline
+from repvit_ros.pipeline import DropFrame, Job, Pipeline
 from repvit_ros.postprocess import top_k
 from repvit_ros.preprocess import FrameError, image_view, RESIZE_MODES, to_nv12, YUV_RANGES
 from sensor_msgs.msg import CompressedImage, Image
@@ -88,6 +89,7 @@ class RepVitClassifier(Node):
         super().__init__(node_name, **kwargs)
         self._backend: Optional[Backend] = None
         self._pipeline: Optional[Pipeline] = None
+        self._released = False
         self._sub: Optional[Subscription] = None
         self._watch_timer: Optional[Timer] = None
         self._label_pub: Optional[Publisher] = None
@@ -133,7 +135,7 @@ class RepVitClassifier(Node):
         self._class_id_format = d('class_id_format', 'index', 'ObjectHypothesis.class_id: index '
                                   '(ImageNet index as a decimal string, as in LabelInfo) or '
                                   'label.')
-        self._queue_size = d('queue_size', 2, 'Frames waiting for a worker; the oldest is dropped '
+        self._queue_size = d('queue_size', 1, 'Frames waiting for a worker; the oldest is dropped '
                              'when full.', int_range=(1, 100))
         self._labels_path = d('labels_path', '', 'Class names file; empty: bundled ImageNet-1k.')
         self._top_k = d('top_k', 5, 'Classes per result.', read_only=False, int_range=(1, 1000))
@@ -165,6 +167,7 @@ class RepVitClassifier(Node):
         self._owns_backend = backend is None
         self._backend = backend if backend is not None else self._load_backend()
         self._labels = load_labels(self._labels_path or None, self._backend.num_classes or None)
+        self._index_ids = [str(i) for i in range(len(self._labels))]
         self._size = tuple(self._backend.input_size)
         metadata = getattr(self._backend, 'metadata', {})
         self._synthetic = metadata.get('repvit_ros.synthetic') == 'true'
@@ -187,8 +190,9 @@ class RepVitClassifier(Node):
                                   workers=self._threads, queue_size=self._queue_size,
                                   error_types=(FrameError,))
         self._last_accept = 0.0
-        self._bad_log_at = 0.0
-        self._bad_since_log = 0
+        self._log_lock = threading.Lock()
+        self._bad_log_at = self._failed_log_at = -BAD_FRAME_LOG_PERIOD_SEC
+        self._bad_since_log = self._failed_since_log = 0
         self._last_frame = None
         self._warned_no_frames = False
         self._diag_prev = (time.monotonic(), 0, 0)
@@ -326,28 +330,51 @@ class RepVitClassifier(Node):
         stats = self._pipeline.stats
         stats.latency['preprocess'].add(t1 - t0)
         stats.latency['inference'].add(t2 - t1)
-        out = Classification(header=header)
-        labels = self._class_id_format == 'label'
-        out.results = [ObjectHypothesis(class_id=self._labels[i] if labels else str(i), score=s)
-                       for i, s in top_k(logits, self._top_k, self._min_score)]
+        ids = self._labels if self._class_id_format == 'label' else self._index_ids
+        results = []
+        for i, score in top_k(logits, self._top_k, self._min_score):
+            hyp = ObjectHypothesis()  # field by field: the keyword constructor costs twice as much
+            hyp.class_id = ids[i]
+            hyp.score = score
+            results.append(hyp)
+        out = Classification()
+        out.header = header
+        out.results = results
         return out
 
     def _deliver(self, job: Job, msg: Classification) -> None:
+        if not self.context.ok():
+            raise DropFrame('shutdown')  # the signal came while this frame was in a worker
         self._cls_pub.publish(msg)
 
     def _on_bad_frame(self, job: Job, exc: Exception) -> None:
-        self._log_bad_frame(exc)
+        if isinstance(exc, FrameError):
+            self._log_bad_frame(exc)
+        else:
+            self._log_failure(exc)
 
     def _log_bad_frame(self, exc: Exception) -> None:
-        # Throttled by hand: rclpy's throttle_duration_sec needs a clock, fine, but it would
-        # also hide how many frames were skipped in between.
-        self._bad_since_log += 1
-        now = time.monotonic()
-        if now - self._bad_log_at >= BAD_FRAME_LOG_PERIOD_SEC:
-            self.get_logger().warning(f'bad frame skipped: {exc} ({self._bad_since_log} bad '
-                                      f'frame(s) since the last report)')
-            self._bad_log_at = now
-            self._bad_since_log = 0
+        # Throttled by hand: rclpy's throttle_duration_sec would also hide how many frames were
+        # skipped in between.
+        with self._log_lock:
+            self._bad_since_log += 1
+            now = time.monotonic()
+            if now - self._bad_log_at < BAD_FRAME_LOG_PERIOD_SEC:
+                return
+            count, self._bad_since_log, self._bad_log_at = self._bad_since_log, 0, now
+        self.get_logger().warning(f'bad frame skipped: {exc} ({count} bad frame(s) since the '
+                                  f'last report)')
+
+    def _log_failure(self, exc: Exception) -> None:
+        with self._log_lock:
+            self._failed_since_log += 1
+            now = time.monotonic()
+            if now - self._failed_log_at < BAD_FRAME_LOG_PERIOD_SEC:
+                return
+            count, self._failed_since_log, self._failed_log_at = self._failed_since_log, 0, now
+        where = self._backend.name if self._backend is not None else 'a closed backend'
+        self.get_logger().error(f'frame failed on {where}: {type(exc).__name__}: {exc} '
+                                f'({count} failure(s) since the last report)')
 
     # ------------------------------------------------------------------ outputs
     def _publish_label_info(self) -> None:
@@ -387,6 +414,9 @@ class RepVitClassifier(Node):
         status.message = 'classifying'
         if self._sub is None or snap['received'] == 0:
             status.level, status.message = DiagnosticStatus.WARN, 'no frames received'
+        elif snap['failed']:
+            status.level = DiagnosticStatus.ERROR
+            status.message = f'{snap["failed"]} frame(s) failed in the backend or on publish'
         elif snap['dropped_queue_full'] or snap['bad']:
             status.message = 'classifying, some frames dropped or bad'
         info = {'backend': self._backend.name, 'model': self._model,
@@ -400,11 +430,31 @@ class RepVitClassifier(Node):
 
     # ------------------------------------------------------------------ teardown
     def _release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        released = []
+        snap = None
         if self._pipeline is not None:
             self._pipeline.close()
-        if self._backend is not None and getattr(self, '_owns_backend', True):
-            self._backend.close()
-        self._backend = None
+            released.append(f'{self._threads} worker(s)')
+            snap = self._pipeline.stats.snapshot()
+        if self._backend is not None:
+            if getattr(self, '_owns_backend', True):
+                self._backend.close()
+                released.append(f'the {self._backend.name} backend')
+            self._backend = None
+        if snap is not None:
+            # After a signal the context is already shut down and /rosout is gone: log to the
+            # console only then, under the node's name, rather than fail to publish.
+            logger = self.get_logger() if self.context.ok() else \
+                rclpy.logging.get_logger(f'{self.get_logger().name}.shutdown')
+            logger.info(
+                f'stopped: released {" and ".join(released)}; frames received '
+                f'{snap["received"]}, published {snap["published"]}, dropped '
+                f'{snap["dropped"]} (queue full {snap["dropped_queue_full"]}, rate limit '
+                f'{snap["dropped_rate_limit"]}, shutdown {snap["dropped_shutdown"]}), bad '
+                f'{snap["bad"]}, failed {snap["failed"]}')
 
     def destroy_node(self) -> None:
         """Stop the workers, close the backend, then destroy the node."""

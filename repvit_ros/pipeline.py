@@ -19,7 +19,8 @@ No ROS here. The node submits frames from its subscription callback (never block
 from a :class:`concurrent.futures.ThreadPoolExecutor` run ``process`` on them, and ``deliver``
 is called with each result in the order the frames were submitted. When the queue is full the
 oldest waiting frame is dropped; every frame ends up counted exactly once as published,
-dropped (with a reason) or bad.
+dropped (with a reason), bad (its data could not be converted) or failed (anything else went
+wrong: the backend raised, or publishing did). A worker survives whatever a frame throws.
 """
 
 from collections import deque
@@ -32,6 +33,14 @@ from typing import Any, Callable, Deque, Dict, List, Optional
 import numpy as np
 
 DROP_REASONS = ('queue_full', 'rate_limit', 'shutdown')
+
+
+class DropFrame(Exception):
+    """Raised by ``deliver`` to count a finished frame as dropped (with a reason) instead."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -77,6 +86,7 @@ class PipelineStats:
         self.received = 0
         self.published = 0
         self.bad = 0
+        self.failed = 0
         self.dropped = dict.fromkeys(DROP_REASONS, 0)
         self.max_queue = 0
         self.latency = {k: LatencyWindow() for k in ('preprocess', 'inference', 'end_to_end')}
@@ -96,6 +106,7 @@ class PipelineStats:
         """
         with self._lock:
             snap = {'received': self.received, 'published': self.published, 'bad': self.bad,
+                    'failed': self.failed,
                     'max_queue': self.max_queue}
             snap.update({f'dropped_{k}': v for k, v in self.dropped.items()})
         snap['dropped'] = sum(snap[f'dropped_{k}'] for k in DROP_REASONS)
@@ -113,10 +124,11 @@ class Pipeline:
 
         :param process: turns a job into a result (runs on a worker thread).
         :param deliver: called with each job and result in submission order (any thread).
-        :param on_error: called with a job whose ``process`` raised one of ``error_types``.
+        :param on_error: called with a job and the exception its ``process`` (or ``deliver``)
+            raised; ``error_types`` count as bad, anything else as failed.
         :param workers: number of worker threads.
         :param queue_size: frames that may wait for a worker; older ones are dropped.
-        :param error_types: exceptions that mark a frame bad instead of propagating.
+        :param error_types: exceptions that mark a frame bad rather than failed.
         """
         if workers < 1 or queue_size < 1:
             raise ValueError('workers and queue_size must be at least 1')
@@ -158,37 +170,53 @@ class Pipeline:
             job = Job(self._next_seq, payload)
             self._next_seq += 1
             self.stats.count('received')
-            self._queue.append(job)
-            while len(self._queue) > self._queue_size:
-                dropped.append(self._queue.popleft())
-            depth = len(self._queue)
-            self.stats.max_queue = max(self.stats.max_queue, depth)
             self._in_flight += 1
+            # A frame goes to a worker at once when one is free (it is claimed here, not when
+            # the worker thread gets round to it); only frames no worker can take wait.
             start = self._running_tasks < self._workers
             if start:
                 self._running_tasks += 1
+            else:
+                self._queue.append(job)
+                while len(self._queue) > self._queue_size:
+                    dropped.append(self._queue.popleft())
+                self.stats.max_queue = max(self.stats.max_queue, len(self._queue))
         for old in dropped:
             self.stats.count('dropped', 'queue_full')
             self._complete(old, None, deliver=False)
         if start:
-            self._pool.submit(self._work)
+            self._pool.submit(self._work, job)
         return job.seq
 
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                if not self._queue:
-                    self._running_tasks -= 1
-                    return
-                job = self._queue.popleft()
+    def _take(self) -> Optional[Job]:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+            self._running_tasks -= 1
+            return None
+
+    def _work(self, job: Optional[Job]) -> None:
+        while job is not None:
             try:
                 result = self._process(job)
-            except self._error_types as exc:  # noqa: B902 - the caller chooses the types
-                self.stats.count('bad')
-                self._on_error(job, exc)
-                self._complete(job, None, deliver=False)
+            except Exception as exc:  # noqa: B902 - a worker must outlive any frame
+                self.stats.count('bad' if isinstance(exc, self._error_types) else 'failed')
+                self._report(job, exc)
+                result, ok = None, False
             else:
-                self._complete(job, result, deliver=True)
+                ok = True
+            # Take the next frame before publishing this result: whoever reacts to the result
+            # (a closed-loop sender) must find this worker's queue slot free again, or a frame
+            # sent at exactly the node's pace would push a waiting one out.
+            nxt = self._take()
+            self._complete(job, result, deliver=ok)
+            job = nxt
+
+    def _report(self, job: Job, exc: Exception) -> None:
+        try:
+            self._on_error(job, exc)
+        except Exception:  # noqa: B902 - reporting must not take the worker down either
+            pass
 
     def _complete(self, job: Job, result: Any, deliver: bool) -> None:
         # Deliver strictly in submission order; dropped and bad frames only advance the cursor.
@@ -200,7 +228,12 @@ class Pipeline:
                 if d:
                     try:
                         self._deliver(j, r)
-                    finally:
+                    except DropFrame as drop:
+                        self.stats.count('dropped', drop.reason)
+                    except Exception as exc:  # noqa: B902 - counted and reported, not lost
+                        self.stats.count('failed')
+                        self._report(j, exc)
+                    else:
                         self.stats.count('published')
                         self.stats.latency['end_to_end'].add(time.monotonic() - j.received)
                 with self._lock:
@@ -210,7 +243,7 @@ class Pipeline:
 
     def wait_idle(self, timeout: Optional[float] = None) -> bool:
         """
-        Wait until every submitted frame is delivered, dropped or counted bad.
+        Wait until every submitted frame is delivered, dropped, or counted bad or failed.
 
         :param timeout: seconds, or None to wait for ever.
         :return: True when idle.

@@ -14,6 +14,7 @@
 
 """Logits to ranked class probabilities: softmax, top-k, threshold."""
 
+import math
 from typing import List, Tuple
 
 import numpy as np
@@ -35,15 +36,28 @@ def top_k(logits: np.ndarray, k: int, min_score: float = 0.0) -> List[Tuple[int,
     """
     Rank the ``k`` most probable classes, leaving out those below ``min_score``.
 
+    Selects on the logits (softmax keeps their order) and computes only the k probabilities
+    it returns: this runs once per frame on the node's hot path.
+
     :param logits: 1-D float logits.
     :param k: how many classes at most.
     :param min_score: probability threshold in [0, 1].
-    :return: (class index, probability) pairs, most probable first.
+    :return: (class index, probability) pairs, most probable first, ties by lower index.
     """
-    probs = softmax(logits)
-    k = max(0, min(int(k), probs.size))
+    z = np.asarray(logits).reshape(-1)
+    n = z.size
+    k = max(0, min(int(k), n))
     if k == 0:
         return []
-    idx = np.argpartition(-probs, k - 1)[:k]
-    idx = idx[np.lexsort((idx, -probs[idx]))]  # by score, ties by index
-    return [(int(i), float(probs[i])) for i in idx if probs[i] >= min_score]
+    peak = float(z.max())
+    shifted = z.astype(np.float32, copy=False) - np.float32(peak)
+    total = float(np.exp(shifted).sum(dtype=np.float64))
+    if k < n:
+        # Every class scoring at least the k-th best, so that ties at the cut go by index.
+        kth = z[np.argpartition(z, n - k)[n - k]]
+        idx = np.flatnonzero(z >= kth)
+    else:
+        idx = range(n)
+    ranked = sorted(((int(i), math.exp(float(z[i]) - peak) / total) for i in idx),
+                    key=lambda p: (-p[1], p[0]))[:k]
+    return [p for p in ranked if p[1] >= min_score]

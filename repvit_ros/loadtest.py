@@ -1,0 +1,560 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Reliability load tool: the node in its own process under bad input, overload, soak, signals.
+
+  python -m repvit_ros.loadtest fuzz --frames 2000        # good and malformed frames over DDS
+  python -m repvit_ros.loadtest overload --duration 60    # 1920x1080 at twice the capacity
+  python -m repvit_ros.loadtest soak --duration 600       # steady load, RSS over time
+  python -m repvit_ros.loadtest shutdown                  # SIGINT and SIGTERM under full load
+  python -m repvit_ros.loadtest params --duration 10      # parameter changes under full load
+  python -m repvit_ros.loadtest all                       # everything, short
+Each scenario checks what it claims and prints its figures (markdown, or --json); the exit
+code is 1 when any check fails. The node runs ONNX Runtime on the real model if the models
+directory has it, else on the synthetic RepViT (same graph, untrained weights).
+"""
+
+import argparse
+import json
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from repvit_ros.frame_source import encode, make_message, row_step, sample_picture
+from repvit_ros.loadgen import Feeder, frames, msg_type_of, NodeProcess, use_large_frames_profile
+
+GOOD_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'nv12', 'nv21',
+                  'yuv422', 'yuv422_yuy2')
+BAD_RAW_KINDS = ('truncated', 'oversized', 'short_step', 'unknown_encoding', 'zero_size',
+                 'odd_width_yuv', 'empty')
+BAD_COMPRESSED_KINDS = ('random_bytes', 'truncated_jpeg', 'broken_header', 'empty',
+                        'corrupt_png', 'unknown_format')
+
+
+def _model_path(model: str) -> str:
+    from repvit_ros.benchmark import model_file
+    return model_file(model)
+
+
+def _classifier(ns: str, model: str, threads: int, msg_type: str = 'image',
+                queue_size: int = 2, depth: int = 0) -> NodeProcess:
+    params = {'model_path': _model_path(model), 'backend': 'onnxruntime', 'threads': threads,
+              'input_type': msg_type, 'qos_reliability': 'reliable', 'queue_size': queue_size}
+    if depth:
+        params[f'qos_overrides.{ns}/image.subscription.depth'] = depth
+    return NodeProcess('classifier', ns, params, env=os.environ)
+
+
+def _counts(before: Dict[str, str], after: Dict[str, str]) -> Dict[str, int]:
+    keys = ('received', 'published', 'dropped', 'bad', 'failed')
+    return {k: int(after.get(k, 0)) - int(before.get(k, 0)) for k in keys}
+
+
+def _no_traceback(text: str) -> bool:
+    return 'Traceback (most recent call last)' not in text
+
+
+# ------------------------------------------------------------------ fuzz
+class FuzzFrames:
+    """
+    A reproducible random mix of good frames and malformed ones.
+
+    At most ``max_burst`` bad frames come in a row, so that together with the good frames in
+    flight they never overflow the node's queue: every good frame must come back.
+    """
+
+    def __init__(self, seed: int, bad_share: float, msg_type: str, max_burst: int = 3):
+        self.rng = random.Random(seed)
+        self.bad_share = bad_share
+        self.msg_type = msg_type
+        self.max_burst = max_burst
+        self.burst = 0
+        self.kinds: Dict[str, int] = {}
+        self._pictures = {}
+
+    def _picture(self, w: int, h: int) -> np.ndarray:
+        key = (w, h)
+        if key not in self._pictures:
+            self._pictures[key] = sample_picture(w, h, len(self._pictures))
+        return self._pictures[key]
+
+    def _count(self, kind: str) -> None:
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
+    def __call__(self, i: int) -> Tuple[Any, bool]:
+        bad = self.burst < self.max_burst and self.rng.random() < self.bad_share
+        self.burst = self.burst + 1 if bad else 0
+        if self.msg_type == 'compressed':
+            return (self._bad_compressed() if bad else self._good_compressed()), not bad
+        return (self._bad_raw() if bad else self._good_raw()), not bad
+
+    def _good_raw(self):
+        enc = self.rng.choice(GOOD_ENCODINGS)
+        w, h = 2 * self.rng.randint(8, 200), 2 * self.rng.randint(8, 150)
+        msg = make_message('image', self._picture(w, h), enc, 0)
+        pad = self.rng.choice((0, 0, 0, 4, 64))
+        if pad:  # row padding, as many camera drivers send
+            rows = np.frombuffer(bytes(msg.data), np.uint8).reshape(-1, msg.step)
+            padded = np.zeros((rows.shape[0], msg.step + pad), np.uint8)
+            padded[:, :msg.step] = rows
+            msg.step += pad
+            msg.data = padded.tobytes()
+        self._count(f'good {enc}')
+        return msg
+
+    def _good_compressed(self):
+        fmt = self.rng.choice(('jpeg', 'jpeg', 'png'))
+        w, h = 2 * self.rng.randint(8, 200), 2 * self.rng.randint(8, 150)
+        self._count(f'good {fmt}')
+        return make_message('compressed', self._picture(w, h), fmt, 0)
+
+    def _bad_raw(self):
+        from sensor_msgs.msg import Image
+        kind = self.rng.choice(BAD_RAW_KINDS)
+        self._count(kind)
+        enc = self.rng.choice(GOOD_ENCODINGS)
+        w, h = 2 * self.rng.randint(4, 100), 2 * self.rng.randint(4, 80)
+        data = encode(self._picture(w, h), enc)
+        step = row_step(enc, w)
+        if kind == 'truncated':
+            data = data[:self.rng.randint(0, len(data) - 1)]
+        elif kind == 'oversized':
+            data = data + bytes(self.rng.randint(1, 4096))
+        elif kind == 'short_step':
+            step = self.rng.randint(0, step - 1)
+        elif kind == 'unknown_encoding':
+            enc = self.rng.choice(('bayer_rggb8', '32FC1', 'rgb16', 'bogus', ''))
+        elif kind == 'zero_size':
+            w, h, step, data = (0, h, 0, b'') if self.rng.random() < 0.5 else (w, 0, step, b'')
+        elif kind == 'odd_width_yuv':
+            enc = self.rng.choice(('nv12', 'yuv422', 'yuv422_yuy2'))
+            w += 1
+            step = row_step(enc, w)
+            rows = h * 3 // 2 if enc == 'nv12' else h
+            data = bytes(step * rows)
+        elif kind == 'empty':
+            data = b''
+        return Image(height=h, width=w, encoding=enc, step=step, data=data)
+
+    def _bad_compressed(self):
+        from sensor_msgs.msg import CompressedImage
+        kind = self.rng.choice(BAD_COMPRESSED_KINDS)
+        self._count(kind)
+        good = encode(self._picture(96, 64), 'jpeg')
+        fmt = 'jpeg'
+        if kind == 'random_bytes':
+            data = bytes(self.rng.getrandbits(8) for _ in range(self.rng.randint(1, 2000)))
+        elif kind == 'truncated_jpeg':
+            data = good[:self.rng.randint(2, len(good) - 3)]
+        elif kind == 'broken_header':
+            data = bytearray(good)
+            start = self.rng.randint(2, 40)
+            data[start:start + 64] = bytes(64)
+            data = bytes(data)
+        elif kind == 'empty':
+            data = b''
+        elif kind == 'corrupt_png':
+            fmt, data = 'png', encode(self._picture(96, 64), 'png')[:-30]
+        else:
+            fmt, data = self.rng.choice(('tiff', 'webp', 'h264')), good
+        return CompressedImage(format=fmt, data=data)
+
+
+def fuzz(frames_total: int = 2000, model: str = 'm0_9', threads: int = 2, seed: int = 7,
+         bad_share: float = 0.4, compressed_share: float = 0.25) -> Dict[str, Any]:
+    """
+    Send a random mix of good and malformed frames to running nodes over DDS.
+
+    Raw frames go to an Image node, ``compressed_share`` of the total to a CompressedImage
+    node. Checks: both nodes stay up, every good frame is classified, and each node's
+    diagnostics count exactly the bad frames sent as bad, with nothing dropped or failed.
+    """
+    parts = {'image': frames_total - int(frames_total * compressed_share),
+             'compressed': int(frames_total * compressed_share)}
+    report: Dict[str, Any] = {'scenario': 'fuzz', 'frames': frames_total, 'parts': {}}
+    ok = True
+    for msg_type, n in parts.items():
+        if n == 0:
+            continue
+        ns = f'/repvit_fuzz_{os.getpid()}_{msg_type}'
+        window, burst = 2, 3
+        proc = _classifier(ns, model, threads, msg_type, queue_size=window + burst + 1,
+                           depth=50)
+        feeder = Feeder(ns, msg_type, depth=50)
+        source = FuzzFrames(seed, bad_share, msg_type, burst)
+        try:
+            feeder.wait_ready(proc)
+            before = feeder.diagnostics()
+            run = feeder.run(source, window=window, count=n, warmup=0.0, stall=10.0,
+                             drain=10.0)
+            feeder.spin_for(1.0)
+            after = feeder.diagnostics()
+            alive = proc.alive()
+        finally:
+            feeder.close()
+            code = proc.stop()
+        counts = _counts(before, after)
+        part = {'sent': run['sent'], 'good': run['good'], 'bad': run['bad'],
+                'classified': run['received'], 'node': counts, 'alive': alive,
+                'exit_code': code, 'kinds': source.kinds}
+        part['ok'] = (alive and code == 0 and run['received'] == run['good'] and
+                      counts['bad'] == run['bad'] and counts['received'] == run['sent'] and
+                      counts['published'] == run['good'] and counts['dropped'] == 0 and
+                      counts['failed'] == 0 and _no_traceback(proc.output))
+        if not part['ok']:
+            part['log_tail'] = proc.output[-3000:]
+        ok = ok and part['ok']
+        report['parts'][msg_type] = part
+    report['ok'] = ok
+    return report
+
+
+# ------------------------------------------------------------------ overload
+def _rss_growth(samples: List[Tuple[float, int]], warmup: float) -> Optional[float]:
+    after = [rss for t, rss in samples if t >= warmup]
+    if len(after) < 4:
+        return None
+    start = float(np.median(after[:3]))
+    end = float(np.median(after[-3:]))
+    return (end - start) / start
+
+
+def overload(duration: float = 60.0, encoding: str = 'nv12', width: int = 1920,
+             height: int = 1080, model: str = 'm0_9', threads: int = 2, factor: float = 2.0,
+             warmup: Optional[float] = None) -> Dict[str, Any]:
+    """
+    Feed frames at ``factor`` times the node's measured capacity for ``duration`` seconds.
+
+    Capacity is measured closed-loop first, single-frame latency with one frame in flight.
+    Checks: p99 latency of published results within 3x the single-frame latency; the node's
+    received = published + dropped (+ bad + failed, both zero); RSS growth after warm-up < 5 %.
+    """
+    warmup = min(10.0, duration / 4) if warmup is None else warmup
+    ns = f'/repvit_overload_{os.getpid()}'
+    msg_type = msg_type_of(encoding)
+    msgs = frames(encoding, width, height)
+    proc = _classifier(ns, model, threads, msg_type)
+    feeder = Feeder(ns, msg_type)
+    rss: List[Tuple[float, int]] = []
+    try:
+        feeder.wait_ready(proc)
+        single = feeder.run(msgs, window=1, duration=3.0, warmup=1.0)
+        capacity = feeder.run(msgs, window=threads + 1, duration=5.0, warmup=1.0)
+        rate = factor * capacity['throughput_fps']
+        before = feeder.diagnostics()
+        run = feeder.run(msgs, rate=rate, duration=duration, warmup=warmup,
+                         tick=lambda t: rss.append((t, proc.rss())))
+        feeder.spin_for(1.0)
+        after = feeder.diagnostics()
+        alive = proc.alive()
+    finally:
+        feeder.close()
+        code = proc.stop()
+    counts = _counts(before, after)
+    growth = _rss_growth(rss, warmup)
+    ratio = run['latency_p99_ms'] / single['latency_median_ms']
+    report = {
+        'scenario': 'overload', 'encoding': encoding, 'resolution': f'{width}x{height}',
+        'threads': threads, 'duration_s': duration, 'capacity_fps': capacity['throughput_fps'],
+        'rate_hz': rate, 'sent': run['sent'], 'classified': run['received'],
+        'single_frame_latency_ms': single['latency_median_ms'],
+        'latency_median_ms': run['latency_median_ms'], 'latency_p99_ms': run['latency_p99_ms'],
+        'p99_to_single': ratio, 'node': counts, 'rss_mb_start': rss[0][1] / 2**20 if rss else 0,
+        'rss_mb_end': rss[-1][1] / 2**20 if rss else 0, 'rss_growth': growth,
+        'alive': alive, 'exit_code': code}
+    report['ok'] = bool(
+        alive and code == 0 and ratio <= 3.0 and
+        counts['received'] == counts['published'] + counts['dropped'] + counts['bad'] +
+        counts['failed'] and counts['failed'] == 0 and counts['published'] == run['received']
+        and growth is not None and growth < 0.05 and _no_traceback(proc.output))
+    return report
+
+
+# ------------------------------------------------------------------ soak
+def soak(duration: float = 600.0, rate: float = 30.0, encoding: str = 'bgr8', width: int = 640,
+         height: int = 480, model: str = 'm0_9', threads: int = 2,
+         sample_every: float = 10.0) -> Dict[str, Any]:
+    """
+    Run a steady camera-like load and record the node's RSS over time.
+
+    Checks: the node stays up, every frame is accounted for, RSS grows < 5 % after the first
+    fifth of the run.
+    """
+    ns = f'/repvit_soak_{os.getpid()}'
+    msg_type = msg_type_of(encoding)
+    proc = _classifier(ns, model, threads, msg_type)
+    feeder = Feeder(ns, msg_type)
+    rss: List[Tuple[float, int]] = []
+    try:
+        feeder.wait_ready(proc)
+        before = feeder.diagnostics()
+        run = feeder.run(frames(encoding, width, height), rate=rate, duration=duration,
+                         warmup=0.0, tick=lambda t: rss.append((t, proc.rss())),
+                         tick_period=sample_every)
+        rss.append((run['seconds'], proc.rss()))
+        feeder.spin_for(1.0)
+        after = feeder.diagnostics()
+        alive = proc.alive()
+    finally:
+        feeder.close()
+        code = proc.stop()
+    counts = _counts(before, after)
+    growth = _rss_growth(rss, duration / 5)
+    report = {'scenario': 'soak', 'duration_s': duration, 'rate_hz': rate,
+              'encoding': encoding, 'resolution': f'{width}x{height}', 'sent': run['sent'],
+              'classified': run['received'], 'latency_median_ms': run['latency_median_ms'],
+              'latency_p99_ms': run['latency_p99_ms'], 'node': counts,
+              'rss_mb': [(round(t, 1), round(r / 2**20, 1)) for t, r in rss],
+              'rss_growth': growth, 'alive': alive, 'exit_code': code}
+    report['ok'] = bool(alive and code == 0 and growth is not None and growth < 0.05 and
+                        counts['received'] == counts['published'] + counts['dropped'] +
+                        counts['bad'] + counts['failed'] and counts['failed'] == 0 and
+                        _no_traceback(proc.output))
+    return report
+
+
+# ------------------------------------------------------------------ shutdown
+def shutdown(signals=(signal.SIGINT, signal.SIGTERM), model: str = 'm0_9', threads: int = 2,
+             encoding: str = 'bgr8', width: int = 1280, height: int = 720,
+             load_seconds: float = 3.0) -> Dict[str, Any]:
+    """
+    Signal the node while it is saturated; it must exit within 2 s, code 0, no traceback.
+
+    The node is fed closed-loop with more frames in flight than it has workers (full load),
+    and the signal arrives mid-run. Its last log line must say that workers and backend
+    were released.
+    """
+    rows = []
+    for sig in signals:
+        ns = f'/repvit_shutdown_{os.getpid()}_{int(sig)}'
+        msg_type = msg_type_of(encoding)
+        proc = _classifier(ns, model, threads, msg_type)
+        feeder = Feeder(ns, msg_type)
+        exited: Dict[str, float] = {}
+
+        def waiter(p=proc, box=exited):
+            p.proc.wait()
+            box['at'] = time.monotonic()
+
+        def fire(t, p=proc, box=exited, s=sig):
+            if t >= load_seconds and 'sent' not in box:
+                box['sent'] = time.monotonic()
+                p.proc.send_signal(s)
+                threading.Thread(target=waiter, daemon=True).start()
+        try:
+            feeder.wait_ready(proc)
+            run = feeder.run(frames(encoding, width, height), window=threads + 3,
+                             duration=load_seconds + 3.0, warmup=0.0, stall=30.0, drain=0.5,
+                             tick=fire, tick_period=0.1)
+        finally:
+            feeder.close()
+        code = proc.stop(timeout=10)
+        seconds = exited['at'] - exited['sent'] if 'at' in exited else float('inf')
+        out = proc.output
+        rows.append({'signal': signal.Signals(sig).name, 'exit_s': seconds, 'exit_code': code,
+                     'frames_before_signal': run['received'],
+                     'traceback': not _no_traceback(out),
+                     'released': 'stopped: released' in out,
+                     'ok': seconds <= 2.0 and code == 0 and _no_traceback(out) and
+                     run['received'] > 0 and 'stopped: released' in out})
+        rows[-1]['last_log_line'] = out.strip().splitlines()[-1] if out.strip() else ''
+        if not rows[-1]['ok']:
+            rows[-1]['log_tail'] = out[-3000:]
+    return {'scenario': 'shutdown', 'rows': rows, 'ok': all(r['ok'] for r in rows)}
+
+
+# ------------------------------------------------------------------ runtime parameters
+def params(duration: float = 10.0, model: str = 'm0_9', threads: int = 2,
+           encoding: str = 'bgr8', width: int = 640, height: int = 480,
+           period: float = 0.05) -> Dict[str, Any]:
+    """
+    Change top_k, min_score and max_rate every ``period`` seconds while the node is saturated.
+
+    Valid values must be accepted, invalid ones rejected with a reason; results must keep
+    coming (no gap over 2 s) and the node must stay up.
+    """
+    from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
+    from rcl_interfaces.srv import SetParameters
+    ns = f'/repvit_params_{os.getpid()}'
+    msg_type = msg_type_of(encoding)
+    proc = _classifier(ns, model, threads, msg_type)
+    feeder = Feeder(ns, msg_type)
+    client = feeder.node.create_client(SetParameters, f'{ns}/repvit_classifier/set_parameters')
+    rng = random.Random(3)
+    tally = {'valid_sent': 0, 'valid_ok': 0, 'invalid_sent': 0, 'invalid_rejected': 0,
+             'unanswered': 0}
+    pending: List[Any] = []
+
+    def value(v) -> ParameterValue:
+        if isinstance(v, int):
+            return ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=v)
+        return ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=v)
+
+    choices: List[Tuple[str, Any, bool]] = [
+        ('top_k', lambda: rng.randint(1, 10), True),
+        ('min_score', lambda: round(rng.uniform(0.0, 0.3), 3), True),
+        ('max_rate', lambda: rng.choice((0.0, 5.0, 20.0, 100.0)), True),
+        ('top_k', lambda: rng.choice((0, -3, 5000)), False),
+        ('min_score', lambda: rng.choice((-0.5, 1.5)), False),
+        ('max_rate', lambda: -1.0, False)]
+
+    def change(_t) -> None:
+        name, make, valid = rng.choice(choices)
+        req = SetParameters.Request(parameters=[ParameterMsg(name=name, value=value(make()))])
+        tally['valid_sent' if valid else 'invalid_sent'] += 1
+        future = client.call_async(req)
+        pending.append((future, valid))
+
+    try:
+        feeder.wait_ready(proc)
+        client.wait_for_service(timeout_sec=10.0)
+        run = feeder.run(frames(encoding, width, height), window=threads + 1,
+                         duration=duration, warmup=0.0, stall=2.0, tick=change,
+                         tick_period=period)
+        feeder.spin_until(lambda: all(f.done() for f, _ in pending), 10.0)
+        # Put the defaults back and check results flow again at full rate.
+        for name, v in (('top_k', 5), ('min_score', 0.0), ('max_rate', 0.0)):
+            pending_reset = client.call_async(SetParameters.Request(
+                parameters=[ParameterMsg(name=name, value=value(v))]))
+            feeder.spin_until(pending_reset.done, 5.0)
+        after = feeder.run(frames(encoding, width, height), window=threads + 1, duration=2.0,
+                           warmup=0.5)
+        alive = proc.alive()
+    finally:
+        feeder.close()
+        code = proc.stop()
+    for future, valid in pending:
+        if not future.done() or future.result() is None:
+            tally['unanswered'] += 1
+            continue
+        result = future.result().results[0]
+        if valid and result.successful:
+            tally['valid_ok'] += 1
+        elif not valid and not result.successful and result.reason:
+            tally['invalid_rejected'] += 1
+    report = {'scenario': 'params', 'duration_s': duration, 'changes': len(pending), **tally,
+              'stalls': run['stalls'], 'classified': run['received'],
+              'fps_after': after['throughput_fps'], 'alive': alive, 'exit_code': code}
+    report['ok'] = bool(alive and code == 0 and tally['unanswered'] == 0 and
+                        tally['valid_ok'] == tally['valid_sent'] and
+                        tally['invalid_rejected'] == tally['invalid_sent'] and
+                        run['stalls'] == 0 and after['received'] > 0 and
+                        _no_traceback(proc.output))
+    return report
+
+
+# ------------------------------------------------------------------ output
+def to_markdown(report: Dict[str, Any]) -> str:
+    """Render one scenario's report as a short markdown block."""
+    name = report['scenario']
+    verdict = 'PASS' if report['ok'] else 'FAIL'
+    lines = [f'### {name}: {verdict}']
+    if name == 'fuzz':
+        for msg_type, p in report['parts'].items():
+            lines.append(f'- {msg_type}: {p["sent"]} frames ({p["good"]} good, {p["bad"]} '
+                         f'malformed); classified {p["classified"]}; node counted '
+                         f'{p["node"]["bad"]} bad, {p["node"]["dropped"]} dropped, '
+                         f'{p["node"]["failed"]} failed; alive {p["alive"]}, exit '
+                         f'{p["exit_code"]}')
+            mix = sorted(p['kinds'].items())
+            lines.append('  - mix: ' + ', '.join(f'{k} {v}' for k, v in mix))
+    elif name == 'overload':
+        growth = report['rss_growth']
+        lines.append(
+            f'- {report["resolution"]} {report["encoding"]}, {report["threads"]} workers: '
+            f'capacity {report["capacity_fps"]:.1f} fps, fed at {report["rate_hz"]:.1f} Hz '
+            f'for {report["duration_s"]:.0f} s')
+        lines.append(
+            f'- latency single frame {report["single_frame_latency_ms"]:.1f} ms; under '
+            f'overload median {report["latency_median_ms"]:.1f} ms, p99 '
+            f'{report["latency_p99_ms"]:.1f} ms = {report["p99_to_single"]:.2f}x single')
+        n = report['node']
+        lines.append(f'- node: received {n["received"]} = published {n["published"]} + dropped '
+                     f'{n["dropped"]} + bad {n["bad"]} + failed {n["failed"]}')
+        lines.append(f'- RSS {report["rss_mb_start"]:.0f} -> {report["rss_mb_end"]:.0f} MB, '
+                     f'growth after warm-up '
+                     f'{"n/a" if growth is None else f"{100 * growth:+.2f} %"}')
+    elif name == 'soak':
+        growth = report['rss_growth']
+        lines.append(f'- {report["duration_s"]:.0f} s at {report["rate_hz"]:g} Hz '
+                     f'{report["resolution"]} {report["encoding"]}: sent {report["sent"]}, '
+                     f'classified {report["classified"]}, latency median '
+                     f'{report["latency_median_ms"]:.1f} ms / p99 '
+                     f'{report["latency_p99_ms"]:.1f} ms')
+        lines.append(f'- RSS growth after the first fifth '
+                     f'{"n/a" if growth is None else f"{100 * growth:+.2f} %"}; samples (s, MB): '
+                     + ', '.join(f'{t:g}: {m:g}' for t, m in report['rss_mb']))
+    elif name == 'shutdown':
+        for r in report['rows']:
+            lines.append(f'- {r["signal"]} under full load: exit in {r["exit_s"]:.2f} s, code '
+                         f'{r["exit_code"]}, traceback {r["traceback"]}, '
+                         f'workers/backend released {r["released"]}')
+    elif name == 'params':
+        lines.append(f'- {report["changes"]} changes in {report["duration_s"]:.0f} s: valid '
+                     f'{report["valid_ok"]}/{report["valid_sent"]} accepted, invalid '
+                     f'{report["invalid_rejected"]}/{report["invalid_sent"]} rejected with a '
+                     f'reason, {report["unanswered"]} unanswered; stalls {report["stalls"]}; '
+                     f'{report["classified"]} classified; {report["fps_after"]:.1f} fps after')
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog='loadtest', description=__doc__.split('\n\n')[1])
+    parser.add_argument('scenario', choices=('fuzz', 'overload', 'soak', 'shutdown', 'params',
+                                             'all'))
+    parser.add_argument('--frames', type=int, default=2000, help='fuzz: frames to send')
+    parser.add_argument('--duration', type=float, default=0.0,
+                        help='overload/soak/params seconds (defaults 60/600/10; all: short)')
+    parser.add_argument('--model', default='m0_9')
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--encoding', default='', help='overload: nv12, soak: bgr8')
+    parser.add_argument('--resolution', default='', help='overload: 1920x1080, soak: 640x480')
+    parser.add_argument('--rate', type=float, default=30.0, help='soak: Hz')
+    parser.add_argument('--json', action='store_true')
+    args = parser.parse_args(argv)
+    use_large_frames_profile()
+    short = args.scenario == 'all'
+
+    def res(default: str) -> Dict[str, int]:
+        w, h = (int(v) for v in (args.resolution or default).split('x'))
+        return {'width': w, 'height': h}
+    jobs: Dict[str, Callable[[], Dict[str, Any]]] = {
+        'fuzz': lambda: fuzz(args.frames, args.model, args.threads),
+        'overload': lambda: overload(args.duration or (20.0 if short else 60.0),
+                                     args.encoding or 'nv12', model=args.model,
+                                     threads=args.threads, **res('1920x1080')),
+        'soak': lambda: soak(args.duration or (30.0 if short else 600.0), args.rate,
+                             args.encoding or 'bgr8', model=args.model, threads=args.threads,
+                             sample_every=2.0 if short else 10.0, **res('640x480')),
+        'shutdown': lambda: shutdown(model=args.model, threads=args.threads),
+        'params': lambda: params(args.duration or 10.0, args.model, args.threads)}
+    names = list(jobs) if args.scenario == 'all' else [args.scenario]
+    ok = True
+    for name in names:
+        report = jobs[name]()
+        ok = ok and report['ok']
+        print(json.dumps(report, indent=2) if args.json else to_markdown(report), flush=True)
+        print()
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

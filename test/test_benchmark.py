@@ -1,0 +1,105 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The benchmark tool: every mode runs, in small, and reports consistent figures."""
+
+import json
+import os
+
+import pytest
+
+from repvit_ros import benchmark, models
+from repvit_ros.backends import BACKENDS
+
+
+def test_preprocess_mode_rows_are_consistent():
+    res = benchmark.bench_preprocess(repeats=3, resolutions=[(640, 480)],
+                                     encodings=['bgr8', 'nv12', 'jpeg'])
+    assert res['inference_m1_0_ms'] > 0
+    assert [r['encoding'] for r in res['rows']] == ['bgr8', 'nv12', 'jpeg']
+    for r in res['rows']:
+        assert r['to_nv12_ms'] > 0 and r['naive_ms'] > 0
+        assert r['speedup'] == pytest.approx(r['naive_ms'] / r['to_nv12_ms'])
+        assert r['fraction_of_inference'] == pytest.approx(r['to_nv12_ms'] /
+                                                           res['inference_m1_0_ms'])
+    jpeg = res['rows'][-1]
+    assert 0 < jpeg['decode_floor_ms'] and jpeg['max_speedup'] > 0
+    assert 'entropy-decoding floor' in benchmark.to_markdown(res)
+
+
+def test_backend_mode_table_has_reference_columns_and_plot(tmp_path):
+    res = benchmark.bench_backend(['m0_9'], workers=[1, 2], repeats=3)
+    row = res['rows'][0]
+    ref = models.get_model('m0_9')
+    assert row['params'] == ref.params == 5_067_056
+    assert row['x5_reference']['fps'] == ref.fps
+    assert set(row['fps']) == {'1', '2'} and all(v > 0 for v in row['fps'].values())
+    assert set(row['latency_ms_by_workers']) == {'1', '2'}
+    assert row['latency_p90_ms'] >= row['latency_median_ms'] > 0
+    table = benchmark.to_markdown(res)
+    assert 'RDK X5' in table and '5,067,056' in table and 'FPS 2w' in table
+    png = tmp_path / 'backend.png'
+    benchmark.plot(res, str(png))
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_node_mode_over_dds_reports_ratio_latency_and_drops():
+    res = benchmark.bench_node('bgr8', 320, 240, threads=(1,), rate=15.0, duration=2.0,
+                               model='m0_9', warmup=0.5)
+    closed, fixed = res['rows']
+    assert closed['loop'] == 'max' and fixed['loop'] == '15 Hz'
+    for r in (closed, fixed):
+        assert 0 < r['received'] <= r['sent']
+        assert r['latency_p99_ms'] >= r['latency_median_ms'] > 0
+    # Closed loop: one frame more in flight than workers, so nothing waits to be dropped.
+    assert closed['received'] == closed['sent'] and closed['stalls'] == 0
+    assert closed['node_to_raw'] == pytest.approx(closed['throughput_fps'] /
+                                                  closed['raw_backend_fps'])
+    assert 0.2 < closed['node_to_raw'] < 1.5
+    assert fixed['latency_to_budget'] > 0
+    # 15 Hz for about 2.5 s, below the capacity of m0_9 on one worker.
+    assert 25 <= fixed['sent'] <= 45
+    assert fixed['node_dropped'] >= 0 and fixed['node_bad'] == 0
+    table = benchmark.to_markdown(res)
+    assert '| bgr8 | 320x240 | 1 | max |' in table and 'node/raw' in table
+
+
+def test_overhead_mode_compares_node_and_bare_subscriber():
+    res = benchmark.bench_overhead(['nv12', 'jpeg'], [(320, 240)], duration=1.5, warmup=0.5)
+    assert [r['encoding'] for r in res['rows']] == ['nv12', 'jpeg']
+    for r in res['rows']:
+        assert r['node_fps'] > 10 and r['bare_fps'] > 10
+        assert r['node_cpu_ms_per_frame'] > 0 and r['bare_cpu_ms_per_frame'] > 0
+        assert r['node_to_bare'] == pytest.approx(r['node_fps'] / r['bare_fps'])
+        assert r['cameras_30hz'] == int(r['node_fps'] // 30)
+        assert r['node_stalls'] == 0 and r['bare_stalls'] == 0
+    assert '30 Hz cameras per node' in benchmark.to_markdown(res)
+
+
+def test_do_nothing_backend_is_not_a_node_parameter():
+    assert 'fixed' not in BACKENDS
+
+
+def test_cli_json(capsys):
+    assert benchmark.main(['preprocess', '--repeats', '2', '--resolutions', '320x240',
+                           '--encodings', 'mono8', '--json']) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out['mode'] == 'preprocess' and out['rows'][0]['encoding'] == 'mono8'
+
+
+def test_installed_entry_points():
+    lib = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'build',
+                       'install', 'lib', 'repvit_ros')
+    for tool in ('benchmark', 'loadtest', 'classifier', 'frame_source', 'download_models'):
+        assert os.access(os.path.join(lib, tool), os.X_OK), tool

@@ -1,0 +1,117 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Reliability over real DDS with the node in its own process (short versions of the loadtest).
+
+The full-length figures in README come from ``python -m repvit_ros.loadtest ...``; these runs use
+the same code with CI-sized durations and the same pass criteria.
+"""
+
+import numpy as np
+import pytest
+
+from repvit_ros import loadtest
+from repvit_ros.frame_source import message_class
+from repvit_ros.preprocess import FrameError, image_view, to_nv12
+
+
+def _convert(msg):
+    if isinstance(msg, message_class('compressed')):
+        return to_nv12(np.frombuffer(bytes(msg.data), np.uint8), msg.format)
+    frame = image_view(msg.height, msg.width, msg.step, msg.encoding, bytes(msg.data),
+                       msg.is_bigendian)
+    return to_nv12(frame, msg.encoding)
+
+
+@pytest.mark.parametrize('msg_type', ['image', 'compressed'])
+def test_fuzz_frames_are_what_they_claim(msg_type):
+    # The DDS fuzz counts on its generator: every "bad" frame must be rejected and every good
+    # one accepted by the preprocessing, and no burst may overflow the node's queue.
+    source = loadtest.FuzzFrames(seed=11, bad_share=0.5, msg_type=msg_type, max_burst=3)
+    burst = longest = 0
+    for i in range(400):
+        msg, good = source(i)
+        if good:
+            assert _convert(msg).shape == (336, 224)
+            burst = 0
+        else:
+            with pytest.raises(FrameError):
+                _convert(msg)
+            burst += 1
+            longest = max(longest, burst)
+    assert longest <= 3
+    kinds = loadtest.BAD_RAW_KINDS if msg_type == 'image' else loadtest.BAD_COMPRESSED_KINDS
+    assert set(kinds) <= set(source.kinds)
+
+
+def test_fuzz_2000_frames_over_dds():
+    report = loadtest.fuzz(2000, model='m0_9', threads=2)
+    for msg_type, part in report['parts'].items():
+        assert part['alive'] and part['exit_code'] == 0, part.get('log_tail')
+        assert part['classified'] == part['good'], part
+        assert part['node']['bad'] == part['bad'] > 0, part
+        assert part['node']['received'] == part['sent'], part
+        assert part['node']['dropped'] == 0 and part['node']['failed'] == 0, part
+    assert sum(p['sent'] for p in report['parts'].values()) == 2000
+    assert report['ok']
+
+
+def test_overload_1080p_at_twice_capacity():
+    report = loadtest.overload(duration=12.0, encoding='nv12', width=1920, height=1080,
+                               model='m0_9', threads=2, warmup=4.0)
+    n = report['node']
+    assert report['alive'] and report['exit_code'] == 0
+    assert report['rate_hz'] == pytest.approx(2 * report['capacity_fps'])
+    assert n['received'] == n['published'] + n['dropped'] + n['bad'] + n['failed']
+    assert n['dropped'] > 0 and n['failed'] == 0 and n['published'] == report['classified']
+    assert report['p99_to_single'] <= 3.0, report
+    assert report['rss_growth'] is not None and report['rss_growth'] < 0.05, report
+    assert report['ok']
+
+
+def test_soak_short():
+    report = loadtest.soak(duration=16.0, rate=30.0, encoding='bgr8', width=640, height=480,
+                           model='m0_9', threads=2, sample_every=2.0)
+    assert report['alive'] and report['exit_code'] == 0
+    assert len(report['rss_mb']) >= 8
+    assert report['classified'] > 0.8 * report['sent'], report
+    assert report['rss_growth'] < 0.05, report
+    assert report['ok']
+
+
+def test_shutdown_under_load_sigint_and_sigterm():
+    report = loadtest.shutdown(model='m0_9', threads=2)
+    assert [r['signal'] for r in report['rows']] == ['SIGINT', 'SIGTERM']
+    for r in report['rows']:
+        assert r['frames_before_signal'] > 0
+        assert r['exit_s'] <= 2.0 and r['exit_code'] == 0, r
+        assert not r['traceback'] and r['released'], r
+    assert report['ok']
+
+
+def test_runtime_parameter_changes_under_load():
+    report = loadtest.params(duration=5.0, model='m0_9', threads=2)
+    assert report['changes'] >= 40
+    assert report['valid_ok'] == report['valid_sent'] > 0, report
+    assert report['invalid_rejected'] == report['invalid_sent'] > 0, report
+    assert report['unanswered'] == 0 and report['stalls'] == 0, report
+    assert report['alive'] and report['fps_after'] > 0
+    assert report['ok']
+
+
+def test_cli_reports_and_exit_code(capsys):
+    assert loadtest.main(['params', '--duration', '2']) == 0
+    out = capsys.readouterr().out
+    assert '### params: PASS' in out and 'rejected with a reason' in out
