@@ -199,6 +199,8 @@ class Feeder:
         from rclpy.qos import QoSProfile, ReliabilityPolicy
         from diagnostic_msgs.msg import DiagnosticArray
         from vision_msgs.msg import Classification
+        from repvit_ros.node import tune_allocator
+        tune_allocator()  # a camera publishing frames gains from it like the node
         self.context = Context()
         rclpy.init(context=self.context)
         self.node = rclpy.create_node(f'repvit_feeder_{os.getpid()}_{next(self._ids)}',
@@ -343,7 +345,8 @@ class Feeder:
         :param tick: called with the seconds since the start every ``tick_period`` while
             feeding (memory sampling, parameter changes, signals).
         :return: sent, good, received, skipped (good frames overtaken by a later result:
-            dropped by the node), stalls, throughput_fps, latency_median_ms,
+            dropped by the node), stalls, max_gap_s (longest time without a result while
+            feeding), throughput_fps, latency_median_ms,
             latency_p99_ms, latencies_ms (measured part), seconds.
         """
         if (window > 0) == (rate > 0):
@@ -416,7 +419,9 @@ class Feeder:
         measured = [lat for at, lat in self._results if t_measure <= at <= t_end]
         span = max(1e-9, min(t_end, t_stop) - t_measure)
         lat_ms = np.array(measured, np.float64) * 1e3
+        arrivals = [t0] + [at for at, _ in self._results] + [t_stop]
         return {
+            'max_gap_s': float(np.max(np.diff(arrivals))),
             'sent': counters['sent'], 'good': counters['good'], 'bad': counters['sent'] -
             counters['good'], 'received': len(self._results), 'stalls': counters['stalls'],
             'skipped': self._lost,
@@ -470,7 +475,8 @@ def _serve_fixed(argv: List[str]) -> int:
     """Run the classifier node on the do-nothing backend (measurement only)."""
     import rclpy
     from repvit_ros.backends.fixed import FixedBackend
-    from repvit_ros.node import RepVitClassifier
+    from repvit_ros.node import RepVitClassifier, tune_allocator
+    tune_allocator()  # as the classifier executable does
     rclpy.init(args=argv)
     return _serve(RepVitClassifier(backend=FixedBackend()))
 
@@ -480,6 +486,8 @@ def _serve_bare(argv: List[str]) -> int:
     import rclpy
     from rclpy.qos import (qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
     from vision_msgs.msg import Classification
+    from repvit_ros.node import tune_allocator
+    tune_allocator()  # the same advantage as the node: the comparison is about the node's work
     rclpy.init(args=argv)
     node = rclpy.create_node('repvit_classifier')
     node.declare_parameter('input_type', 'image')

@@ -165,9 +165,11 @@ class FuzzFrames:
         elif kind == 'truncated_jpeg':
             data = good[:self.rng.randint(2, len(good) - 3)]
         elif kind == 'broken_header':
+            # Wipe the frame header (SOF): nothing can decode without it. (Zeroing other
+            # header bytes, a quantisation or Huffman table, may still decode to garbage.)
             data = bytearray(good)
-            start = self.rng.randint(2, 40)
-            data[start:start + 64] = bytes(64)
+            start = data.find(b'\xff\xc0')
+            data[start:start + 20] = bytes(20)
             data = bytes(data)
         elif kind == 'empty':
             data = b''
@@ -229,11 +231,14 @@ def fuzz(frames_total: int = 2000, model: str = 'm0_9', threads: int = 2, seed: 
 
 # ------------------------------------------------------------------ overload
 def _rss_growth(samples: List[Tuple[float, int]], warmup: float) -> Optional[float]:
+    # Frames in flight make RSS swing by a few frame sizes: compare medians of the first and
+    # last fifths (at least 3 samples each) after warm-up rather than single samples.
     after = [rss for t, rss in samples if t >= warmup]
-    if len(after) < 4:
+    if len(after) < 6:
         return None
-    start = float(np.median(after[:3]))
-    end = float(np.median(after[-3:]))
+    n = max(3, len(after) // 5)
+    start = float(np.median(after[:n]))
+    end = float(np.median(after[-n:]))
     return (end - start) / start
 
 
@@ -279,6 +284,7 @@ def overload(duration: float = 60.0, encoding: str = 'nv12', width: int = 1920,
         'latency_median_ms': run['latency_median_ms'], 'latency_p99_ms': run['latency_p99_ms'],
         'p99_to_single': ratio, 'node': counts, 'rss_mb_start': rss[0][1] / 2**20 if rss else 0,
         'rss_mb_end': rss[-1][1] / 2**20 if rss else 0, 'rss_growth': growth,
+        'rss_mb': [(round(t, 1), round(r / 2**20, 1)) for t, r in rss],
         'alive': alive, 'exit_code': code}
     report['ok'] = bool(
         alive and code == 0 and ratio <= 3.0 and
@@ -389,7 +395,8 @@ def params(duration: float = 10.0, model: str = 'm0_9', threads: int = 2,
     Change top_k, min_score and max_rate every ``period`` seconds while the node is saturated.
 
     Valid values must be accepted, invalid ones rejected with a reason; results must keep
-    coming (no gap over 2 s) and the node must stay up.
+    coming (no gap over 2 s), the node must stay up and, with the defaults back, run at
+    least at 70 % of its rate before.
     """
     from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
     from rcl_interfaces.srv import SetParameters
@@ -423,20 +430,22 @@ def params(duration: float = 10.0, model: str = 'm0_9', threads: int = 2,
         future = client.call_async(req)
         pending.append((future, valid))
 
+    msgs = frames(encoding, width, height)
     try:
         feeder.wait_ready(proc)
         client.wait_for_service(timeout_sec=10.0)
-        run = feeder.run(frames(encoding, width, height), window=threads + 1,
-                         duration=duration, warmup=0.0, stall=2.0, tick=change,
-                         tick_period=period)
+        # Full load: 1.5x the measured capacity, at a fixed rate (a closed loop would starve
+        # itself whenever max_rate drops every frame in flight).
+        capacity = feeder.run(msgs, window=threads + 1, duration=2.0, warmup=0.5)
+        run = feeder.run(msgs, rate=1.5 * capacity['throughput_fps'], duration=duration,
+                         warmup=0.0, tick=change, tick_period=period)
         feeder.spin_until(lambda: all(f.done() for f, _ in pending), 10.0)
         # Put the defaults back and check results flow again at full rate.
         for name, v in (('top_k', 5), ('min_score', 0.0), ('max_rate', 0.0)):
             pending_reset = client.call_async(SetParameters.Request(
                 parameters=[ParameterMsg(name=name, value=value(v))]))
             feeder.spin_until(pending_reset.done, 5.0)
-        after = feeder.run(frames(encoding, width, height), window=threads + 1, duration=2.0,
-                           warmup=0.5)
+        after = feeder.run(msgs, window=threads + 1, duration=2.0, warmup=0.5)
         alive = proc.alive()
     finally:
         feeder.close()
@@ -451,12 +460,14 @@ def params(duration: float = 10.0, model: str = 'm0_9', threads: int = 2,
         elif not valid and not result.successful and result.reason:
             tally['invalid_rejected'] += 1
     report = {'scenario': 'params', 'duration_s': duration, 'changes': len(pending), **tally,
-              'stalls': run['stalls'], 'classified': run['received'],
-              'fps_after': after['throughput_fps'], 'alive': alive, 'exit_code': code}
+              'max_gap_s': run['max_gap_s'], 'classified': run['received'],
+              'fps_before': capacity['throughput_fps'], 'fps_after': after['throughput_fps'],
+              'alive': alive, 'exit_code': code}
     report['ok'] = bool(alive and code == 0 and tally['unanswered'] == 0 and
                         tally['valid_ok'] == tally['valid_sent'] and
                         tally['invalid_rejected'] == tally['invalid_sent'] and
-                        run['stalls'] == 0 and after['received'] > 0 and
+                        run['max_gap_s'] < 2.0 and
+                        after['throughput_fps'] > 0.7 * capacity['throughput_fps'] and
                         _no_traceback(proc.output))
     return report
 
@@ -511,8 +522,9 @@ def to_markdown(report: Dict[str, Any]) -> str:
         lines.append(f'- {report["changes"]} changes in {report["duration_s"]:.0f} s: valid '
                      f'{report["valid_ok"]}/{report["valid_sent"]} accepted, invalid '
                      f'{report["invalid_rejected"]}/{report["invalid_sent"]} rejected with a '
-                     f'reason, {report["unanswered"]} unanswered; stalls {report["stalls"]}; '
-                     f'{report["classified"]} classified; {report["fps_after"]:.1f} fps after')
+                     f'reason, {report["unanswered"]} unanswered; longest gap between results '
+                     f'{report["max_gap_s"]:.2f} s; {report["classified"]} classified; '
+                     f'{report["fps_before"]:.1f} fps before, {report["fps_after"]:.1f} after')
     return '\n'.join(lines)
 
 

@@ -268,6 +268,15 @@ def _rgb_to_nv12_into(rgb: np.ndarray, yuv_range: str, bgr: bool, geo: _Geometry
     return out
 
 
+def _pixel_pairs(frame: np.ndarray) -> np.ndarray:
+    """View a packed 4:2:2 HxWx2 frame as (H, W/2, 4) pixel pairs, padded rows included."""
+    h, w = frame.shape[:2]
+    if frame.strides[1:] == (2, 1):  # bytes contiguous within each row: no copy needed
+        return np.lib.stride_tricks.as_strided(frame, (h, w // 2, 4),
+                                               (frame.strides[0], 4, 1), writeable=False)
+    return np.ascontiguousarray(frame).reshape(h, w // 2, 4)
+
+
 def _check_frame(frame: np.ndarray, encoding: str) -> np.ndarray:
     if not isinstance(frame, np.ndarray):
         raise FrameError(f'{encoding} frame must be a numpy array, got {type(frame).__name__}')
@@ -458,9 +467,8 @@ def _to_nv12(frame, encoding, size, mode, yuv_range) -> np.ndarray:
         # U/V, is discarded), and as a 4-channel image of pixel pairs, chroma is already at half
         # width, so one resize also halves its height.
         y = _place(frame, geo, dst_w, dst_h, (pad_y, pad_y))[:, :, y_idx]
-        quads = _place(frame.reshape(h, w // 2, 4) if frame.flags.c_contiguous
-                       else np.ascontiguousarray(frame).reshape(h, w // 2, 4),
-                       _scaled(geo, 2, 1), dst_w // 2, dst_h // 2, (pad_c,) * 4)
+        quads = _place(_pixel_pairs(frame), _scaled(geo, 2, 1), dst_w // 2, dst_h // 2,
+                       (pad_c,) * 4)
         out = np.empty((dst_h * 3 // 2, dst_w), np.uint8)
         out[:dst_h] = y
         uv = out[dst_h:].reshape(dst_h // 2, dst_w // 2, 2)

@@ -295,6 +295,29 @@ def test_image_view_honours_row_padding_without_copying():
     assert np.array_equal(check_out, to_nv12(rgb, 'rgb8'))
 
 
+@pytest.mark.parametrize('encoding', ['yuv422', 'yuv422_yuy2'])
+def test_padded_packed_yuv_matches_packed_and_is_viewed_in_place(encoding, monkeypatch):
+    from repvit_ros import preprocess
+    from repvit_ros.frame_source import encode
+    w, h, pad = 96, 64, 40
+    packed = np.frombuffer(encode(noisy_rgb(h, w), encoding), np.uint8).reshape(h, w * 2)
+    buf = np.zeros((h, w * 2 + pad), np.uint8)
+    buf[:, :w * 2] = packed
+    view = image_view(h, w, w * 2 + pad, encoding, buf.tobytes())
+    assert not view.flags.c_contiguous
+    copies = []
+    original = np.ascontiguousarray
+
+    def counting(a, *args, **kwargs):
+        copies.append(a.nbytes)
+        return original(a, *args, **kwargs)
+    monkeypatch.setattr(preprocess.np, 'ascontiguousarray', counting)
+    for mode in ('letterbox', 'center_crop', 'stretch'):
+        expected = to_nv12(packed.reshape(h, w, 2), encoding, mode=mode)
+        assert np.array_equal(to_nv12(view, encoding, mode=mode), expected)
+    assert not [n for n in copies if n >= view.nbytes]  # no full-frame copy
+
+
 def test_image_view_big_endian_mono16():
     values = np.arange(12, dtype=np.uint16).reshape(3, 4) * 4000
     view = image_view(3, 4, 8, 'mono16', values.astype('>u2').tobytes(), is_bigendian=True)

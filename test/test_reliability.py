@@ -69,8 +69,10 @@ def test_fuzz_2000_frames_over_dds():
 
 
 def test_overload_1080p_at_twice_capacity():
-    report = loadtest.overload(duration=12.0, encoding='nv12', width=1920, height=1080,
-                               model='m0_9', threads=2, warmup=4.0)
+    # One worker: on this 2-core machine two inference threads plus a 3 MB x 100 Hz publisher
+    # oversubscribe the CPU, and inference time itself then swings; README has both.
+    report = loadtest.overload(duration=15.0, encoding='nv12', width=1920, height=1080,
+                               model='m0_9', threads=1, warmup=4.0)
     n = report['node']
     assert report['alive'] and report['exit_code'] == 0
     assert report['rate_hz'] == pytest.approx(2 * report['capacity_fps'])
@@ -106,12 +108,12 @@ def test_runtime_parameter_changes_under_load():
     assert report['changes'] >= 40
     assert report['valid_ok'] == report['valid_sent'] > 0, report
     assert report['invalid_rejected'] == report['invalid_sent'] > 0, report
-    assert report['unanswered'] == 0 and report['stalls'] == 0, report
-    assert report['alive'] and report['fps_after'] > 0
+    assert report['unanswered'] == 0 and report['max_gap_s'] < 2.0, report
+    assert report['alive'] and report['fps_after'] > 0.7 * report['fps_before'], report
     assert report['ok']
 
 
 def test_cli_reports_and_exit_code(capsys):
     assert loadtest.main(['params', '--duration', '2']) == 0
     out = capsys.readouterr().out
-    assert '### params: PASS' in out and 'rejected with a reason' in out
+    assert '### params: PASS' in out and 'rejected with a reason' in out, out
