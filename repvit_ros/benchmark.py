@@ -83,6 +83,26 @@ def model_file(name: str, directory: str = '') -> str:
         return path
 
 
+def backend_model(kind: str, name: str) -> Tuple[str, str]:
+    """
+    Resolve the backend kind and model file for a benchmark run.
+
+    :param kind: ``onnxruntime``, ``hbm_runtime``, ``pyeasy_dnn`` or ``auto`` (a BPU runtime
+        with the .bin when one is importable, else ONNX Runtime).
+    :param name: model size.
+    :return: (backend kind, model path); ONNX falls back to the synthetic model.
+    """
+    from repvit_ros.backends import bpu_runtime_available, resolve_kind
+    if kind == 'auto':
+        kind = 'onnxruntime'
+        if bpu_runtime_available():
+            path = models.resolve_model_path(name, formats=('bin',))
+            return resolve_kind('auto', path), path
+    if kind == 'onnxruntime':
+        return kind, model_file(name)
+    return kind, models.resolve_model_path(name, formats=('bin',))
+
+
 def naive_path(frame: np.ndarray, encoding: str, size=(224, 224)) -> np.ndarray:
     """
     Run the path a typical Python node takes: whole frame to BGR (as cv_bridge), resize, I420.
@@ -158,8 +178,8 @@ def bench_backend(names=('m0_9', 'm1_0', 'm1_1'), workers=(1, 2, 4, 8), repeats:
     frames = [to_nv12(sample_picture(640, 480, s), 'rgb8') for s in range(4)]
     rows = []
     for name in names:
-        path = model_file(name)
-        backend = create_backend(kind, path)
+        kind_used, path = backend_model(kind, name)
+        backend = create_backend(kind_used, path)
         lat = []
         for i in range(repeats + 3):
             t = time.perf_counter()
@@ -196,17 +216,18 @@ def _frame_cost(msg, encoding: str) -> float:
     return _median_time(work, 20)
 
 
-def _node_params(threads: int, msg_type: str, queue_size: int, path: str = '') -> Dict:
+def _node_params(threads: int, msg_type: str, queue_size: int, path: str = '',
+                 kind: str = 'onnxruntime') -> Dict:
     params = {'threads': threads, 'input_type': msg_type, 'qos_reliability': 'reliable',
               'queue_size': queue_size}
     if path:
-        params.update({'model_path': path, 'backend': 'onnxruntime'})
+        params.update({'model_path': path, 'backend': kind})
     return params
 
 
 def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
                threads=(1, 2), rate: float = 30.0, duration: float = 10.0,
-               model: str = 'm1_0', warmup: float = 2.0) -> Dict:
+               model: str = 'm1_0', warmup: float = 2.0, kind: str = 'onnxruntime') -> Dict:
     """
     Run the classifier and this process's frame publisher over DDS, closed loop and fixed rate.
 
@@ -215,10 +236,10 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
     result arrives: as fast as it takes them) and at ``rate`` Hz.
     """
     from repvit_ros.loadgen import Feeder, frames, msg_type_of, NodeProcess
-    path = model_file(model)
+    kind, path = backend_model(kind, model)
     msgs = frames(encoding, width, height)
     msg_type = msg_type_of(encoding)
-    backend = create_backend('onnxruntime', path)
+    backend = create_backend(kind, path)
     nv12 = [to_nv12(sample_picture(width, height, s), 'rgb8') for s in range(4)]
     infer_s = _median_time(lambda: backend.infer(nv12[0]), 20)
     pre_s = _frame_cost(msgs[0], encoding)
@@ -226,7 +247,8 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
     for t in threads:
         raw_fps, _ = _throughput(backend, nv12, t, max(40, 20 * t))
         ns = f'/repvit_bench_{os.getpid()}_{t}'
-        proc = NodeProcess('classifier', ns, _node_params(t, msg_type, 1, path), env=os.environ)
+        proc = NodeProcess('classifier', ns, _node_params(t, msg_type, 1, path, kind),
+                           env=os.environ)
         feeder = Feeder(ns, msg_type)
         try:
             feeder.wait_ready(proc)
@@ -252,7 +274,8 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
         rows[-1]['node_dropped'] = _delta(before, after, 'dropped')
         rows[-1]['node_bad'] = _delta(before, after, 'bad')
     backend.close()
-    return {'mode': 'node', 'model': model, 'synthetic': 'synthetic' in path, 'rows': rows}
+    return {'mode': 'node', 'model': model, 'backend': kind, 'synthetic': 'synthetic' in path,
+            'rows': rows}
 
 
 def _delta(before: Dict[str, str], after: Dict[str, str], key: str) -> int:
@@ -352,8 +375,8 @@ def to_markdown(result: Dict) -> str:
                      f'model zoo table (BPU), for reference.')
     elif mode == 'node':
         kind = 'synthetic' if result['synthetic'] else 'real'
-        lines.append(f'RepViT {result["model"]} ({kind} weights), ONNX Runtime, node and frame '
-                     f'publisher in separate processes over DDS')
+        lines.append(f'RepViT {result["model"]} ({kind} weights), {result["backend"]}, node and '
+                     f'frame publisher in separate processes over DDS')
         lines.append('')
         lines.append('| encoding | resolution | workers | input | sent | classified | '
                      'throughput fps | raw backend fps | node/raw | latency median / p99 ms | '
@@ -418,6 +441,9 @@ def main(argv=None) -> int:
     parser.add_argument('mode', choices=('preprocess', 'backend', 'node', 'overhead', 'all'))
     parser.add_argument('--repeats', type=int, default=30, help='preprocess/backend repeats')
     parser.add_argument('--models', default='m0_9,m1_0,m1_1', help='backend mode')
+    parser.add_argument('--backends', default='onnxruntime',
+                        help='backend/node modes: comma-separated onnxruntime, hbm_runtime, '
+                             'pyeasy_dnn, auto (BPU runtime with the .bin if importable)')
     parser.add_argument('--model', default='m1_0', help='node mode')
     parser.add_argument('--workers', default='1,2,4,8', help='backend mode')
     parser.add_argument('--encoding', default='bgr8', help='node mode')
@@ -451,16 +477,20 @@ def main(argv=None) -> int:
         results.append(bench_preprocess(args.repeats, sizes(args.resolutions, RESOLUTIONS),
                                         listed(args.encodings, PRE_ENCODINGS)))
     if args.mode in ('backend', 'all'):
-        res = bench_backend(args.models.split(','), [int(w) for w in args.workers.split(',')],
-                            args.repeats)
-        results.append(res)
-        if args.plot:
-            plot(res, args.plot)
+        for kind in args.backends.split(','):
+            res = bench_backend(args.models.split(','),
+                                [int(w) for w in args.workers.split(',')], args.repeats, kind)
+            results.append(res)
+            if args.plot:
+                root, ext = os.path.splitext(args.plot)
+                plot(res, args.plot if kind == args.backends.split(',')[0] else
+                     f'{root}_{kind}{ext or ".png"}')
     if args.mode in ('node', 'all'):
         w, h = (int(v) for v in args.resolution.split('x'))
-        results.append(bench_node(args.encoding, w, h,
-                                  [int(t) for t in args.threads.split(',')], args.rate,
-                                  args.duration, args.model))
+        for kind in args.backends.split(','):
+            results.append(bench_node(args.encoding, w, h,
+                                      [int(t) for t in args.threads.split(',')], args.rate,
+                                      args.duration, args.model, kind=kind))
     if args.mode in ('overhead', 'all'):
         results.append(bench_overhead(listed(args.encodings, OVERHEAD_ENCODINGS),
                                       sizes(args.resolutions, OVERHEAD_RESOLUTIONS),

@@ -103,3 +103,11 @@ def test_installed_entry_points():
                        'install', 'lib', 'repvit_ros')
     for tool in ('benchmark', 'loadtest', 'classifier', 'frame_source', 'download_models'):
         assert os.access(os.path.join(lib, tool), os.X_OK), tool
+
+
+def test_backend_choice_off_the_board(tmp_path, monkeypatch):
+    monkeypatch.setenv('REPVIT_MODELS_DIR', str(tmp_path))
+    kind, path = benchmark.backend_model('auto', 'm0_9')
+    assert kind == 'onnxruntime' and path.endswith('.onnx')
+    with pytest.raises(models.ModelError):
+        benchmark.backend_model('hbm_runtime', 'm0_9')  # no .bin here: a clear error
