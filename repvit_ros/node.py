@@ -404,6 +404,7 @@ class RepVitClassifier(Node):
         return snap
 
     def _publish_diagnostics(self) -> None:
+        release_free_memory()  # once a second: cheap, and keeps RSS to the frames in use
         snap = self.diagnostics()
         now = time.monotonic()
         t_prev, rx_prev, tx_prev = self._diag_prev
@@ -471,6 +472,9 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+_LIBC = None  # set by tune_allocator()
+
+
 def tune_allocator() -> bool:
     """
     Make glibc keep freed frame-sized buffers for reuse instead of unmapping them every frame.
@@ -479,21 +483,31 @@ def tune_allocator() -> bool:
     use. glibc serves blocks of a few MB with mmap or trims them off the heap top, so each frame
     comes back as fresh pages that the kernel must fault in and zero: at 1920x1080 that doubled
     the CPU time per frame of both the node and a bare subscriber (see README, Benchmarks). A
-    fixed 32 MB mmap threshold and a 256 MB trim threshold keep those pages in the process.
-    Skipped when the user tunes malloc through ``MALLOC_*`` variables, or without glibc.
+    fixed 32 MB mmap threshold and a 256 MB trim threshold keep those pages in the process, and
+    :func:`release_free_memory` (called by the node once a second) hands what is left free back
+    to the system, so resident memory follows the frames in use. Skipped when the user tunes
+    malloc through ``MALLOC_*`` variables, or without glibc.
 
     :return: whether the settings were applied.
     """
+    global _LIBC
     if any(k.startswith('MALLOC_') for k in os.environ):
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
-        mallopt = libc.mallopt
+        mallopt, _ = libc.mallopt, libc.malloc_trim
     except (OSError, AttributeError):
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
-    return bool(mallopt(m_mmap_threshold, 32 << 20)) and \
-        bool(mallopt(m_trim_threshold, 256 << 20))
+    if mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 256 << 20):
+        _LIBC = libc
+    return _LIBC is not None
+
+
+def release_free_memory() -> None:
+    """Return free heap pages to the system (after :func:`tune_allocator`; else nothing)."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def main(args: Optional[List[str]] = None) -> int:
