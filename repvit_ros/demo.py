@@ -121,7 +121,7 @@ def main() -> int:
                 print(f'  {r.score:6.3f}  {labels[int(r.class_id)]} ({r.class_id})')
         lat = [1e3 * (at - sent_at[k]) for k, (_, at) in results.items()]
         print(f'\n[demo] summary: {len(photos)} frames sent, {len(results)} classified, '
-              f'{len(photos) - len(results)} lost, {len(results) / elapsed:.1f} frames/s, '
+              f'{len(photos) - len(results)} dropped, {len(results) / elapsed:.1f} frames/s, '
               f'latency median {np.median(lat) if lat else float("nan"):.0f} ms '
               f'(max {max(lat) if lat else float("nan"):.0f} ms)')
     finally:
