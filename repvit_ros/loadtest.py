@@ -68,6 +68,18 @@ def _counts(before: Dict[str, str], after: Dict[str, str]) -> Dict[str, int]:
     return {k: int(after.get(k, 0)) - int(before.get(k, 0)) for k in keys}
 
 
+def _settle(feeder: Feeder, proc: NodeProcess, before: Dict[str, str]) -> Tuple[Dict, bool]:
+    """Let the last frames finish; return the node's counters since ``before`` and liveness."""
+    feeder.spin_for(1.0)
+    return _counts(before, feeder.diagnostics()), proc.alive()
+
+
+def _accounted(counts: Dict[str, int]) -> bool:
+    """Every frame received was published, dropped or bad; none failed."""
+    return counts['failed'] == 0 and counts['received'] == (
+        counts['published'] + counts['dropped'] + counts['bad'] + counts['failed'])
+
+
 def _no_traceback(text: str) -> bool:
     return 'Traceback (most recent call last)' not in text
 
@@ -207,13 +219,10 @@ def fuzz(frames_total: int = 2000, model: str = 'm0_9', threads: int = 2, seed: 
             before = feeder.diagnostics()
             run = feeder.run(source, window=window, count=n, warmup=0.0, stall=10.0,
                              drain=10.0)
-            feeder.spin_for(1.0)
-            after = feeder.diagnostics()
-            alive = proc.alive()
+            counts, alive = _settle(feeder, proc, before)
         finally:
             feeder.close()
             code = proc.stop()
-        counts = _counts(before, after)
         part = {'sent': run['sent'], 'good': run['good'], 'bad': run['bad'],
                 'classified': run['received'], 'node': counts, 'alive': alive,
                 'exit_code': code, 'kinds': source.kinds}
@@ -267,13 +276,10 @@ def overload(duration: float = 60.0, encoding: str = 'nv12', width: int = 1920,
         before = feeder.diagnostics()
         run = feeder.run(msgs, rate=rate, duration=duration, warmup=warmup,
                          tick=lambda t: rss.append((t, proc.rss())))
-        feeder.spin_for(1.0)
-        after = feeder.diagnostics()
-        alive = proc.alive()
+        counts, alive = _settle(feeder, proc, before)
     finally:
         feeder.close()
         code = proc.stop()
-    counts = _counts(before, after)
     growth = _rss_growth(rss, warmup)
     ratio = run['latency_p99_ms'] / single['latency_median_ms']
     report = {
@@ -287,9 +293,8 @@ def overload(duration: float = 60.0, encoding: str = 'nv12', width: int = 1920,
         'rss_mb': [(round(t, 1), round(r / 2**20, 1)) for t, r in rss],
         'alive': alive, 'exit_code': code}
     report['ok'] = bool(
-        alive and code == 0 and ratio <= 3.0 and
-        counts['received'] == counts['published'] + counts['dropped'] + counts['bad'] +
-        counts['failed'] and counts['failed'] == 0 and counts['published'] == run['received']
+        alive and code == 0 and ratio <= 3.0 and _accounted(counts) and
+        counts['published'] == run['received']
         and growth is not None and growth < 0.05 and _no_traceback(proc.output))
     return report
 
@@ -316,13 +321,10 @@ def soak(duration: float = 600.0, rate: float = 30.0, encoding: str = 'bgr8', wi
                          warmup=0.0, tick=lambda t: rss.append((t, proc.rss())),
                          tick_period=sample_every)
         rss.append((run['seconds'], proc.rss()))
-        feeder.spin_for(1.0)
-        after = feeder.diagnostics()
-        alive = proc.alive()
+        counts, alive = _settle(feeder, proc, before)
     finally:
         feeder.close()
         code = proc.stop()
-    counts = _counts(before, after)
     growth = _rss_growth(rss, duration / 5)
     report = {'scenario': 'soak', 'duration_s': duration, 'rate_hz': rate,
               'encoding': encoding, 'resolution': f'{width}x{height}', 'sent': run['sent'],
@@ -331,9 +333,7 @@ def soak(duration: float = 600.0, rate: float = 30.0, encoding: str = 'bgr8', wi
               'rss_mb': [(round(t, 1), round(r / 2**20, 1)) for t, r in rss],
               'rss_growth': growth, 'alive': alive, 'exit_code': code}
     report['ok'] = bool(alive and code == 0 and growth is not None and growth < 0.05 and
-                        counts['received'] == counts['published'] + counts['dropped'] +
-                        counts['bad'] + counts['failed'] and counts['failed'] == 0 and
-                        _no_traceback(proc.output))
+                        _accounted(counts) and _no_traceback(proc.output))
     return report
 
 

@@ -194,8 +194,8 @@ class RepVitClassifier(Node):
                                   error_types=(FrameError,))
         self._last_accept = 0.0
         self._log_lock = threading.Lock()
-        self._bad_log_at = self._failed_log_at = -BAD_FRAME_LOG_PERIOD_SEC
-        self._bad_since_log = self._failed_since_log = 0
+        self._log_at = dict.fromkeys(('bad', 'failed'), -BAD_FRAME_LOG_PERIOD_SEC)
+        self._since_log = dict.fromkeys(('bad', 'failed'), 0)
         self._last_frame = None
         self._warned_no_frames = False
         self._diag_prev = (time.monotonic(), 0, 0)
@@ -357,27 +357,32 @@ class RepVitClassifier(Node):
             self._log_failure(exc)
 
     def _log_bad_frame(self, exc: Exception) -> None:
-        # Throttled by hand: rclpy's throttle_duration_sec would also hide how many frames were
-        # skipped in between.
-        with self._log_lock:
-            self._bad_since_log += 1
-            now = time.monotonic()
-            if now - self._bad_log_at < BAD_FRAME_LOG_PERIOD_SEC:
-                return
-            count, self._bad_since_log, self._bad_log_at = self._bad_since_log, 0, now
-        self.get_logger().warning(f'bad frame skipped: {exc} ({count} bad frame(s) since the '
-                                  f'last report)')
+        count = self._due('bad')
+        if count:
+            self.get_logger().warning(f'bad frame skipped: {exc} ({count} bad frame(s) since '
+                                      f'the last report)')
 
     def _log_failure(self, exc: Exception) -> None:
+        count = self._due('failed')
+        if count:
+            where = self._backend.name if self._backend is not None else 'a closed backend'
+            self.get_logger().error(f'frame failed on {where}: {type(exc).__name__}: {exc} '
+                                    f'({count} failure(s) since the last report)')
+
+    def _due(self, kind: str) -> int:
+        """
+        Count one event of ``kind``; say how many to report if its log line is due, else 0.
+
+        Throttled by hand: rclpy's throttle_duration_sec would also hide how many frames were
+        skipped in between.
+        """
         with self._log_lock:
-            self._failed_since_log += 1
+            self._since_log[kind] += 1
             now = time.monotonic()
-            if now - self._failed_log_at < BAD_FRAME_LOG_PERIOD_SEC:
-                return
-            count, self._failed_since_log, self._failed_log_at = self._failed_since_log, 0, now
-        where = self._backend.name if self._backend is not None else 'a closed backend'
-        self.get_logger().error(f'frame failed on {where}: {type(exc).__name__}: {exc} '
-                                f'({count} failure(s) since the last report)')
+            if now - self._log_at[kind] < BAD_FRAME_LOG_PERIOD_SEC:
+                return 0
+            count, self._since_log[kind], self._log_at[kind] = self._since_log[kind], 0, now
+            return count
 
     # ------------------------------------------------------------------ outputs
     def _publish_label_info(self) -> None:

@@ -22,6 +22,12 @@ import pytest
 import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
+from repvit_ros.loadgen import use_large_frames_profile
+
+# Fast DDS reads its XML profile once, when this process creates its first participant: set
+# the shipped large-frames profile (16 MB shared-memory segment) before any test does, as the
+# README tells camera publishers to. Tests that need the defaults clear it for their child.
+use_large_frames_profile()
 
 
 @pytest.fixture

@@ -50,8 +50,9 @@ def stop(proc, timeout=10):
 
 def publish_frames(topic, reliability, count=30, profile=False, rate=10):
     env = os.environ.copy()
+    for var in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
+        env.pop(var, None)  # conftest sets the profile for this process; the camera decides
     if profile:
-        env['FASTRTPS_DEFAULT_PROFILES_FILE'] = PROFILE
         env['FASTDDS_DEFAULT_PROFILES_FILE'] = PROFILE
     return subprocess.Popen([sys.executable, '-m', 'repvit_ros.frame_source', '--topic', topic,
                              '--encoding', 'bgr8', '--width', '640', '--height', '480',
