@@ -48,10 +48,16 @@ def stop(proc, timeout=10):
     return proc.stdout.read()
 
 
-def publish_frames(topic, reliability, count=30, profile=False, rate=10):
+def default_dds_env():
+    """This environment without the profile conftest sets: Fast DDS defaults."""
     env = os.environ.copy()
     for var in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
-        env.pop(var, None)  # conftest sets the profile for this process; the camera decides
+        env.pop(var, None)
+    return env
+
+
+def publish_frames(topic, reliability, count=30, profile=False, rate=10):
+    env = default_dds_env()  # the camera decides whether it uses the profile
     if profile:
         env['FASTDDS_DEFAULT_PROFILES_FILE'] = PROFILE
     return subprocess.Popen([sys.executable, '-m', 'repvit_ros.frame_source', '--topic', topic,
@@ -98,7 +104,7 @@ def test_best_effort_without_profile_is_lost_and_warned(synthetic_model):
     topic = '/big_lost'
     node = start_classifier('-p', f'model_path:={synthetic_model("m0_9")}', '-p',
                             'backend:=onnxruntime', '-r', f'image:={topic}', '-r',
-                            '__ns:=/big_lost')
+                            '__ns:=/big_lost', env=default_dds_env())
     src = publish_frames(topic, 'best_effort', count=100, rate=10)
     try:
         src.wait(30)
