@@ -235,7 +235,7 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
     idle), then the node fed closed-loop (workers + 1 frames in flight, the next sent when a
     result arrives: as fast as it takes them) and at ``rate`` Hz.
     """
-    from repvit_ros.loadgen import Feeder, frames, msg_type_of, NodeProcess
+    from repvit_ros.loadgen import counts_between, Feeder, frames, msg_type_of, NodeProcess
     kind, path = backend_model(kind, model)
     msgs = frames(encoding, width, height)
     msg_type = msg_type_of(encoding)
@@ -247,8 +247,7 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
     for t in threads:
         raw_fps, _ = _throughput(backend, nv12, t, max(40, 20 * t))
         ns = f'/repvit_bench_{os.getpid()}_{t}'
-        proc = NodeProcess('classifier', ns, _node_params(t, msg_type, 1, path, kind),
-                           env=os.environ)
+        proc = NodeProcess('classifier', ns, _node_params(t, msg_type, 1, path, kind))
         feeder = Feeder(ns, msg_type)
         try:
             feeder.wait_ready(proc)
@@ -271,17 +270,12 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
                 row['latency_to_budget'] = run['latency_median_ms'] / (row['inference_ms'] +
                                                                        row['preprocess_ms'])
             rows.append(row)
-        rows[-1]['node_dropped'] = _delta(before, after, 'dropped')
-        rows[-1]['node_bad'] = _delta(before, after, 'bad')
+        counts = counts_between(before, after) if after else {'dropped': -1, 'bad': -1}
+        rows[-1]['node_dropped'] = counts['dropped']
+        rows[-1]['node_bad'] = counts['bad']
     backend.close()
     return {'mode': 'node', 'model': model, 'backend': kind, 'synthetic': 'synthetic' in path,
             'rows': rows}
-
-
-def _delta(before: Dict[str, str], after: Dict[str, str], key: str) -> int:
-    if key not in after:
-        return -1
-    return int(after[key]) - int(before.get(key, 0))
 
 
 OVERHEAD_ENCODINGS = ('bgr8', 'rgb8', 'mono8', 'nv12', 'yuv422', 'yuv422_yuy2', 'jpeg')
@@ -306,9 +300,8 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
             continue
         base = f'/repvit_overhead_{os.getpid()}_{msg_type}'
         procs = {'node': NodeProcess('fixed', base + '_node',
-                                     _node_params(threads, msg_type, window), env=os.environ),
-                 'bare': NodeProcess('bare', base + '_bare', {'input_type': msg_type},
-                                     env=os.environ)}
+                                     _node_params(threads, msg_type, window)),
+                 'bare': NodeProcess('bare', base + '_bare', {'input_type': msg_type})}
         feeders = {k: Feeder(p.ns, msg_type) for k, p in procs.items()}
         try:
             for k in procs:

@@ -130,7 +130,6 @@ class NodeProcess:
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         self._ps = psutil.Process(self.proc.pid)
-        self.exit_seconds: Optional[float] = None
         _LIVE.add(self)
 
     def _read(self) -> None:
@@ -161,18 +160,15 @@ class NodeProcess:
 
         :param sig: the signal.
         :param timeout: seconds to wait.
-        :return: the exit code (-9 when it had to be killed); the time to exit is kept in
-            :attr:`exit_seconds`.
+        :return: the exit code (-9 when it had to be killed).
         """
         if self.proc.poll() is None:
-            t0 = time.monotonic()
             self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-            self.exit_seconds = time.monotonic() - t0
         self._reader.join(5)
         return self.proc.returncode
 
@@ -437,6 +433,18 @@ class Feeder:
         self.executor.shutdown()
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.context)
+
+
+def counts_between(before: Dict[str, str], after: Dict[str, str]) -> Dict[str, int]:
+    """
+    Turn two diagnostics readings of a node into what it counted in between.
+
+    :param before: values from :meth:`Feeder.diagnostics` at the start.
+    :param after: values at the end.
+    :return: received, published, dropped, bad and failed frames in between.
+    """
+    keys = ('received', 'published', 'dropped', 'bad', 'failed')
+    return {k: int(after.get(k, 0)) - int(before.get(k, 0)) for k in keys}
 
 
 def frames(encoding: str, width: int, height: int, n: int = 4) -> List[Any]:

@@ -39,7 +39,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from repvit_ros.frame_source import encode, make_message, row_step, sample_picture
-from repvit_ros.loadgen import Feeder, frames, msg_type_of, NodeProcess, use_large_frames_profile
+from repvit_ros.loadgen import (counts_between, Feeder, frames, msg_type_of, NodeProcess,
+                                use_large_frames_profile)
 
 GOOD_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'nv12', 'nv21',
                   'yuv422', 'yuv422_yuy2')
@@ -60,18 +61,13 @@ def _classifier(ns: str, model: str, threads: int, msg_type: str = 'image',
               'input_type': msg_type, 'qos_reliability': 'reliable', 'queue_size': queue_size}
     if depth:
         params[f'qos_overrides.{ns}/image.subscription.depth'] = depth
-    return NodeProcess('classifier', ns, params, env=os.environ)
-
-
-def _counts(before: Dict[str, str], after: Dict[str, str]) -> Dict[str, int]:
-    keys = ('received', 'published', 'dropped', 'bad', 'failed')
-    return {k: int(after.get(k, 0)) - int(before.get(k, 0)) for k in keys}
+    return NodeProcess('classifier', ns, params)
 
 
 def _settle(feeder: Feeder, proc: NodeProcess, before: Dict[str, str]) -> Tuple[Dict, bool]:
     """Let the last frames finish; return the node's counters since ``before`` and liveness."""
     feeder.spin_for(1.0)
-    return _counts(before, feeder.diagnostics()), proc.alive()
+    return counts_between(before, feeder.diagnostics()), proc.alive()
 
 
 def _accounted(counts: Dict[str, int]) -> bool:

@@ -496,6 +496,8 @@ def tune_allocator() -> bool:
     :return: whether the settings were applied.
     """
     global _LIBC
+    if _LIBC is not None:
+        return True  # already done in this process (several feeders, or main and a tool)
     if any(k.startswith('MALLOC_') for k in os.environ):
         return False
     try:

@@ -50,7 +50,6 @@ class Job:
     seq: int
     payload: Any
     received: float = field(default_factory=time.monotonic)
-    timings: Dict[str, float] = field(default_factory=dict)
 
 
 class LatencyWindow:

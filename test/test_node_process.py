@@ -37,6 +37,23 @@ def start_classifier(*ros_args, env=None):
                             env=env or os.environ.copy())
 
 
+def classifier_on(topic, model_path, *ros_args, env=None):
+    """Start the classifier on ONNX Runtime, reading ``topic``, in the namespace ``topic``."""
+    return start_classifier('-p', f'model_path:={model_path}', '-p', 'backend:=onnxruntime',
+                            *ros_args, '-r', f'image:={topic}', '-r', f'__ns:={topic}', env=env)
+
+
+def best_effort_camera(node, topic, count):
+    """Publish ``count`` best-effort 640x480 frames at 10 Hz, then stop the node: its log."""
+    src = publish_frames(topic, 'best_effort', count=count, rate=10)
+    try:
+        src.wait(30)
+    finally:
+        stop(src)
+        log = stop(node)
+    return log
+
+
 def stop(proc, timeout=10):
     if proc.poll() is None:
         proc.send_signal(subprocess.signal.SIGINT)
@@ -71,9 +88,7 @@ def publish_frames(topic, reliability, count=30, profile=False, rate=10):
 def test_640x480_bgr8_reaches_the_node(ros_context, executor, synthetic_model, reliability,
                                        profile):
     topic = f'/big_{reliability}'
-    node = start_classifier('-p', f'model_path:={synthetic_model("m0_9")}', '-p',
-                            'backend:=onnxruntime', '-r', f'image:={topic}', '-r',
-                            f'__ns:=/big_{reliability}')
+    node = classifier_on(topic, synthetic_model('m0_9'))
     peer = rclpy.create_node('big_peer', context=ros_context)
     got = []
     peer.create_subscription(Classification, f'/big_{reliability}/classification', got.append,
@@ -109,15 +124,8 @@ def test_best_effort_large_frames_without_profile_are_mostly_lost(synthetic_mode
     # Both sides on Fast DDS defaults: 921 KB frames do not fit the 512 KB shared-memory
     # segment, and best-effort UDP fragments rarely all arrive (0 to 5 of 100 here).
     topic = '/big_lost'
-    node = start_classifier('-p', f'model_path:={synthetic_model("m0_9")}', '-p',
-                            'backend:=onnxruntime', '-r', f'image:={topic}', '-r',
-                            '__ns:=/big_lost', env=default_dds_env())
-    src = publish_frames(topic, 'best_effort', count=100, rate=10)
-    try:
-        src.wait(30)
-    finally:
-        stop(src)
-        log = stop(node)
+    log = best_effort_camera(classifier_on(topic, synthetic_model('m0_9'),
+                                           env=default_dds_env()), topic, count=100)
     assert 'subscribed to /big_lost (best effort)' in log, log
     assert _received(log) < 30, log
 
@@ -125,15 +133,8 @@ def test_best_effort_large_frames_without_profile_are_mostly_lost(synthetic_mode
 def test_publisher_without_frames_gets_one_actionable_warning(synthetic_model):
     # A best-effort camera and a node forced to reliable never match: frames cannot arrive.
     topic = '/no_frames'
-    node = start_classifier('-p', f'model_path:={synthetic_model("m0_9")}', '-p',
-                            'backend:=onnxruntime', '-p', 'qos_reliability:=reliable', '-r',
-                            f'image:={topic}', '-r', '__ns:=/no_frames')
-    src = publish_frames(topic, 'best_effort', count=90, rate=10)
-    try:
-        src.wait(30)
-    finally:
-        stop(src)
-        log = stop(node)
+    log = best_effort_camera(classifier_on(topic, synthetic_model('m0_9'), '-p',
+                                           'qos_reliability:=reliable'), topic, count=90)
     assert _received(log) == 0, log
     assert log.count('no frame for') == 1, log
     assert '512 KB shared-memory segment' in log and 'QoS' in log, log

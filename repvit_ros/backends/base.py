@@ -64,6 +64,14 @@ class Backend:
         h, w = self.input_size
         return f'{self.name} {w}x{h} {self.input_format} -> {self.num_classes} classes'
 
+    def _set_signature(self, shape, nchw: bool, num_classes: Optional[int]) -> None:
+        """Take the input size from a 4-D input shape and the number of classes to expect."""
+        if len(shape) != 4:
+            raise BackendError(f'{self.path}: input shape {list(shape)} is not 4-D')
+        self.input_size = (shape[2], shape[3]) if nchw else (shape[1], shape[2])
+        self._num_classes = num_classes
+        self.num_classes = num_classes or 0
+
     def _check_input(self, nv12: np.ndarray) -> np.ndarray:
         h, w = self.input_size
         if not isinstance(nv12, np.ndarray) or nv12.dtype != np.uint8 or \

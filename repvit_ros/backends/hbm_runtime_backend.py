@@ -61,18 +61,13 @@ class HbmRuntimeBackend(Backend):
         if len(inputs) not in (1, 2):  # one NV12 input, or separate Y and UV inputs
             raise BackendError(f'{path}: expected one NV12 input, found {len(inputs)}')
         self._inputs = inputs
-        if len(shape) != 4:
-            raise BackendError(f'{path}: input shape {shape} is not 4-D')
         # NCHW (1,3,H,W) for an NV12 model; NHWC (1,H,W,C) for a separated Y input.
-        h, w = (shape[2], shape[3]) if shape[1] in (1, 3) else (shape[1], shape[2])
-        self.input_size = (h, w)
+        self._set_signature(shape, len(shape) == 4 and shape[1] in (1, 3), num_classes)
         self._output = list(self._rt.output_names[self._model])[0]
         quants = getattr(self._rt, 'output_quants', None) or {}
         quant = quants.get(self._model, {}).get(self._output) if quants else None
         scale = getattr(quant, 'scale', None) if quant is not None else None
         self._scale = None if scale is None else np.asarray(scale, np.float32)
-        self._num_classes = num_classes
-        self.num_classes = num_classes or 0
         try:
             self._rt.set_scheduling_params(priority={self._model: int(priority)},
                                            bpu_cores={self._model: [int(core_id)]})

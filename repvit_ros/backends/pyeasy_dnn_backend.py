@@ -69,13 +69,8 @@ class PyEasyDnnBackend(Backend):
         tensor_type = str(props.tensor_type).upper()
         if 'NV12' not in tensor_type:
             raise BackendError(f'{path}: input tensor type {props.tensor_type}, expected NV12')
-        shape = [int(d) for d in props.shape]
-        layout = str(props.layout).upper()
-        if len(shape) != 4:
-            raise BackendError(f'{path}: input shape {shape} is not 4-D')
-        self.input_size = (shape[2], shape[3]) if layout == 'NCHW' else (shape[1], shape[2])
-        self._num_classes = num_classes
-        self.num_classes = num_classes or 0
+        self._set_signature([int(d) for d in props.shape],
+                            str(props.layout).upper() == 'NCHW', num_classes)
         self._core_id = int(core_id)
         self._priority = int(priority)
         self._lock = threading.Lock()
