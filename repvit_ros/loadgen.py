@@ -468,11 +468,9 @@ def msg_type_of(encoding: str) -> str:
 
 def _serve(node) -> int:
     import rclpy
-    from rclpy.executors import ExternalShutdownException
+    from repvit_ros.node import spin_until_shutdown
     try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        spin_until_shutdown(node)
     finally:
         node.destroy_node()
         rclpy.try_shutdown()

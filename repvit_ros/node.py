@@ -517,6 +517,23 @@ def release_free_memory() -> None:
         _LIBC.malloc_trim(0)
 
 
+def spin_until_shutdown(node: Node) -> None:
+    """
+    Spin ``node`` until Ctrl-C, SIGTERM or an rclpy shutdown.
+
+    A signal shuts the context down from under a running executor, which may then raise
+    something other than ExternalShutdownException (an invalid handle, a wait on a dead context).
+    Once the context is down such errors are part of the shutdown; before that they propagate.
+    """
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except Exception:  # noqa: B902 - re-raised unless the shutdown caused it
+        if node.context.ok():
+            raise
+
+
 def main(args: Optional[List[str]] = None) -> int:
     """
     Run the classifier node until shutdown.
@@ -530,7 +547,7 @@ def main(args: Optional[List[str]] = None) -> int:
     code = 0
     try:
         node = RepVitClassifier()
-        rclpy.spin(node)
+        spin_until_shutdown(node)
     except StartupError as exc:
         rclpy.logging.get_logger('repvit_classifier').error(f'cannot start: {exc}')
         code = 1
@@ -538,8 +555,8 @@ def main(args: Optional[List[str]] = None) -> int:
         rclpy.logging.get_logger('repvit_classifier').error(f'cannot start: invalid '
                                                             f'parameter: {exc}')
         code = 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    except KeyboardInterrupt:
+        pass  # Ctrl-C while the node was still starting
     finally:
         if node is not None:
             node.destroy_node()

@@ -71,8 +71,8 @@ def test_fuzz_2000_frames_over_dds():
 def test_overload_1080p_at_twice_capacity():
     # One worker: on this 2-core machine two inference threads plus a 3 MB x 100 Hz publisher
     # oversubscribe the CPU, and inference time itself then swings; README has both.
-    report = loadtest.overload(duration=15.0, encoding='nv12', width=1920, height=1080,
-                               model='m0_9', threads=1, warmup=4.0)
+    report = loadtest.overload(duration=30.0, encoding='nv12', width=1920, height=1080,
+                               model='m0_9', threads=1, warmup=5.0)
     n = report['node']
     assert report['alive'] and report['exit_code'] == 0
     assert report['rate_hz'] == pytest.approx(2 * report['capacity_fps'])
@@ -98,8 +98,8 @@ def test_shutdown_under_load_sigint_and_sigterm():
     assert [r['signal'] for r in report['rows']] == ['SIGINT', 'SIGTERM']
     for r in report['rows']:
         assert r['frames_before_signal'] > 0
-        assert r['exit_s'] <= 2.0 and r['exit_code'] == 0, r
-        assert not r['traceback'] and r['released'], r
+        assert r['exit_s'] <= 2.0 and r['exit_code'] == 0, r.get('log_tail')
+        assert not r['traceback'] and r['released'], r.get('log_tail')
     assert report['ok']
 
 
