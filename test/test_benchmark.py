@@ -16,11 +16,15 @@
 
 import json
 import os
+import re
+import subprocess
+import sys
 
 import pytest
 
 from repvit_ros import benchmark, models
 from repvit_ros.backends import BACKENDS
+from repvit_ros.labels import load_labels
 
 
 def test_preprocess_mode_rows_are_consistent():
@@ -111,3 +115,19 @@ def test_backend_choice_off_the_board(tmp_path, monkeypatch):
     assert kind == 'onnxruntime' and path.endswith('.onnx')
     with pytest.raises(models.ModelError):
         benchmark.backend_model('hbm_runtime', 'm0_9')  # no .bin here: a clear error
+
+
+def test_demo_classifies_every_photo(tmp_path):
+    # `make demo` on a machine without the real weights: the synthetic model, said plainly.
+    env = dict(os.environ, REPVIT_MODELS_DIR=str(tmp_path))
+    run = subprocess.run([sys.executable, '-m', 'repvit_ros.demo'], env=env,
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert 'SYNTHETIC' in run.stdout and 'MEANINGLESS' in run.stdout
+    assert '6 frames sent, 6 classified, 0 dropped' in run.stdout
+    # Each photo's top-5 with its class name from the bundled labels and the index.
+    names = load_labels()
+    lines = re.findall(r'^ +(\d\.\d{3})  (.+) \((\d+)\)$', run.stdout, re.MULTILINE)
+    assert len(lines) == 6 * 5 and run.stdout.count(' ms:\n') == 6
+    assert all(names[int(index)] == name for _, name, index in lines)
+    assert 'NO RESULT' not in run.stdout and 'Traceback' not in run.stderr

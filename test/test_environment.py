@@ -12,14 +12,25 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The dev environment is real ROS 2: an Image crosses Fast DDS and vision_msgs is importable."""
+"""The dev environment is real ROS 2 and the package builds and installs as on a robot."""
 
+import ast
+import os
+import stat
+import subprocess
+import sys
+
+from catkin_pkg.package import parse_package
 from conftest import spin_until
+from hbm_img_msgs.msg import HbmMsg1080P
 import numpy as np
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
-from vision_msgs.msg import Classification, LabelInfo, ObjectHypothesis, VisionClass
+import vision_msgs
+from vision_msgs.msg import Classification, LabelInfo, ObjectHypothesis, VisionClass, VisionInfo
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_image_round_trip_over_dds(ros_context, executor):
@@ -58,3 +69,113 @@ def test_vision_msgs_test_copy_has_upstream_fields():
         'threshold': 'float'}
     assert VisionClass.get_fields_and_field_types() == {'class_id': 'uint16',
                                                         'class_name': 'string'}
+    assert VisionInfo.get_fields_and_field_types() == {
+        'header': 'std_msgs/Header', 'method': 'string', 'database_location': 'string',
+        'database_version': 'int32'}
+
+
+def test_hbm_img_msgs_test_copy_matches_mipi_cam():
+    assert HbmMsg1080P.get_fields_and_field_types() == {
+        'index': 'int32', 'time_stamp': 'builtin_interfaces/Time', 'height': 'uint32',
+        'width': 'uint32', 'data_size': 'uint32', 'step': 'uint32', 'encoding': 'uint8[12]',
+        'data': 'uint8[6220800]'}
+
+
+def _installed_files(prefix):
+    return {os.path.relpath(os.path.join(d, f), prefix)
+            for d, _, files in os.walk(prefix) for f in files}
+
+
+def test_colcon_build_installs_launch_config_models_and_executables(tmp_path):
+    # A fresh colcon build of this checkout, as a robot's workspace would do it.
+    build = subprocess.run(
+        ['colcon', '--log-base', str(tmp_path / 'log'), 'build', '--paths', ROOT,
+         '--build-base', str(tmp_path / 'build'), '--install-base', str(tmp_path / 'install'),
+         '--merge-install', '--event-handlers', 'console_direct-'],
+        cwd=str(tmp_path), capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    prefix = tmp_path / 'install'
+    files = _installed_files(str(prefix))
+    share = 'share/repvit_ros/'
+    for name in ('launch/classify.launch.py', 'launch/rdk_camera.launch.py',
+                 'config/repvit.yaml', 'config/fastdds_large_frames.xml', 'models/README.md',
+                 'package.xml'):
+        assert share + name in files, name
+    assert 'share/ament_index/resource_index/packages/repvit_ros' in files
+    scripts = ast.parse(open(os.path.join(ROOT, 'setup.py')).read())
+    entry_points = [n.value.split('=')[0].strip() for n in ast.walk(scripts)
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                    and ' = repvit_ros.' in n.value]
+    assert 'classifier' in entry_points and 'download_models' in entry_points
+    for name in entry_points:  # where `ros2 run repvit_ros <name>` looks
+        path = prefix / 'lib' / 'repvit_ros' / name
+        assert path.is_file() and path.stat().st_mode & stat.S_IXUSR, name
+    # The labels data file travels with the Python package.
+    assert any(f.endswith('repvit_ros/data/imagenet_labels.txt') for f in files)
+    # Only repvit_ros is installed: the test messages stay in their own prefix.
+    assert not any('vision_msgs' in f or 'hbm_img_msgs' in f for f in files)
+
+
+def test_test_messages_never_shadow_the_real_ones():
+    # Imported from their own prefix, never from the package's install space ...
+    here = os.path.realpath(vision_msgs.__file__)
+    assert os.path.join('build', 'test_msgs_install') in here
+    installed = os.path.join(ROOT, 'build', 'install')
+    assert not any('vision_msgs' in f for f in _installed_files(installed))
+    # ... and a colcon workspace that contains this repository finds repvit_ros alone.
+    found = subprocess.run(['colcon', 'list', '--names-only', '--base-paths', ROOT],
+                           capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split() == ['repvit_ros']
+
+
+# Third-party modules the package and its tests import, and the rosdep key that provides each.
+# onnx and onnxruntime have no rosdep key: README gives their pip install line.
+ROSDEP_KEYS = {
+    'rclpy': 'rclpy', 'sensor_msgs': 'sensor_msgs', 'std_msgs': 'std_msgs',
+    'vision_msgs': 'vision_msgs', 'diagnostic_msgs': 'diagnostic_msgs',
+    'rcl_interfaces': 'rclpy', 'builtin_interfaces': 'rclpy', 'numpy': 'python3-numpy',
+    'cv2': 'python3-opencv', 'psutil': 'python3-psutil', 'yaml': 'python3-yaml',
+    'pytest': 'python3-pytest', 'hypothesis': 'python3-hypothesis',
+    'matplotlib': 'python3-matplotlib', 'skimage': 'python3-skimage',
+    'ament_flake8': 'ament_flake8', 'ament_pep257': 'ament_pep257',
+    'catkin_pkg': 'python3-catkin-pkg', 'launch': 'launch', 'launch_ros': 'launch_ros',
+    'ament_index_python': 'ament_index_python',
+}
+# Imported only where they exist: the BPU runtimes of RDK OS and the RDK camera's messages.
+BOARD_ONLY = {'hbm_runtime', 'hobot_dnn', 'hobot_dnn_rdkx5', 'hbm_img_msgs'}
+PIP_ONLY = {'onnx', 'onnxruntime'}
+# Developer tools' extras, imported where used (the demo's photos, the benchmark's --plot) and
+# exercised by the tests, so declared as test dependencies rather than pulled onto every robot.
+OPTIONAL = {'matplotlib', 'skimage'}
+
+
+def _top_level_imports(folder):
+    names = set()
+    for d, _, files in os.walk(os.path.join(ROOT, folder)):
+        for f in files:
+            if f.endswith('.py'):
+                for node in ast.walk(ast.parse(open(os.path.join(d, f)).read())):
+                    if isinstance(node, ast.Import):
+                        names |= {a.name.split('.')[0] for a in node.names}
+                    elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                        names.add(node.module.split('.')[0])
+    return names
+
+
+def test_package_xml_declares_every_dependency():
+    pkg = parse_package(os.path.join(ROOT, 'package.xml'))
+    runtime = {d.name for d in pkg.exec_depends}
+    test = {d.name for d in pkg.test_depends}
+    local = {'repvit_ros', 'conftest', 'bpu_doubles', 'test_preprocess'}
+    stdlib = set(sys.stdlib_module_names)
+    code = _top_level_imports('repvit_ros') | _top_level_imports('launch')
+    tests = _top_level_imports('test')
+    for module in sorted((code | tests) - stdlib - local - BOARD_ONLY - PIP_ONLY):
+        assert module in ROSDEP_KEYS, f'{module}: which rosdep key provides it?'
+        key = ROSDEP_KEYS[module]
+        needed_by_code = module in code and module not in OPTIONAL
+        assert key in (runtime if needed_by_code else runtime | test), \
+            f'{module} ({key}) is not declared in package.xml'
+    readme = open(os.path.join(ROOT, 'README.md')).read()
+    assert 'pip install onnxruntime onnx' in readme
