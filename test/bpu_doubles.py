@@ -24,6 +24,7 @@ one output buffer per model whose ``.buffer`` copies on each access). The "model
 fixed function of the NV12 bytes, so tests can compute the expected logits independently.
 """
 
+import ctypes
 from dataclasses import dataclass, field
 import os
 import threading
@@ -37,6 +38,8 @@ H = W = 224
 NV12_BYTES = H * W * 3 // 2
 MODEL_NAME = 'RepViT_m1_0_224x224_nv12'
 OUTPUT_SCALE = np.full(1000, 1.0 / 256, np.float32)
+# libc through PyDLL: its calls keep the GIL, as pyeasy_dnn's forward does for the BPU run.
+_LIBC_WITH_GIL = ctypes.PyDLL(None)
 
 
 def expected_logits(nv12: np.ndarray) -> np.ndarray:
@@ -169,13 +172,14 @@ class _Tensor:
 
 class Model:
 
-    def __init__(self, path, forward_seconds=0.0):
+    def __init__(self, path, forward_seconds=0.0, holds_gil=True):
         self.name = MODEL_NAME
         self.inputs = [_Tensor('images', TensorProperties('NV12', 'uint8', 'NCHW', (1, 3, H, W)))]
         out_props = TensorProperties('int32', 'int32', 'NCHW', (1, 1000, 1, 1), OUTPUT_SCALE)
         self.outputs = [_Tensor('output', out_props, self)]
         self._output_buffer = np.zeros((1, 1000, 1, 1), np.int32)
         self.forward_seconds = forward_seconds
+        self.holds_gil = holds_gil
         self.calls = []
 
     def forward(self, input_tensor, core_id=0, priority=0):
@@ -190,7 +194,9 @@ class Model:
         logits = expected_logits(input_tensor)
         # One output buffer per model, written during the run: unsafe without a lock.
         self._output_buffer[...] = 0
-        if self.forward_seconds:
+        if self.forward_seconds and self.holds_gil:
+            _LIBC_WITH_GIL.usleep(int(self.forward_seconds * 1e6))  # no other thread runs
+        elif self.forward_seconds:
             time.sleep(self.forward_seconds)
         self._output_buffer[...] = np.round(logits / OUTPUT_SCALE).astype(np.int32).reshape(
             1, 1000, 1, 1)
@@ -199,14 +205,36 @@ class Model:
 
 class PyEasyDnn(types.ModuleType):
 
-    def __init__(self, forward_seconds=0.0):
+    def __init__(self, forward_seconds=0.0, holds_gil=True):
         super().__init__('hobot_dnn.pyeasy_dnn')
         self.forward_seconds = forward_seconds
+        self.holds_gil = holds_gil
         self.loaded: List[Model] = []
 
     def load(self, model_file):
         if not os.path.isfile(model_file):
             raise SystemError(f'failed to load {model_file}')
-        model = Model(model_file, self.forward_seconds)
+        model = Model(model_file, self.forward_seconds, self.holds_gil)
         self.loaded.append(model)
         return [model]
+
+
+def write_pyeasy_dnn_package(directory: str, forward_seconds: float) -> str:
+    """
+    Make ``hobot_dnn.pyeasy_dnn`` importable in a child process, backed by this double.
+
+    :param directory: where to write the package; put it first on the child's PYTHONPATH
+        together with this file's folder.
+    :param forward_seconds: how long each forward holds the GIL.
+    :return: ``directory``.
+    """
+    pkg = os.path.join(directory, 'hobot_dnn')
+    os.makedirs(pkg, exist_ok=True)
+    with open(os.path.join(pkg, '__init__.py'), 'w') as f:
+        f.write('"""Test double of hobot_dnn (see bpu_doubles.py)."""\n')
+    with open(os.path.join(pkg, 'pyeasy_dnn.py'), 'w') as f:
+        f.write('"""Test double of hobot_dnn.pyeasy_dnn (see bpu_doubles.py)."""\n'
+                'import bpu_doubles\n'
+                f'_DNN = bpu_doubles.PyEasyDnn({forward_seconds!r}, holds_gil=True)\n'
+                'load = _DNN.load\n')
+    return directory

@@ -204,8 +204,8 @@ def test_hbm_runtime_load_failure(tmp_path, monkeypatch):
         create_backend('hbm_runtime', str(path))
 
 
-def _install_pyeasy(monkeypatch, package='hobot_dnn', forward_seconds=0.0):
-    dnn = bpu_doubles.PyEasyDnn(forward_seconds)
+def _install_pyeasy(monkeypatch, package='hobot_dnn', forward_seconds=0.0, holds_gil=True):
+    dnn = bpu_doubles.PyEasyDnn(forward_seconds, holds_gil)
     pkg = types.ModuleType(package)
     pkg.pyeasy_dnn = dnn
     monkeypatch.setitem(sys.modules, 'hbm_runtime', None)
@@ -241,7 +241,9 @@ def test_pyeasy_dnn_errors_become_backend_errors(bin_file, monkeypatch):
 
 def test_pyeasy_dnn_lock_keeps_outputs_apart(bin_file, monkeypatch):
     # The model has one output buffer; without the lock concurrent forwards mix results up.
-    _install_pyeasy(monkeypatch, forward_seconds=0.005)
+    # The double lets go of the GIL here so that the race window is the whole run and a
+    # missing lock shows every time (with the GIL held it is the few bytecodes before .buffer).
+    _install_pyeasy(monkeypatch, forward_seconds=0.005, holds_gil=False)
     backend = create_backend('pyeasy_dnn', bin_file)
     frames = [_nv12(i) for i in range(4)]
     expected = [bpu_doubles.expected_logits(f) for f in frames]

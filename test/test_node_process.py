@@ -19,10 +19,12 @@ import subprocess
 import sys
 import time
 
+import bpu_doubles
 from conftest import spin_until
 import pytest
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from repvit_ros import loadgen
 from vision_msgs.msg import Classification
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -184,3 +186,39 @@ def test_startup_errors_are_one_clear_line(bad_files, synthetic_model, tmp_path)
         assert 'Traceback' not in out, out
         errors = [ln for ln in out.splitlines() if '[ERROR]' in ln]
         assert len(errors) == 1 and 'cannot start' in errors[0] and words in errors[0], out
+
+
+def test_callback_keeps_up_while_the_bpu_runtime_holds_the_gil(tmp_path):
+    # hobot_dnn's forward holds the GIL for the whole BPU run. The classifier process runs on
+    # the pyeasy_dnn test double, whose forward holds it for 25 ms (40 inferences/s; RepViT
+    # m1_0 takes 2 ms on the X5), fed 640x480 frames at 50 Hz: overloaded, yet every frame must
+    # reach the subscription callback between two forwards, and every one not classified be
+    # counted as dropped, none lost unseen in the subscription's DDS history.
+    forward = 0.025
+    shim = bpu_doubles.write_pyeasy_dnn_package(str(tmp_path), forward)
+    model = tmp_path / 'RepViT_m1_0_224x224_nv12.bin'
+    model.write_bytes(b'\x01' * 4096)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [shim, os.path.dirname(bpu_doubles.__file__), os.environ.get('PYTHONPATH', '')]))
+    ns = f'/gil_{os.getpid()}'
+    node = loadgen.NodeProcess('classifier', ns, {
+        'backend': 'pyeasy_dnn', 'model_path': str(model), 'threads': 2,
+        'qos_reliability': 'reliable'}, env=env)
+    feeder = loadgen.Feeder(ns)
+    try:
+        feeder.wait_ready(node)
+        before = feeder.diagnostics()
+        res = feeder.run(loadgen.frames('bgr8', 640, 480), rate=50.0, duration=3.0, warmup=0.5)
+        feeder.spin_for(1.0)
+        counts = loadgen.counts_between(before, feeder.diagnostics())
+    finally:
+        feeder.close()
+        code = node.stop()
+    log = node.output[-3000:]
+    assert code == 0 and 'pyeasy_dnn' in log, log
+    assert counts['received'] == res['sent'], (counts, res, log)  # every frame reached it
+    assert counts['received'] == counts['published'] + counts['dropped'], counts
+    assert counts['dropped'] > 0 and counts['bad'] == counts['failed'] == 0, counts
+    # The BPU stays busy: results at no less than 70 % of the runtime's 40/s.
+    assert res['throughput_fps'] > 0.7 / forward, res
+    assert res['received'] == counts['published'] and res['stalls'] == 0, (res, counts)
