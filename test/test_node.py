@@ -273,6 +273,17 @@ def test_launch_yaml_and_node_parameters_agree(ros_context, synthetic_model):
             continue
         assert node.get_parameter(name).value == value, name
     assert args['threads'] == str(params['threads'])
+    # The RDK camera launch file passes classify.launch.py only its own arguments and values.
+    rdk = ast.parse(open(os.path.join(ROOT, 'launch', 'rdk_camera.launch.py')).read())
+    cameras = next(ast.literal_eval(n.value) for n in rdk.body if isinstance(n, ast.Assign)
+                   and n.targets[0].id == 'CAMERAS')
+    assert set(cameras) == {'mipi_shm', 'mipi', 'usb_mjpeg'}
+    for camera in cameras.values():
+        assert set(camera) | {'model', 'threads'} <= set(args)
+        assert camera['input_type'] in ('image', 'compressed', 'hbmem')
+    assert cameras['mipi_shm'] == {'image_topic': '/hbmem_img', 'input_type': 'hbmem'}
+    rdk_args, _ = _launch_arguments(os.path.join(ROOT, 'launch', 'rdk_camera.launch.py'))
+    assert rdk_args['camera'] in cameras and rdk_args['model'] == args['model']
     readme = open(os.path.join(ROOT, 'README.md')).read()
     for name in declared:
         assert f'`{name}`' in readme, f'{name} missing from README'
