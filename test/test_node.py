@@ -26,7 +26,7 @@ import rclpy
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from repvit_ros.backends import create_backend
+from repvit_ros.backends import BackendError, create_backend
 from repvit_ros.frame_source import encode, make_message, message_class, sample_picture
 from repvit_ros.node import RepVitClassifier
 from repvit_ros.postprocess import top_k
@@ -51,7 +51,7 @@ class Harness:
     """A classifier node plus a test node on one executor spinning in a background thread."""
 
     def __init__(self, context, model_path, namespace='repvit', input_type='image',
-                 extra=(), **params):
+                 extra=(), executor=None, **params):
         self.context = context
         overrides = [Parameter('model_path', value=model_path),
                      Parameter('backend', value='onnxruntime'),
@@ -70,17 +70,28 @@ class Harness:
                                       self.results.append, RELIABLE)
         self.pub = self.peer.create_publisher(message_class(input_type), f'/{namespace}/image',
                                               RELIABLE)
-        self.executor = MultiThreadedExecutor(num_threads=4, context=context)
+        # Its own executor spinning in a thread, or nodes added to one the caller spins.
+        self._owns_executor = executor is None
+        self.executor = executor or MultiThreadedExecutor(num_threads=4, context=context)
         self.executor.add_node(self.node)
         self.executor.add_node(self.peer)
-        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self._thread.start()
+        self._closed = False
+        if self._owns_executor:
+            self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+            self._thread.start()
         assert wait_for(lambda: self.node._sub is not None and
                         self.pub.get_subscription_count() > 0)
 
     def close(self):
-        self.executor.shutdown()
-        self._thread.join(5)
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_executor:
+            self.executor.shutdown()
+            self._thread.join(5)
+        else:
+            self.executor.remove_node(self.node)
+            self.executor.remove_node(self.peer)
         self.node.destroy_node()
         self.peer.destroy_node()
 
@@ -227,9 +238,13 @@ def test_runtime_parameters(harness):
     assert node.diagnostics()['dropped_rate_limit'] >= 8
 
 
-def test_two_instances_in_one_process(harness):
-    a = harness(namespace='cam_a')
-    b = harness(namespace='cam_b', class_id_format='label')
+def test_two_instances_in_one_process(harness, ros_context):
+    # rclpy's composition: several nodes in one process, spun by one executor.
+    executor = MultiThreadedExecutor(num_threads=4, context=ros_context)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    a = harness(namespace='cam_a', executor=executor)
+    b = harness(namespace='cam_b', class_id_format='label', executor=executor)
     rgb = sample_picture(160, 120)
     a.pub.publish(make_message('image', rgb, 'bgr8', 1))
     b.pub.publish(make_message('image', rgb, 'bgr8', 2))
@@ -237,6 +252,17 @@ def test_two_instances_in_one_process(harness):
     assert a.results[0].results[0].class_id.isdigit()
     assert not b.results[0].results[0].class_id.isdigit()
     assert a.node.get_fully_qualified_name() == '/cam_a/repvit_classifier'
+    # Destroying one releases its workers and backend; the other keeps working.
+    backend, pool = a.node._backend, a.node._pipeline._pool
+    a.close()
+    with pytest.raises(BackendError, match='after close'):
+        backend.infer(np.zeros((336, 224), np.uint8))
+    assert not any(t.is_alive() for t in pool._threads)
+    b.pub.publish(make_message('image', rgb, 'bgr8', 3))
+    assert wait_for(lambda: len(b.results) == 2)
+    b.close()
+    executor.shutdown()
+    spinner.join(5)
 
 
 # ------------------------------------------------------------------ launch file and YAML
