@@ -165,6 +165,17 @@ def test_label_info_reaches_a_late_subscriber(harness, ros_context):
     late.destroy_node()
 
 
+def test_vision_msgs_without_label_info_still_classifies(harness, monkeypatch):
+    # Humble first shipped vision_msgs 4.0.0, before LabelInfo: the node runs without it.
+    import repvit_ros.node
+    monkeypatch.setattr(repvit_ros.node, 'LabelInfo', None)
+    h = harness()
+    assert h.node._label_pub is None
+    h.pub.publish(make_message('image', sample_picture(160, 120), 'bgr8', 7))
+    assert wait_for(lambda: h.results)
+    assert len(h.results[0].results) == 5
+
+
 def test_diagnostics_report_the_counts(harness, ros_context):
     h = harness()
     diags = []
