@@ -120,10 +120,11 @@ def test_download_verifies_and_pins(tmp_path, synthetic_model):
     assert models.check_pin(path) == pins['repvit_m1_0_deploy.onnx']
     # Same content again: accepted. Changed content at the source: refused, file kept.
     models.download('m1_0', 'onnx', str(dest), url='file://' + src, progress=False)
-    other = synthetic_model('m0_9')  # a valid model, but not the pinned bytes
+    # A valid m1_0 (it passes verification) with other weights: only the pin refuses it.
     changed = tmp_path / 'changed.onnx'
-    changed.write_bytes(open(other, 'rb').read())
-    with pytest.raises(ModelError, match='input|refusing'):
+    onnx.save(build_model('m1_0', seed=12345), str(changed))
+    assert models.verify_file(str(changed), models.get_model('m1_0'), 'onnx')
+    with pytest.raises(ModelError, match='refusing the changed file'):
         models.download('m1_0', 'onnx', str(dest), url='file://' + str(changed),
                         progress=False)
     assert models.sha256_of(path) == pins['repvit_m1_0_deploy.onnx']
@@ -133,6 +134,18 @@ def test_download_verifies_and_pins(tmp_path, synthetic_model):
         f.write(b'tampered')
     with pytest.raises(ModelError, match='changed since it was verified'):
         models.resolve_model_path('m1_0', directory=str(dest))
+
+
+def test_download_command_shows_progress_and_pins(tmp_path, synthetic_model):
+    src = synthetic_model('m0_9')
+    proc = subprocess.run([sys.executable, '-m', 'repvit_ros.models', 'm0_9', '--format',
+                           'onnx', '--dir', str(tmp_path), '--url', 'file://' + src],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    size_mb = os.path.getsize(src) / 1e6
+    assert f'{size_mb:.1f} MB (100.0 %)' in proc.stderr, proc.stderr  # progress
+    assert 'verified' in proc.stdout and models.sha256_of(src) in proc.stdout
+    assert models.read_pins(str(tmp_path)) == {'repvit_m0_9_deploy.onnx': models.sha256_of(src)}
 
 
 def test_download_refuses_a_file_that_is_not_the_model(tmp_path):
