@@ -115,6 +115,9 @@ def test_640x480_bgr8_reaches_the_node(ros_context, executor, synthetic_model, r
     assert 'published 30 frames' in src_out
     assert len(got) >= 27, f'{len(got)} of 30 classified\n{log}'
     assert 'no frame for' not in log
+    # qos_reliability auto (the default) matched the camera: a reliable one stays reliable.
+    matched = 'reliable' if reliability == 'reliable' else 'best effort'
+    assert f'subscribed to {topic} ({matched})' in log, log
 
 
 def _received(log):
