@@ -441,9 +441,10 @@ def counts_between(before: Dict[str, str], after: Dict[str, str]) -> Dict[str, i
 
     :param before: values from :meth:`Feeder.diagnostics` at the start.
     :param after: values at the end.
-    :return: received, published, dropped, bad and failed frames in between.
+    :return: received, published, dropped, bad and failed frames in between, and frames the
+        transport reported lost before they reached the node.
     """
-    keys = ('received', 'published', 'dropped', 'bad', 'failed')
+    keys = ('received', 'published', 'dropped', 'bad', 'failed', 'lost')
     return {k: int(after.get(k, 0)) - int(before.get(k, 0)) for k in keys}
 
 

@@ -39,6 +39,10 @@ from rclpy.publisher import Publisher
 from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSProfile,
                        ReliabilityPolicy)
 from rclpy.qos_overriding_options import QoSOverridingOptions
+try:  # Iron and newer; Humble has the same names in rclpy.qos_event
+    from rclpy.event_handler import SubscriptionEventCallbacks, UnsupportedEventTypeError
+except ImportError:
+    from rclpy.qos_event import SubscriptionEventCallbacks, UnsupportedEventTypeError
 from rclpy.subscription import Subscription
 from rclpy.timer import Timer
 from repvit_ros import models
@@ -194,8 +198,8 @@ class RepVitClassifier(Node):
                                   error_types=(FrameError,))
         self._last_accept = 0.0
         self._log_lock = threading.Lock()
-        self._log_at = dict.fromkeys(('bad', 'failed'), -BAD_FRAME_LOG_PERIOD_SEC)
-        self._since_log = dict.fromkeys(('bad', 'failed'), 0)
+        self._log_at = dict.fromkeys(('bad', 'failed', 'lost'), -BAD_FRAME_LOG_PERIOD_SEC)
+        self._since_log = dict.fromkeys(('bad', 'failed', 'lost'), 0)
         self._last_frame = None
         self._warned_no_frames = False
         self._diag_prev = (time.monotonic(), 0, 0)
@@ -231,9 +235,20 @@ class RepVitClassifier(Node):
         qos = QoSProfile(history=qos_profile_sensor_data.history,
                          depth=qos_profile_sensor_data.depth, reliability=reliability,
                          durability=DurabilityPolicy.VOLATILE)
-        self._sub = self.create_subscription(
-            self._msg_type, 'image', self._on_frame, qos,
-            qos_overriding_options=QoSOverridingOptions.with_default_policies())
+        # DDS reports frames it lost on the way (best-effort fragments that never all came):
+        # counted as `lost`, since they never reach the node to be counted otherwise.
+        events = SubscriptionEventCallbacks(message_lost=self._on_message_lost)
+        try:
+            self._sub = self.create_subscription(
+                self._msg_type, 'image', self._on_frame, qos,
+                qos_overriding_options=QoSOverridingOptions.with_default_policies(),
+                event_callbacks=events)
+        except UnsupportedEventTypeError:
+            self.get_logger().info(f'{os.environ.get("RMW_IMPLEMENTATION", "this RMW")} does '
+                                   'not report lost messages: transport losses are not counted')
+            self._sub = self.create_subscription(
+                self._msg_type, 'image', self._on_frame, qos,
+                qos_overriding_options=QoSOverridingOptions.with_default_policies())
         self._sub_created_at = time.monotonic()
         reliable = self._sub.qos_profile.reliability == ReliabilityPolicy.RELIABLE
         self.get_logger().info(f'subscribed to {self._topic} '
@@ -255,9 +270,11 @@ class RepVitClassifier(Node):
             self._warned_no_frames = True
             kinds = sorted({'reliable' if p.qos_profile.reliability == ReliabilityPolicy.RELIABLE
                             else 'best effort' for p in pubs})
+            lost = self._pipeline.stats.snapshot()['lost']
+            seen = f' (DDS reported {lost} frame(s) lost in transport)' if lost else ''
             self.get_logger().warning(
                 f'{len(pubs)} publisher(s) on {self._topic} ({", ".join(kinds)}) but no frame '
-                f'for {now - last:.0f} s. Likely cause: best-effort frames larger than Fast '
+                f'for {now - last:.0f} s{seen}. Likely cause: best-effort frames larger than Fast '
                 f"DDS's default 512 KB shared-memory segment are lost on one host: run the "
                 f'camera reliable, or start it with FASTRTPS_DEFAULT_PROFILES_FILE pointing at '
                 f'share/repvit_ros/config/fastdds_large_frames.xml; otherwise check that the '
@@ -350,6 +367,18 @@ class RepVitClassifier(Node):
             raise DropFrame('shutdown')  # the signal came while this frame was in a worker
         self._cls_pub.publish(msg)
 
+    def _on_message_lost(self, info) -> None:
+        lost = int(info.total_count_change)
+        if lost <= 0:
+            return
+        self._pipeline.stats.count('lost', n=lost)
+        count = self._due('lost', lost)
+        if count:
+            self.get_logger().warning(
+                f'{count} frame(s) on {self._topic} lost in transport since the last report '
+                f'(best-effort frames larger than the DDS shared-memory segment? see README, '
+                f'"Large frames and QoS")')
+
     def _on_bad_frame(self, job: Job, exc: Exception) -> None:
         if isinstance(exc, FrameError):
             self._log_bad_frame(exc)
@@ -369,15 +398,15 @@ class RepVitClassifier(Node):
             self.get_logger().error(f'frame failed on {where}: {type(exc).__name__}: {exc} '
                                     f'({count} failure(s) since the last report)')
 
-    def _due(self, kind: str) -> int:
+    def _due(self, kind: str, n: int = 1) -> int:
         """
-        Count one event of ``kind``; say how many to report if its log line is due, else 0.
+        Count ``n`` events of ``kind``; say how many to report if its log line is due, else 0.
 
         Throttled by hand: rclpy's throttle_duration_sec would also hide how many frames were
         skipped in between.
         """
         with self._log_lock:
-            self._since_log[kind] += 1
+            self._since_log[kind] += n
             now = time.monotonic()
             if now - self._log_at[kind] < BAD_FRAME_LOG_PERIOD_SEC:
                 return 0
@@ -426,6 +455,9 @@ class RepVitClassifier(Node):
         elif snap['failed']:
             status.level = DiagnosticStatus.ERROR
             status.message = f'{snap["failed"]} frame(s) failed in the backend or on publish'
+        elif snap['lost']:
+            status.level = DiagnosticStatus.WARN
+            status.message = f'{snap["lost"]} frame(s) lost in transport before the node'
         elif snap['dropped_queue_full'] or snap['bad']:
             status.message = 'classifying, some frames dropped or bad'
         info = {'backend': self._backend.name, 'model': self._model,
@@ -463,7 +495,7 @@ class RepVitClassifier(Node):
                 f'{snap["received"]}, published {snap["published"]}, dropped '
                 f'{snap["dropped"]} (queue full {snap["dropped_queue_full"]}, rate limit '
                 f'{snap["dropped_rate_limit"]}, shutdown {snap["dropped_shutdown"]}), bad '
-                f'{snap["bad"]}, failed {snap["failed"]}')
+                f'{snap["bad"]}, failed {snap["failed"]}; lost in transport {snap["lost"]}')
 
     def destroy_node(self) -> None:
         """Stop the workers, close the backend, then destroy the node."""

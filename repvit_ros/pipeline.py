@@ -86,16 +86,17 @@ class PipelineStats:
         self.published = 0
         self.bad = 0
         self.failed = 0
+        self.lost = 0  # reported lost by the transport before reaching the node: not received
         self.dropped = dict.fromkeys(DROP_REASONS, 0)
         self.max_queue = 0
         self.latency = {k: LatencyWindow() for k in ('preprocess', 'inference', 'end_to_end')}
 
-    def count(self, what: str, reason: Optional[str] = None) -> None:
+    def count(self, what: str, reason: Optional[str] = None, n: int = 1) -> None:
         with self._lock:
             if what == 'dropped':
-                self.dropped[reason] += 1
+                self.dropped[reason] += n
             else:
-                setattr(self, what, getattr(self, what) + 1)
+                setattr(self, what, getattr(self, what) + n)
 
     def snapshot(self) -> Dict[str, Any]:
         """
@@ -105,7 +106,7 @@ class PipelineStats:
         """
         with self._lock:
             snap = {'received': self.received, 'published': self.published, 'bad': self.bad,
-                    'failed': self.failed,
+                    'failed': self.failed, 'lost': self.lost,
                     'max_queue': self.max_queue}
             snap.update({f'dropped_{k}': v for k, v in self.dropped.items()})
         snap['dropped'] = sum(snap[f'dropped_{k}'] for k in DROP_REASONS)

@@ -176,6 +176,22 @@ def test_vision_msgs_without_label_info_still_classifies(harness, monkeypatch):
     assert len(h.results[0].results) == 5
 
 
+def test_rmw_without_message_lost_events_still_classifies(harness, monkeypatch):
+    # An RMW that cannot report lost messages: the node subscribes without counting them.
+    import repvit_ros.node
+
+    class NoMessageLost(repvit_ros.node.SubscriptionEventCallbacks):
+
+        def create_event_handlers(self, *args, **kwargs):
+            raise repvit_ros.node.UnsupportedEventTypeError('message lost not supported')
+
+    monkeypatch.setattr(repvit_ros.node, 'SubscriptionEventCallbacks', NoMessageLost)
+    h = harness()
+    h.pub.publish(make_message('image', sample_picture(160, 120), 'bgr8', 8))
+    assert wait_for(lambda: h.results)
+    assert h.node.diagnostics()['lost'] == 0
+
+
 def test_diagnostics_report_the_counts(harness, ros_context):
     h = harness()
     diags = []
@@ -200,7 +216,7 @@ def test_diagnostics_report_the_counts(harness, ros_context):
 
     assert wait_for(lambda: values().get('received') == '7', timeout=10)
     v = values()
-    assert (v['published'], v['bad'], v['dropped']) == ('5', '2', '0')
+    assert (v['published'], v['bad'], v['dropped'], v['lost']) == ('5', '2', '0', '0')
     assert v['backend'] == 'onnxruntime' and v['model'] == 'm1_0'
     assert float(v['inference_median_ms']) > 0 and 'end_to_end_p99_ms' in v
     assert len(h.results) == 5  # bad frames produce no output, and the node keeps running
