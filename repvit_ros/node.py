@@ -23,6 +23,7 @@ results are published in input order with the input's header. LabelInfo is publi
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import sys
 import threading
@@ -237,18 +238,16 @@ class RepVitClassifier(Node):
                          durability=DurabilityPolicy.VOLATILE)
         # DDS reports frames it lost on the way (best-effort fragments that never all came):
         # counted as `lost`, since they never reach the node to be counted otherwise.
-        events = SubscriptionEventCallbacks(message_lost=self._on_message_lost)
+        subscribe = functools.partial(
+            self.create_subscription, self._msg_type, 'image', self._on_frame, qos,
+            qos_overriding_options=QoSOverridingOptions.with_default_policies())
         try:
-            self._sub = self.create_subscription(
-                self._msg_type, 'image', self._on_frame, qos,
-                qos_overriding_options=QoSOverridingOptions.with_default_policies(),
-                event_callbacks=events)
+            self._sub = subscribe(event_callbacks=SubscriptionEventCallbacks(
+                message_lost=self._on_message_lost))
         except UnsupportedEventTypeError:
             self.get_logger().info(f'{os.environ.get("RMW_IMPLEMENTATION", "this RMW")} does '
                                    'not report lost messages: transport losses are not counted')
-            self._sub = self.create_subscription(
-                self._msg_type, 'image', self._on_frame, qos,
-                qos_overriding_options=QoSOverridingOptions.with_default_policies())
+            self._sub = subscribe()
         self._sub_created_at = time.monotonic()
         reliable = self._sub.qos_profile.reliability == ReliabilityPolicy.RELIABLE
         self.get_logger().info(f'subscribed to {self._topic} '
