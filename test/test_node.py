@@ -206,6 +206,11 @@ def test_diagnostics_report_the_counts(harness, ros_context):
     unknown = make_message('image', rgb, 'bgr8', 100)
     unknown.encoding = '32FC7'
     h.pub.publish(unknown)
+    assert wait_for(lambda: h.node.diagnostics()['received'] == 7)
+    # One frame per 10 s at most: the next three come within it and are dropped by the limit.
+    assert h.node.set_parameters([Parameter('max_rate', value=0.1)])[0].successful
+    for i in range(3):
+        h.pub.publish(make_message('image', rgb, 'bgr8', 200 + i))
 
     def values():
         for arr in reversed(diags):
@@ -214,9 +219,10 @@ def test_diagnostics_report_the_counts(harness, ros_context):
                     return {kv.key: kv.value for kv in st.values}
         return {}
 
-    assert wait_for(lambda: values().get('received') == '7', timeout=10)
+    assert wait_for(lambda: values().get('received') == '10', timeout=10)
     v = values()
-    assert (v['published'], v['bad'], v['dropped'], v['lost']) == ('5', '2', '0', '0')
+    assert (v['published'], v['bad'], v['dropped'], v['lost']) == ('5', '2', '3', '0')
+    assert (v['dropped_rate_limit'], v['dropped_queue_full'], v['failed']) == ('3', '0', '0')
     assert v['backend'] == 'onnxruntime' and v['model'] == 'm1_0'
     assert float(v['inference_median_ms']) > 0 and 'end_to_end_p99_ms' in v
     assert len(h.results) == 5  # bad frames produce no output, and the node keeps running
