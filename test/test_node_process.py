@@ -131,17 +131,19 @@ def _received(log):
     return _stop_counts(log)[0]
 
 
-def test_best_effort_large_frames_without_profile_are_mostly_lost(synthetic_model):
+def test_best_effort_large_frames_without_profile_are_lost_and_counted(synthetic_model):
     # Both sides on Fast DDS defaults: 921 KB frames do not fit the 512 KB shared-memory
-    # segment, and best-effort UDP fragments rarely all arrive (0 to 5 of 100 here).
+    # segment and go as UDP fragments, which often do not all arrive (2 of 100 received on an
+    # idle machine, 43 of 100 with a CPU hog slowing the sender down).
     topic = '/big_lost'
     log = best_effort_camera(classifier_on(topic, synthetic_model('m0_9'),
                                            env=default_dds_env()), topic, count=100)
     assert 'subscribed to /big_lost (best effort)' in log, log
     received, lost = _stop_counts(log)
-    assert received < 30, log
-    # Not silent: DDS reports the frames it lost on the way, and the node counts and logs them.
-    assert lost >= 50 and received + lost <= 100, log
+    assert lost >= 20, log
+    # Not silent: DDS reports the frames it lost on the way, and the node counts and logs them,
+    # so nearly every frame is accounted for (a loss among the last few may go unnoticed).
+    assert 90 <= received + lost <= 100, log
     assert 'lost in transport since the last report' in log, log
 
 
