@@ -216,9 +216,12 @@ def test_callback_keeps_up_while_the_bpu_runtime_holds_the_gil(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [shim, os.path.dirname(bpu_doubles.__file__), os.environ.get('PYTHONPATH', '')]))
     ns = f'/gil_{os.getpid()}'
+    # A 20-frame DDS history (400 ms at 50 Hz) rides out scheduling hiccups on a loaded
+    # machine; a callback that waited for inference (10 frames/s short) would still overflow it.
     node = loadgen.NodeProcess('classifier', ns, {
         'backend': 'pyeasy_dnn', 'model_path': str(model), 'threads': 2,
-        'qos_reliability': 'reliable'}, env=env)
+        'qos_reliability': 'reliable', f'qos_overrides.{ns}/image.subscription.depth': 20},
+        env=env)
     feeder = loadgen.Feeder(ns)
     try:
         feeder.wait_ready(node)
