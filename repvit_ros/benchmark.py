@@ -216,15 +216,6 @@ def _frame_cost(msg, encoding: str) -> float:
     return _median_time(work, 20)
 
 
-def _node_params(threads: int, msg_type: str, queue_size: int, path: str = '',
-                 kind: str = 'onnxruntime') -> Dict:
-    params = {'threads': threads, 'input_type': msg_type, 'qos_reliability': 'reliable',
-              'queue_size': queue_size}
-    if path:
-        params.update({'model_path': path, 'backend': kind})
-    return params
-
-
 def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
                threads=(1, 2), rate: float = 30.0, duration: float = 10.0,
                model: str = 'm1_0', warmup: float = 2.0, kind: str = 'onnxruntime') -> Dict:
@@ -235,7 +226,8 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
     idle), then the node fed closed-loop (workers + 1 frames in flight, the next sent when a
     result arrives: as fast as it takes them) and at ``rate`` Hz.
     """
-    from repvit_ros.loadgen import counts_between, Feeder, frames, msg_type_of, NodeProcess
+    from repvit_ros.loadgen import (classifier_params, counts_between, Feeder, frames,
+                                    msg_type_of, NodeProcess)
     kind, path = backend_model(kind, model)
     msgs = frames(encoding, width, height)
     msg_type = msg_type_of(encoding)
@@ -247,7 +239,7 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
     for t in threads:
         raw_fps, _ = _throughput(backend, nv12, t, max(40, 20 * t))
         ns = f'/repvit_bench_{os.getpid()}_{t}'
-        proc = NodeProcess('classifier', ns, _node_params(t, msg_type, 1, path, kind))
+        proc = NodeProcess('classifier', ns, classifier_params(t, msg_type, 1, path, kind))
         feeder = Feeder(ns, msg_type)
         try:
             feeder.wait_ready(proc)
@@ -291,7 +283,8 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
     Both are fed closed-loop with ``window`` frames in flight, alternately, per encoding and
     resolution; CPU milliseconds per frame come from each process's CPU time.
     """
-    from repvit_ros.loadgen import Feeder, frames, msg_type_of, NodeProcess
+    from repvit_ros.loadgen import (classifier_params, Feeder, frames, msg_type_of,
+                                    NodeProcess)
     rows = []
     for msg_type in ('image', 'compressed'):
         cases = [(e, w, h) for e in encodings for (w, h) in resolutions
@@ -300,7 +293,7 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
             continue
         base = f'/repvit_overhead_{os.getpid()}_{msg_type}'
         procs = {'node': NodeProcess('fixed', base + '_node',
-                                     _node_params(threads, msg_type, window)),
+                                     classifier_params(threads, msg_type, window)),
                  'bare': NodeProcess('bare', base + '_bare', {'input_type': msg_type})}
         feeders = {k: Feeder(p.ns, msg_type) for k, p in procs.items()}
         try:

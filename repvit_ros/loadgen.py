@@ -82,6 +82,30 @@ def use_large_frames_profile(env: Optional[Dict[str, str]] = None) -> Dict[str, 
     return env
 
 
+def classifier_params(threads: int, msg_type: str = 'image', queue_size: int = 1,
+                      model_path: str = '', backend: str = 'onnxruntime',
+                      ns: str = '', depth: int = 0) -> Dict[str, Any]:
+    """
+    Build the ROS parameters of a classifier fed by a :class:`Feeder` (reliable input).
+
+    :param threads: inference workers.
+    :param msg_type: ``image`` or ``compressed``.
+    :param queue_size: frames waiting for a worker.
+    :param model_path: the model; empty leaves model and backend out (the ``fixed`` node).
+    :param backend: the backend kind for ``model_path``.
+    :param ns: the node's namespace, needed with ``depth``.
+    :param depth: DDS history of the frame subscription (0: the node's default).
+    :return: the parameters.
+    """
+    params: Dict[str, Any] = {'threads': threads, 'input_type': msg_type,
+                              'qos_reliability': 'reliable', 'queue_size': queue_size}
+    if model_path:
+        params.update({'model_path': model_path, 'backend': backend})
+    if depth:
+        params[f'qos_overrides.{ns}/image.subscription.depth'] = depth
+    return params
+
+
 def _param(value: Any) -> str:
     if isinstance(value, bool):
         return 'true' if value else 'false'

@@ -39,8 +39,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from repvit_ros.frame_source import encode, make_message, row_step, sample_picture
-from repvit_ros.loadgen import (counts_between, Feeder, frames, msg_type_of, NodeProcess,
-                                use_large_frames_profile)
+from repvit_ros.loadgen import (classifier_params, counts_between, Feeder, frames,
+                                msg_type_of, NodeProcess, use_large_frames_profile)
 
 GOOD_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'nv12', 'nv21',
                   'yuv422', 'yuv422_yuy2')
@@ -57,11 +57,8 @@ def _model_path(model: str) -> str:
 
 def _classifier(ns: str, model: str, threads: int, msg_type: str = 'image',
                 queue_size: int = 2, depth: int = 0) -> NodeProcess:
-    params = {'model_path': _model_path(model), 'backend': 'onnxruntime', 'threads': threads,
-              'input_type': msg_type, 'qos_reliability': 'reliable', 'queue_size': queue_size}
-    if depth:
-        params[f'qos_overrides.{ns}/image.subscription.depth'] = depth
-    return NodeProcess('classifier', ns, params)
+    return NodeProcess('classifier', ns, classifier_params(
+        threads, msg_type, queue_size, _model_path(model), ns=ns, depth=depth))
 
 
 def _settle(feeder: Feeder, proc: NodeProcess, before: Dict[str, str]) -> Tuple[Dict, bool]:

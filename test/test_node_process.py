@@ -218,10 +218,8 @@ def test_callback_keeps_up_while_the_bpu_runtime_holds_the_gil(tmp_path):
     ns = f'/gil_{os.getpid()}'
     # A 20-frame DDS history (400 ms at 50 Hz) rides out scheduling hiccups on a loaded
     # machine; a callback that waited for inference (10 frames/s short) would still overflow it.
-    node = loadgen.NodeProcess('classifier', ns, {
-        'backend': 'pyeasy_dnn', 'model_path': str(model), 'threads': 2,
-        'qos_reliability': 'reliable', f'qos_overrides.{ns}/image.subscription.depth': 20},
-        env=env)
+    node = loadgen.NodeProcess('classifier', ns, loadgen.classifier_params(
+        2, model_path=str(model), backend='pyeasy_dnn', ns=ns, depth=20), env=env)
     feeder = loadgen.Feeder(ns)
     try:
         feeder.wait_ready(node)
