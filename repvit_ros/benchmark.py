@@ -72,14 +72,12 @@ def model_file(name: str, directory: str = '') -> str:
     try:
         return models.resolve_model_path(name, formats=('onnx',))
     except models.ModelError:
-        import onnx
-        from repvit_ros.synthetic import build_model
+        from repvit_ros.synthetic import write_model
         directory = directory or os.path.join(tempfile.gettempdir(), 'repvit_ros_synthetic')
         os.makedirs(directory, exist_ok=True)
         path = os.path.join(directory, f'repvit_{name}_synthetic.onnx')
         if not os.path.exists(path):
-            onnx.save(build_model(name), path + '.part')
-            os.replace(path + '.part', path)
+            write_model(name, path)
         return path
 
 

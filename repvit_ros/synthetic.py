@@ -182,6 +182,21 @@ def is_synthetic(model: onnx.ModelProto) -> bool:
                for p in model.metadata_props)
 
 
+def write_model(name: str, path: str, seed: int = SEED) -> onnx.ModelProto:
+    """
+    Build the synthetic RepViT ``name`` and write it to ``path`` whole or not at all.
+
+    :param name: model size.
+    :param path: the ONNX file; written under a temporary name, then renamed.
+    :param seed: weight seed.
+    :return: the model.
+    """
+    model = build_model(name, seed)
+    onnx.save(model, path + '.part')
+    os.replace(path + '.part', path)
+    return model
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog='make_synthetic_model',
@@ -191,10 +206,7 @@ def main(argv=None) -> int:
     parser.add_argument('--output', required=True, help='ONNX file to write')
     parser.add_argument('--seed', type=int, default=SEED)
     args = parser.parse_args(argv)
-    model = build_model(args.model, args.seed)
-    tmp = args.output + '.part'
-    onnx.save(model, tmp)
-    os.replace(tmp, args.output)
+    model = write_model(args.model, args.output, args.seed)
     print(f'wrote {args.output}: synthetic RepViT {args.model}, '
           f'{parameter_count(model):,} parameters, untrained (labels meaningless)')
     return 0

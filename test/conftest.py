@@ -62,15 +62,14 @@ def spin_until(executor, predicate: Callable[[], bool], timeout: float = 10.0) -
 @pytest.fixture(scope='session')
 def synthetic_model(tmp_path_factory):
     """Path of a synthetic RepViT ONNX of a given size, built once per test session."""
-    from repvit_ros.synthetic import build_model
-    import onnx
+    from repvit_ros.synthetic import write_model
     cache = {}
     base = tmp_path_factory.mktemp('models')
 
     def get(name='m1_0'):
         if name not in cache:
             path = os.path.join(str(base), f'repvit_{name}_synthetic.onnx')
-            onnx.save(build_model(name), path)
+            write_model(name, path)
             cache[name] = path
         return cache[name]
 
