@@ -66,6 +66,7 @@ QOS_RELIABILITY = ('auto', 'reliable', 'best_effort')
 CLASS_ID_FORMATS = ('index', 'label')
 NO_FRAMES_WARN_SEC = 5.0
 BAD_FRAME_LOG_PERIOD_SEC = 5.0
+THROTTLED_LOGS = ('bad', 'failed', 'lost')  # per-frame events logged at most once a period
 
 
 class StartupError(RuntimeError):
@@ -194,13 +195,13 @@ class RepVitClassifier(Node):
                                    'class names are not published')
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
 
-        self._pipeline = Pipeline(self._process, self._deliver, self._on_bad_frame,
+        self._pipeline = Pipeline(self._process, self._deliver, self._on_frame_error,
                                   workers=self._threads, queue_size=self._queue_size,
                                   error_types=(FrameError,))
         self._last_accept = 0.0
         self._log_lock = threading.Lock()
-        self._log_at = dict.fromkeys(('bad', 'failed', 'lost'), -BAD_FRAME_LOG_PERIOD_SEC)
-        self._since_log = dict.fromkeys(('bad', 'failed', 'lost'), 0)
+        self._log_at = dict.fromkeys(THROTTLED_LOGS, -BAD_FRAME_LOG_PERIOD_SEC)
+        self._since_log = dict.fromkeys(THROTTLED_LOGS, 0)
         self._last_frame = None
         self._warned_no_frames = False
         self._diag_prev = (time.monotonic(), 0, 0)
@@ -378,7 +379,7 @@ class RepVitClassifier(Node):
                 f'(best-effort frames larger than the DDS shared-memory segment? see README, '
                 f'"Large frames and QoS")')
 
-    def _on_bad_frame(self, job: Job, exc: Exception) -> None:
+    def _on_frame_error(self, job: Job, exc: Exception) -> None:
         if isinstance(exc, FrameError):
             self._log_bad_frame(exc)
         else:
