@@ -16,10 +16,10 @@ lint: env
 	@$(ACTIVATE) && python -m pytest -q $(ROOT)/test/test_lint.py
 
 demo: env
-	@$(ACTIVATE) && python -m repvit_ros.demo
+	@$(ACTIVATE) && python -m repvit_ros.bench.demo
 
 bench: env
-	@$(ACTIVATE) && python -m repvit_ros.benchmark all
+	@$(ACTIVATE) && python -m repvit_ros.bench.benchmark all
 
 clean:
 	rm -rf $(ROOT)/build

@@ -35,9 +35,9 @@ setup(
             'classifier = repvit_ros.node:main',
             'download_models = repvit_ros.models:main',
             'make_synthetic_model = repvit_ros.synthetic:main',
-            'benchmark = repvit_ros.benchmark:main',
-            'frame_source = repvit_ros.frame_source:main',
-            'loadtest = repvit_ros.loadtest:main',
+            'benchmark = repvit_ros.bench.benchmark:main',
+            'frame_source = repvit_ros.bench.frame_source:main',
+            'loadtest = repvit_ros.bench.loadtest:main',
         ],
     },
 )

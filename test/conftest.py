@@ -12,57 +12,22 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Shared fixtures: a private rclpy context per test and helpers to wait on DDS."""
+"""
+Fixtures every test folder may use; nothing here imports ROS.
+
+``test/unit`` runs where rclpy is absent; ROS fixtures live in ``ros_support`` and are pulled in
+by the conftest of ``test/ros`` and ``test/bench``.
+"""
 
 import os
-import time
-from typing import Callable
 
 import pytest
-import rclpy
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
-from repvit_ros.loadgen import use_large_frames_profile
-
-# Fast DDS reads its XML profile once, when this process creates its first participant: set
-# the shipped large-frames profile (16 MB shared-memory segment) before any test does, as the
-# README tells camera publishers to. Tests that need the defaults clear it for their child.
-use_large_frames_profile()
-
-
-@pytest.fixture
-def ros_context():
-    context = Context()
-    rclpy.init(context=context)
-    try:
-        yield context
-    finally:
-        rclpy.try_shutdown(context=context)
-
-
-@pytest.fixture
-def executor(ros_context):
-    ex = SingleThreadedExecutor(context=ros_context)
-    try:
-        yield ex
-    finally:
-        ex.shutdown()
-
-
-def spin_until(executor, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Spin ``executor`` until ``predicate()`` holds or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        executor.spin_once(timeout_sec=0.02)
-    return predicate()
+from repvit_ros.synthetic import write_model
 
 
 @pytest.fixture(scope='session')
 def synthetic_model(tmp_path_factory):
     """Path of a synthetic RepViT ONNX of a given size, built once per test session."""
-    from repvit_ros.synthetic import write_model
     cache = {}
     base = tmp_path_factory.mktemp('models')
 

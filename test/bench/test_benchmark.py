@@ -22,9 +22,12 @@ import sys
 
 import pytest
 
-from repvit_ros import benchmark, models
+from repvit_ros import models
+from repvit_ros.bench import benchmark
 from repvit_ros.backends import BACKENDS
 from repvit_ros.labels import load_labels
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_preprocess_mode_rows_are_consistent():
@@ -103,8 +106,7 @@ def test_cli_json(capsys):
 
 
 def test_installed_entry_points():
-    lib = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'build',
-                       'install', 'lib', 'repvit_ros')
+    lib = os.path.join(ROOT, 'build', 'install', 'lib', 'repvit_ros')
     for tool in ('benchmark', 'loadtest', 'classifier', 'frame_source', 'download_models'):
         assert os.access(os.path.join(lib, tool), os.X_OK), tool
 
@@ -120,7 +122,7 @@ def test_backend_choice_off_the_board(tmp_path, monkeypatch):
 def test_demo_classifies_every_photo(tmp_path):
     # `make demo` on a machine without the real weights: the synthetic model, said plainly.
     env = dict(os.environ, REPVIT_MODELS_DIR=str(tmp_path))
-    run = subprocess.run([sys.executable, '-m', 'repvit_ros.demo'], env=env,
+    run = subprocess.run([sys.executable, '-m', 'repvit_ros.bench.demo'], env=env,
                          capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert 'SYNTHETIC' in run.stdout and 'MEANINGLESS' in run.stdout

@@ -17,7 +17,7 @@ Camera-like frame publisher for tests, benchmarks and the demo.
 
 Builds ``sensor_msgs/Image``, ``sensor_msgs/CompressedImage`` or ``hbm_img_msgs/HbmMsg1080P``
 messages in any supported encoding from an RGB picture, and publishes them at a fixed rate or as
-fast as possible. As a command: ``python -m repvit_ros.frame_source --encoding bgr8 --width 640
+fast as possible. As a command: ``python -m repvit_ros.bench.frame_source --encoding bgr8 --width 640
 --height 480 --rate 30 --count 100 --reliability best_effort``.
 """
 

@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 from catkin_pkg.package import parse_package
-from conftest import spin_until
+from ros_support import spin_until
 from hbm_img_msgs.msg import HbmMsg1080P
 import numpy as np
 import rclpy
@@ -30,7 +30,7 @@ from sensor_msgs.msg import Image
 import vision_msgs
 from vision_msgs.msg import Classification, LabelInfo, ObjectHypothesis, VisionClass, VisionInfo
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_image_round_trip_over_dds(ros_context, executor):
@@ -167,7 +167,7 @@ def test_package_xml_declares_every_dependency():
     pkg = parse_package(os.path.join(ROOT, 'package.xml'))
     runtime = {d.name for d in pkg.exec_depends}
     test = {d.name for d in pkg.test_depends}
-    local = {'repvit_ros', 'conftest', 'bpu_doubles', 'test_preprocess'}
+    local = {'repvit_ros', 'conftest', 'bpu_doubles', 'test_preprocess', 'ros_support'}
     stdlib = set(sys.stdlib_module_names)
     code = _top_level_imports('repvit_ros') | _top_level_imports('launch')
     tests = _top_level_imports('test')

@@ -15,12 +15,12 @@
 """
 Reliability load tool: the node in its own process under bad input, overload, soak, signals.
 
-  python -m repvit_ros.loadtest fuzz --frames 2000        # good and malformed frames over DDS
-  python -m repvit_ros.loadtest overload --duration 60    # 1920x1080 at twice the capacity
-  python -m repvit_ros.loadtest soak --duration 600       # steady load, RSS over time
-  python -m repvit_ros.loadtest shutdown                  # SIGINT and SIGTERM under full load
-  python -m repvit_ros.loadtest params --duration 10      # parameter changes under full load
-  python -m repvit_ros.loadtest all                       # everything, short
+  python -m repvit_ros.bench.loadtest fuzz --frames 2000        # good and malformed frames over DDS
+  python -m repvit_ros.bench.loadtest overload --duration 60    # 1920x1080 at twice the capacity
+  python -m repvit_ros.bench.loadtest soak --duration 600       # steady load, RSS over time
+  python -m repvit_ros.bench.loadtest shutdown                  # SIGINT and SIGTERM under full load
+  python -m repvit_ros.bench.loadtest params --duration 10      # parameter changes under full load
+  python -m repvit_ros.bench.loadtest all                       # everything, short
 Each scenario checks what it claims and prints its figures (markdown, or --json); the exit
 code is 1 when any check fails. The node runs ONNX Runtime on the real model if the models
 directory has it, else on the synthetic RepViT (same graph, untrained weights).
@@ -38,8 +38,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from repvit_ros.frame_source import encode, make_message, row_step, sample_picture
-from repvit_ros.loadgen import (classifier_params, counts_between, Feeder, frames,
+from repvit_ros.bench.frame_source import encode, make_message, row_step, sample_picture
+from repvit_ros.bench.harness import (classifier_params, counts_between, Feeder, frames,
                                 msg_type_of, NodeProcess, use_large_frames_profile)
 
 GOOD_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'nv12', 'nv21',
@@ -51,7 +51,7 @@ BAD_COMPRESSED_KINDS = ('random_bytes', 'truncated_jpeg', 'broken_header', 'empt
 
 
 def _model_path(model: str) -> str:
-    from repvit_ros.benchmark import model_file
+    from repvit_ros.bench.benchmark import model_file
     return model_file(model)
 
 

@@ -15,10 +15,10 @@
 """
 Benchmarks: preprocessing, backends against the RDK X5 reference table, the node over DDS.
 
-  python -m repvit_ros.benchmark preprocess          # to_nv12 vs the naive cv_bridge-style path
-  python -m repvit_ros.benchmark backend             # latency and throughput per model, workers
-  python -m repvit_ros.benchmark node --encoding bgr8 --threads 1,2  # end to end over DDS
-  python -m repvit_ros.benchmark overhead            # node ceiling with a do-nothing backend
+  python -m repvit_ros.bench.benchmark preprocess          # to_nv12 vs the naive cv_bridge-style path
+  python -m repvit_ros.bench.benchmark backend             # latency and throughput per model, workers
+  python -m repvit_ros.bench.benchmark node --encoding bgr8 --threads 1,2  # end to end over DDS
+  python -m repvit_ros.bench.benchmark overhead            # node ceiling with a do-nothing backend
 Add --json for JSON, --plot FILE.png for a plot of throughput and latency against workers
 (backend mode). Times are medians of repeats
 measured side by side in one run; on a shared machine compare ratios, not absolute times.
@@ -40,7 +40,7 @@ import numpy as np
 
 from repvit_ros import models
 from repvit_ros.backends import Backend, create_backend
-from repvit_ros.frame_source import encode, sample_picture
+from repvit_ros.bench.frame_source import encode, sample_picture
 from repvit_ros.preprocess import image_view, to_nv12
 
 RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080))
@@ -224,7 +224,7 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
     idle), then the node fed closed-loop (workers + 1 frames in flight, the next sent when a
     result arrives: as fast as it takes them) and at ``rate`` Hz.
     """
-    from repvit_ros.loadgen import (classifier_params, counts_between, Feeder, frames,
+    from repvit_ros.bench.harness import (classifier_params, counts_between, Feeder, frames,
                                     msg_type_of, NodeProcess)
     kind, path = backend_model(kind, model)
     msgs = frames(encoding, width, height)
@@ -281,7 +281,7 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
     Both are fed closed-loop with ``window`` frames in flight, alternately, per encoding and
     resolution; CPU milliseconds per frame come from each process's CPU time.
     """
-    from repvit_ros.loadgen import (classifier_params, Feeder, frames, msg_type_of,
+    from repvit_ros.bench.harness import (classifier_params, Feeder, frames, msg_type_of,
                                     NodeProcess)
     rows = []
     for msg_type in ('image', 'compressed'):
@@ -447,7 +447,7 @@ def main(argv=None) -> int:
     parser.add_argument('--plot', default='', help='backend mode: write a PNG here')
     args = parser.parse_args(argv)
     if args.mode in ('node', 'overhead', 'all') and not args.no_large_frames_profile:
-        from repvit_ros.loadgen import use_large_frames_profile
+        from repvit_ros.bench.harness import use_large_frames_profile
         use_large_frames_profile()
     results = []
 

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from repvit_ros import models
-from repvit_ros.frame_source import make_message, message_class
+from repvit_ros.bench.frame_source import make_message, message_class
 from repvit_ros.labels import load_labels
 
 # (skimage.data function, encoding to send it as)
@@ -59,7 +59,7 @@ def main() -> int:
         model_path = models.resolve_model_path('m1_0', formats=('onnx',))
         print(f'[demo] using the real RepViT m1_0: {model_path}')
     except models.ModelError:
-        from repvit_ros.benchmark import model_file
+        from repvit_ros.bench.benchmark import model_file
         model_path = model_file('m1_0')
         print('[demo] no real m1_0 ONNX in the models directory '
               f'({models.models_dir()}); using the SYNTHETIC RepViT m1_0 with untrained '

@@ -27,14 +27,14 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from repvit_ros.backends import BackendError, create_backend
-from repvit_ros.frame_source import encode, make_message, message_class, sample_picture
+from repvit_ros.bench.frame_source import encode, make_message, message_class, sample_picture
 from repvit_ros.node import RepVitClassifier
 from repvit_ros.postprocess import top_k
 from repvit_ros.preprocess import image_view, to_nv12
 from vision_msgs.msg import Classification, LabelInfo
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 
 

@@ -37,7 +37,7 @@ import weakref
 
 import numpy as np
 
-from repvit_ros.frame_source import make_message, message_class, sample_picture
+from repvit_ros.bench.frame_source import make_message, message_class, sample_picture
 
 NODE_KINDS = ('classifier', 'fixed', 'bare')
 PACKAGE_SHARE_PROFILE = os.path.join('config', 'fastdds_large_frames.xml')
@@ -144,7 +144,7 @@ class NodeProcess:
         self.kind = kind
         self.ns = ns
         cmd = [sys.executable, '-m', 'repvit_ros.node'] if kind == 'classifier' else \
-            [sys.executable, '-m', 'repvit_ros.loadgen', f'_serve_{kind}']
+            [sys.executable, '-m', 'repvit_ros.bench.harness', f'_serve_{kind}']
         cmd += ['--ros-args', '-r', f'__ns:={ns}']
         for key, value in (params or {}).items():
             cmd += ['-p', f'{key}:={_param(value)}']
@@ -505,7 +505,7 @@ def _serve(node) -> int:
 def _serve_fixed(argv: List[str]) -> int:
     """Run the classifier node on the do-nothing backend (measurement only)."""
     import rclpy
-    from repvit_ros.backends.fixed import FixedBackend
+    from repvit_ros.bench.fixed_backend import FixedBackend
     from repvit_ros.node import RepVitClassifier, tune_allocator
     tune_allocator()  # as the classifier executable does
     rclpy.init(args=argv)
@@ -538,8 +538,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     servers = {'_serve_fixed': _serve_fixed, '_serve_bare': _serve_bare}
     if argv[:1] and argv[0] in servers:
         return servers[argv[0]](argv[1:])
-    print('repvit_ros.loadgen is a library: use `python -m repvit_ros.benchmark` or '
-          '`python -m repvit_ros.loadtest`', file=sys.stderr)
+    print('repvit_ros.bench.harness is a library: use `python -m repvit_ros.bench.benchmark` or '
+          '`python -m repvit_ros.bench.loadtest`', file=sys.stderr)
     return 2
 
 

@@ -20,14 +20,14 @@ import sys
 import time
 
 import bpu_doubles
-from conftest import spin_until
+from ros_support import spin_until
 import pytest
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from repvit_ros import loadgen
+from repvit_ros.bench import harness as loadgen
 from vision_msgs.msg import Classification
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PREFIX = os.path.join(ROOT, 'build', 'install')
 CLASSIFIER = os.path.join(PREFIX, 'lib', 'repvit_ros', 'classifier')
 PROFILE = os.path.join(PREFIX, 'share', 'repvit_ros', 'config', 'fastdds_large_frames.xml')
@@ -79,7 +79,7 @@ def publish_frames(topic, reliability, count=30, profile=False, rate=10):
     env = default_dds_env()  # the camera decides whether it uses the profile
     if profile:
         env['FASTDDS_DEFAULT_PROFILES_FILE'] = PROFILE
-    return subprocess.Popen([sys.executable, '-m', 'repvit_ros.frame_source', '--topic', topic,
+    return subprocess.Popen([sys.executable, '-m', 'repvit_ros.bench.frame_source', '--topic', topic,
                              '--encoding', 'bgr8', '--width', '640', '--height', '480',
                              '--rate', str(rate), '--count', str(count), '--reliability',
                              reliability], env=env, stdout=subprocess.PIPE,

@@ -1,0 +1,58 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""ROS fixtures for the integration and bench tests: a private context, an executor, waits."""
+
+import time
+from typing import Callable
+
+import pytest
+import rclpy
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from repvit_ros.bench.harness import use_large_frames_profile
+
+# Fast DDS reads its XML profile once, when this process creates its first participant: set
+# the shipped large-frames profile (16 MB shared-memory segment) before any test does, as the
+# README tells camera publishers to. Tests that need the defaults clear it for their child.
+use_large_frames_profile()
+
+
+@pytest.fixture
+def ros_context():
+    context = Context()
+    rclpy.init(context=context)
+    try:
+        yield context
+    finally:
+        rclpy.try_shutdown(context=context)
+
+
+@pytest.fixture
+def executor(ros_context):
+    ex = SingleThreadedExecutor(context=ros_context)
+    try:
+        yield ex
+    finally:
+        ex.shutdown()
+
+
+def spin_until(executor, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Spin ``executor`` until ``predicate()`` holds or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        executor.spin_once(timeout_sec=0.02)
+    return predicate()
