@@ -14,7 +14,8 @@
 
 """The protocol every backend follows."""
 
-from typing import Optional, Tuple
+from types import MappingProxyType
+from typing import Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -38,10 +39,15 @@ class Backend:
     input_format: str = 'nv12'
     #: number of logits :meth:`infer` returns
     num_classes: int = 1000
-    #: whether concurrent :meth:`infer` calls run in parallel (the runtime releases the GIL)
-    parallel: bool = True
     #: the model file
     path: str = ''
+    #: the model's own key/value metadata where the format has it (ONNX custom metadata)
+    metadata: Mapping[str, str] = MappingProxyType({})
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the model is the project's synthetic RepViT (untrained weights)."""
+        return self.metadata.get('repvit_ros.synthetic') == 'true'
 
     def infer(self, nv12: np.ndarray) -> np.ndarray:
         """
@@ -69,7 +75,7 @@ class Backend:
         if len(shape) != 4:
             raise BackendError(f'{self.path}: input shape {list(shape)} is not 4-D')
         self.input_size = (shape[2], shape[3]) if nchw else (shape[1], shape[2])
-        self._num_classes = num_classes
+        self._expected_classes = num_classes
         self.num_classes = num_classes or 0
 
     def _check_input(self, nv12: np.ndarray) -> np.ndarray:

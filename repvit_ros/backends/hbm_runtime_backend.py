@@ -34,7 +34,6 @@ class HbmRuntimeBackend(Backend):
     """RepViT .bin on the BPU through hbm_runtime."""
 
     name = 'hbm_runtime'
-    parallel = True
 
     def __init__(self, path: str, priority: int = 0, core_id: int = 0,
                  num_classes: Optional[int] = 1000):
@@ -90,7 +89,7 @@ class HbmRuntimeBackend(Backend):
         except (RuntimeError, SystemError, ValueError) as exc:
             raise BackendError(f'hbm_runtime inference failed: {exc}') from None
         out = result[self._model][self._output]
-        return self._check_logits(dequantize(out, self._scale), self._num_classes)
+        return self._check_logits(dequantize(out, self._scale), self._expected_classes)
 
     def close(self) -> None:
         self._rt = None

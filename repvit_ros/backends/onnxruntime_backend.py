@@ -53,7 +53,6 @@ class OnnxRuntimeBackend(Backend):
     """RepViT (or any 1000-class classifier) in ONNX, run by ONNX Runtime on the CPU."""
 
     name = 'onnxruntime'
-    parallel = True  # InferenceSession.run releases the GIL
 
     def __init__(self, path: str, threads: int = 1, num_classes: Optional[int] = 1000):
         """
@@ -103,7 +102,7 @@ class OnnxRuntimeBackend(Backend):
         self.input_size = (h or _DEFAULT_SIZE, w or _DEFAULT_SIZE)
         if self.input_size[0] % 2 or self.input_size[1] % 2:
             raise BackendError(f'{path}: input size {self.input_size} is not even')
-        self._num_classes = num_classes
+        self._expected_classes = num_classes
         out_shape = self._session.get_outputs()[0].shape
         known = [d for d in out_shape if isinstance(d, int) and d > 1]
         self.num_classes = known[-1] if known else (num_classes or 0)
@@ -128,7 +127,7 @@ class OnnxRuntimeBackend(Backend):
         if self._session is None:
             raise BackendError('onnxruntime backend used after close()')
         out = self._session.run([self._output], {self._input: self.model_input(nv12)})[0]
-        return self._check_logits(out, self._num_classes)
+        return self._check_logits(out, self._expected_classes)
 
     def close(self) -> None:
         self._session = None

@@ -44,7 +44,6 @@ class PyEasyDnnBackend(Backend):
     """RepViT .bin on the BPU through hobot_dnn.pyeasy_dnn."""
 
     name = 'pyeasy_dnn'
-    parallel = False  # forward holds the GIL
 
     def __init__(self, path: str, priority: int = 0, core_id: int = 0,
                  num_classes: Optional[int] = 1000):
@@ -88,7 +87,7 @@ class PyEasyDnnBackend(Backend):
                 scale = out.properties.scale_data
             except (RuntimeError, SystemError, ValueError) as exc:
                 raise BackendError(f'pyeasy_dnn inference failed: {exc}') from None
-        return self._check_logits(dequantize(values, scale), self._num_classes)
+        return self._check_logits(dequantize(values, scale), self._expected_classes)
 
     def close(self) -> None:
         with self._lock:

@@ -28,7 +28,6 @@ class FixedBackend(Backend):
     """Return the same logits for every frame, after checking the input like a real backend."""
 
     name = 'fixed'
-    parallel = True
 
     def __init__(self, num_classes: int = 1000):
         self.num_classes = num_classes

@@ -222,7 +222,6 @@ def test_pyeasy_dnn_backend_on_double(bin_file, monkeypatch, package):
     dnn = _install_pyeasy(monkeypatch, package)
     backend = create_backend('auto', bin_file)
     assert backend.name == 'pyeasy_dnn' and backend.input_size == (224, 224)
-    assert not backend.parallel  # forward holds the GIL
     nv12 = _nv12(4)
     logits = backend.infer(nv12[::1])
     call = dnn.loaded[0].calls[-1]
