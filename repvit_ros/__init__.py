@@ -13,3 +13,14 @@
 # limitations under the License.
 
 """RepViT image classification for ROS 2 on the RDK X5 BPU or ONNX Runtime."""
+
+__all__ = ['Classifier', 'Prediction']
+
+
+def __getattr__(name):
+    # Lazy, so that ``import repvit_ros`` (and every submodule import) stays cheap and the
+    # ROS-free API loads OpenCV and the backends only when it is used.
+    if name in __all__:
+        from repvit_ros import classifier
+        return getattr(classifier, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -20,23 +20,31 @@ directly::
 
     from repvit_ros import Classifier
     clf = Classifier('m1_0')
-    print(clf.classify(bgr_image))
+    print(clf.classify('dog.jpg'))
 
 Frames go through the same :func:`repvit_ros.preprocess.to_nv12`, the same backend and the same
-ranking as in the node.
+ranking as in the node. Any class count works: the model's output size decides, a labels file
+must name exactly that many classes, and without one a model that is not 1000-class ImageNet
+gets the names ``class_0`` .. ``class_<N-1>`` (with a message in :attr:`Classifier.warnings`).
 """
 
-from typing import List, NamedTuple, Optional, Tuple
+import os
+from typing import List, NamedTuple, Optional, Tuple, Union
 
+import cv2
 import numpy as np
 
 from repvit_ros import models
 from repvit_ros.backends import Backend, bpu_runtime_available, create_backend
-from repvit_ros.labels import load_labels
+from repvit_ros.labels import LabelError, load_labels
 from repvit_ros.postprocess import top_k
-from repvit_ros.preprocess import to_nv12
+from repvit_ros.preprocess import FrameError, to_nv12
 
 _BACKEND_FORMATS = {'onnxruntime': ('onnx',), 'hbm_runtime': ('bin',), 'pyeasy_dnn': ('bin',)}
+#: file name endings :func:`list_images` takes as images
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff', '.ppm', '.pgm')
+#: the class count of the bundled ImageNet-1k labels
+IMAGENET_CLASSES = 1000
 
 
 class Prediction(NamedTuple):
@@ -52,6 +60,9 @@ def load_backend(model: str = 'm1_0', model_path: str = '', backend: str = 'auto
     """
     Find a model file and load it with the chosen backend.
 
+    A registry model (``model_path`` empty) must have the registry's 1000 classes; a model
+    given by ``model_path`` may have any number.
+
     :param model: registry size (m0_9, m1_0, m1_1), used when ``model_path`` is empty.
     :param model_path: an explicit model file.
     :param backend: ``auto`` or a backend name.
@@ -65,7 +76,66 @@ def load_backend(model: str = 'm1_0', model_path: str = '', backend: str = 'auto
         formats = ('bin', 'onnx') if bpu_runtime_available() else ('onnx',)
     # resolve_model_path already refuses a registry file whose pinned sha256 changed.
     path = models.resolve_model_path(model, model_path, formats)
-    return create_backend(backend, path, threads=intra_op_threads)
+    num_classes = None if model_path else models.get_model(model).num_classes
+    return create_backend(backend, path, threads=intra_op_threads, num_classes=num_classes)
+
+
+def image_format(data) -> Optional[str]:
+    """
+    Tell an encoded image's format from its first bytes.
+
+    :param data: bytes or a uint8 array.
+    :return: ``jpeg``, ``png``, or None for anything else.
+    """
+    head = bytes(memoryview(data)[:8]) if not isinstance(data, np.ndarray) else \
+        data.reshape(-1)[:8].tobytes()
+    if head[:2] == b'\xff\xd8':
+        return 'jpeg'
+    if head == b'\x89PNG\r\n\x1a\n':
+        return 'png'
+    return None
+
+
+def read_image(path: str) -> Tuple[np.ndarray, str]:
+    """
+    Read an image file as a frame for :func:`repvit_ros.preprocess.to_nv12`.
+
+    JPEG and PNG files stay encoded and go through the node's CompressedImage path (the same
+    decoder, reduced-scale JPEG decoding included); other formats OpenCV reads (BMP, WebP,
+    TIFF, PPM) are decoded to BGR.
+
+    :param path: the file.
+    :return: (frame, encoding): the bytes as uint8 with ``jpeg``/``png``, or HxWx3 ``bgr8``.
+    :raises FrameError: when the file cannot be read or is not an image.
+    """
+    try:
+        with open(path, 'rb') as f:
+            buf = np.frombuffer(f.read(), np.uint8)
+    except OSError as exc:
+        raise FrameError(f'cannot read {path}: {exc.strerror}') from None
+    fmt = image_format(buf)
+    if fmt is not None:
+        return buf, fmt
+    img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
+    if img is None:
+        raise FrameError(f'{path} is not an image OpenCV can read')
+    return img, 'bgr8'
+
+
+def list_images(directory: str, recursive: bool = True) -> List[str]:
+    """
+    List the image files in a directory, sorted, by file name ending (:data:`IMAGE_EXTENSIONS`).
+
+    :param directory: the directory.
+    :param recursive: also look in sub-directories.
+    :return: paths.
+    """
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.')) if recursive else []
+        found += [os.path.join(root, f) for f in files
+                  if not f.startswith('.') and f.lower().endswith(IMAGE_EXTENSIONS)]
+    return sorted(found)
 
 
 class Classifier:
@@ -79,20 +149,24 @@ class Classifier:
         Load the model and its labels.
 
         :param model: registry size, used when ``model_path`` is empty.
-        :param model_path: a .bin or .onnx file.
+        :param model_path: a .bin or .onnx file, with any number of classes.
         :param backend: ``auto``, ``hbm_runtime``, ``pyeasy_dnn`` or ``onnxruntime``.
-        :param labels_path: class names file; empty: the bundled ImageNet-1k names.
+        :param labels_path: class names file, one per class in output order; empty: the bundled
+            ImageNet-1k names for a 1000-class model, ``class_<i>`` otherwise.
         :param intra_op_threads: ONNX Runtime threads inside one inference.
         :param resize_mode: ``letterbox``, ``center_crop`` or ``stretch``.
         :param yuv_range: NV12 range made from RGB-family frames, ``full`` or ``video``.
         :param loaded: an already loaded backend to use (not closed by :meth:`close`).
+        :raises repvit_ros.labels.LabelError: when the labels do not fit the model.
         """
+        #: things the user should know about the model and labels (the node logs them)
+        self.warnings: List[str] = []
         self._owns_backend = loaded is None
         self._backend: Optional[Backend] = loaded if loaded is not None else load_backend(
             model, model_path, backend, intra_op_threads)
+        self.labels_path = labels_path
         try:
-            self._labels: List[str] = load_labels(labels_path or None,
-                                                  self._backend.num_classes or None)
+            self._labels = self._class_names(labels_path)
         except Exception:
             self.close()
             raise
@@ -100,9 +174,31 @@ class Classifier:
         self.resize_mode = resize_mode
         self.yuv_range = yuv_range
 
+    def _class_names(self, labels_path: str) -> List[str]:
+        backend = self.backend
+        num_classes = backend.num_classes
+        if not num_classes:  # BPU runtimes report the output size only after a run
+            probe = getattr(backend, 'probe_classes', None)
+            num_classes = probe() if probe is not None else 0
+        if labels_path:
+            names = load_labels(labels_path, None)
+            if len(names) != num_classes:
+                raise LabelError(f'labels file {labels_path} has {len(names)} names but the '
+                                 f'model {os.path.basename(backend.path)} outputs '
+                                 f'{num_classes} classes: give exactly one name per class, in '
+                                 f'output order')
+            return names
+        if num_classes == IMAGENET_CLASSES:
+            return load_labels(None, IMAGENET_CLASSES)
+        self.warnings.append(
+            f'model {os.path.basename(backend.path)} outputs {num_classes} classes and no '
+            f'labels_path is set: naming them class_0..class_{num_classes - 1}; set labels_path '
+            f'to a file of {num_classes} names, one per line in output order')
+        return [f'class_{i}' for i in range(num_classes)]
+
     @property
     def backend(self) -> Backend:
-        """The loaded backend."""
+        """Return the loaded backend."""
         if self._backend is None:
             raise RuntimeError('classifier used after close()')
         return self._backend
@@ -111,6 +207,11 @@ class Classifier:
     def labels(self) -> List[str]:
         """Class names indexed by model output."""
         return self._labels
+
+    @property
+    def num_classes(self) -> int:
+        """Return the number of classes the model outputs."""
+        return len(self._labels)
 
     @property
     def index_ids(self) -> List[str]:
@@ -158,18 +259,29 @@ class Classifier:
         """
         return top_k(logits, k, min_score)
 
-    def classify(self, image: np.ndarray, encoding: str = 'bgr8', k: int = 5,
+    def classify(self, image: Union[np.ndarray, str, os.PathLike, bytes],
+                 encoding: str = 'bgr8', k: int = 5,
                  min_score: float = 0.0) -> List[Prediction]:
         """
         Classify one image.
 
-        :param image: an image in ``encoding``'s layout (HxWx3 for bgr8/rgb8, (H*3/2)xW for
-            nv12, encoded bytes for jpeg/png).
+        :param image: a file path (JPEG, PNG or anything OpenCV reads; ``encoding`` is ignored),
+            encoded JPEG/PNG bytes, or an array in ``encoding``'s layout: HxWx3 for bgr8
+            (OpenCV's order, the default) and rgb8, (H*3/2)xW for nv12, ...
         :param encoding: a sensor_msgs encoding, ``jpeg`` or ``png``.
         :param k: how many classes at most.
         :param min_score: probability threshold.
         :return: the top classes, most probable first.
+        :raises repvit_ros.preprocess.FrameError: for an unreadable file or a malformed image.
         """
+        if isinstance(image, (str, os.PathLike)):
+            image, encoding = read_image(os.fspath(image))
+        elif isinstance(image, (bytes, bytearray, memoryview)):
+            fmt = image_format(image)
+            if fmt is None:
+                raise FrameError('bytes given that are not a JPEG or PNG; pass raw pixels as a '
+                                 'numpy array with its encoding')
+            image, encoding = np.frombuffer(image, np.uint8), fmt
         ranked = self.rank(self.infer(self.to_nv12(image, encoding)), k, min_score)
         return [Prediction(i, self._labels[i], p) for i, p in ranked]
 

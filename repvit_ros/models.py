@@ -38,6 +38,37 @@ FORMATS = ('bin', 'onnx')
 PINS_FILE = 'sha256.json'
 
 
+@dataclass(frozen=True)
+class CompileSettings:
+    """
+    How the zoo's RepViT .bin files were compiled by hb_mapper for the RDK X5.
+
+    The one source of these constants: the ONNX backend emulates the BPU's input node with the
+    same mean and scale, and the hb_mapper configs in ``models/`` (and those
+    ``quantization_config`` writes for a user's model) are generated from this.
+    """
+
+    march: str = 'bayes-e'
+    input_type_rt: str = 'nv12'
+    input_type_train: str = 'rgb'
+    input_layout_train: str = 'NCHW'
+    norm_type: str = 'data_mean_and_scale'
+    #: RGB channel order; the BPU computes (x - mean) * scale
+    mean: Tuple[float, float, float] = (123.675, 116.28, 103.53)
+    #: 1 / (255 * std) of ImageNet's RGB std 0.229 0.224 0.225
+    scale: Tuple[float, float, float] = (0.01712475, 0.017507, 0.01742919)
+    input_size: Tuple[int, int] = (224, 224)
+    remove_node_type: str = 'Quantize;Dequantize;Transpose;Cast;Reshape'
+    cal_data_dir: str = './calibration_data_rgb_f32'
+    cal_data_type: str = 'float32'
+    calibration_type: str = 'default'
+    compile_mode: str = 'latency'
+    optimize_level: str = 'O3'
+
+
+COMPILE = CompileSettings()
+
+
 class ModelError(RuntimeError):
     """A model that cannot be found, fetched, verified or loaded; the message says why."""
 
@@ -58,11 +89,21 @@ class ModelInfo:
 
     @property
     def bin_file(self) -> str:
-        return f'RepViT_{self.name}_224x224_nv12.bin'
+        return self.output_prefix + '.bin'
 
     @property
     def onnx_file(self) -> str:
         return f'repvit_{self.name}_deploy.onnx'
+
+    @property
+    def output_prefix(self) -> str:
+        """hb_mapper's ``output_model_file_prefix``: the .bin file name without ``.bin``."""
+        return f'RepViT_{self.name}_{self.input_size[1]}x{self.input_size[0]}_nv12'
+
+    @property
+    def hb_mapper_config_file(self) -> str:
+        """File name of this size's hb_mapper config in the package's ``models/`` folder."""
+        return f'hb_mapper_{self.name}.yaml'
 
     def file(self, fmt: str) -> str:
         """File name of the model in format ``bin`` or ``onnx``."""

@@ -58,6 +58,20 @@ class Backend:
         """
         raise NotImplementedError
 
+    def probe_classes(self) -> int:
+        """
+        Learn the number of classes by running one grey frame, when the model does not declare it.
+
+        Runtimes that report no output shape before the first run (or a model loaded without
+        an expected class count) leave :attr:`num_classes` at 0; this fills it in.
+
+        :return: :attr:`num_classes`.
+        """
+        if not self.num_classes:
+            h, w = self.input_size
+            self.num_classes = int(self.infer(np.full((h * 3 // 2, w), 128, np.uint8)).size)
+        return self.num_classes
+
     def close(self) -> None:
         """Release the runtime's resources; the backend is unusable afterwards."""
 
@@ -88,7 +102,11 @@ class Backend:
         return np.ascontiguousarray(nv12)
 
     def _check_logits(self, logits: np.ndarray, num_classes: Optional[int]) -> np.ndarray:
-        flat = np.asarray(logits, dtype=np.float32).reshape(-1)
+        logits = np.asarray(logits, dtype=np.float32)
+        if sum(d > 1 for d in logits.shape) > 1:
+            raise BackendError(f'{self.name}: model output has shape {list(logits.shape)}, not '
+                               f'a vector of class logits')
+        flat = logits.reshape(-1)
         if num_classes is not None and flat.size != num_classes:
             raise BackendError(f'{self.name}: model outputs {flat.size} values, expected '
                                f'{num_classes} classes')

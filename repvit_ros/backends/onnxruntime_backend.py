@@ -27,11 +27,12 @@ import numpy as np
 import onnxruntime as ort
 
 from repvit_ros.backends.base import Backend, BackendError
+from repvit_ros.models import COMPILE
 from repvit_ros.preprocess import nv12_to_rgb
 
-# The .bin models' compile settings (input_type_train rgb, NCHW).
-MEAN = np.array([123.675, 116.28, 103.53], np.float32)
-SCALE = np.array([0.01712475, 0.017507, 0.01742919], np.float32)
+# The .bin models' compile settings (input_type_train rgb, NCHW): models.COMPILE is their source.
+MEAN = np.array(COMPILE.mean, np.float32)
+SCALE = np.array(COMPILE.scale, np.float32)
 _DEFAULT_SIZE = 224
 
 
@@ -50,7 +51,7 @@ def normalize_rgb(rgb: np.ndarray, layout: str = 'NCHW') -> np.ndarray:
 
 
 class OnnxRuntimeBackend(Backend):
-    """RepViT (or any 1000-class classifier) in ONNX, run by ONNX Runtime on the CPU."""
+    """RepViT (or any classifier with one logits output) in ONNX, run by ONNX Runtime."""
 
     name = 'onnxruntime'
 
@@ -105,6 +106,10 @@ class OnnxRuntimeBackend(Backend):
         self._expected_classes = num_classes
         out_shape = self._session.get_outputs()[0].shape
         known = [d for d in out_shape if isinstance(d, int) and d > 1]
+        if len(known) > 1:
+            raise BackendError(f'{path}: output {self._session.get_outputs()[0].name} has shape '
+                               f'{out_shape}, not a vector of class logits (a classifier '
+                               f'outputs [1, classes]): not a RepViT classifier')
         self.num_classes = known[-1] if known else (num_classes or 0)
         if num_classes is not None and known and known[-1] != num_classes:
             raise BackendError(f'{path}: output {out_shape} does not have {num_classes} '
