@@ -24,10 +24,14 @@ wraps a ``sensor_msgs/Image``'s raw fields as a zero-copy numpy view.
 Work is done at the model's size wherever possible: frames are resized before any colour
 conversion, YUV frames are resized plane by plane with no colour maths at all, and JPEG frames
 much larger than the model input are decoded at reduced scale.
+
+Frames come from the network and are not trusted: compressed frames are checked from their
+headers before any decoding (declared size against a pixel limit, JPEG structure), so memory and
+time per frame stay bounded, and anything unusable raises :class:`FrameError` naming the cause.
 """
 
 from dataclasses import dataclass
-from typing import Optional, Tuple, Union
+from typing import Tuple, Union
 
 import cv2
 import numpy as np
@@ -61,6 +65,17 @@ _YUYV = ('yuv422_yuy2', 'yuyv')
 _SEMI_PLANAR = ('nv12', 'nv21')
 # Grey 127 in RGB terms, as the RDK model zoo pads its letterbox.
 _PAD_RGB = 127
+# Largest frame (width * height) accepted, raw or declared by a compressed header: 8K x 8K.
+DEFAULT_MAX_INPUT_PIXELS = 8192 * 8192
+# Markers a JPEG may have before its first scan (ICC profiles take up to 255 APP2 segments).
+_MAX_JPEG_SEGMENTS = 1024
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+
+
+def _shorten(text, limit: int = 40) -> str:
+    """Repr of a string from the network, cut to about ``limit`` characters for messages."""
+    text = str(text)
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + '...'
 
 
 def normalize_encoding(encoding: str) -> str:
@@ -74,6 +89,8 @@ def normalize_encoding(encoding: str) -> str:
     :return: the canonical encoding name.
     :raises FrameError: for an unknown encoding.
     """
+    if encoding is not None and not isinstance(encoding, str):
+        raise FrameError(f'encoding must be a string, got {type(encoding).__name__}')
     enc = (encoding or '').strip().lower()
     if ';' in enc:  # image_transport's "<raw>; <codec> compressed <raw>"
         enc = enc.split(';', 1)[1]
@@ -84,7 +101,7 @@ def normalize_encoding(encoding: str) -> str:
             return 'png'
     if enc in ENCODINGS:
         return enc
-    raise FrameError(f'unknown encoding {encoding!r}; supported: {", ".join(ENCODINGS)}')
+    raise FrameError(f'unknown encoding {_shorten(encoding)}; supported: {", ".join(ENCODINGS)}')
 
 
 def _rows_and_row_bytes(encoding: str, height: int, width: int) -> Tuple[int, int]:
@@ -281,7 +298,7 @@ def _check_frame(frame: np.ndarray, encoding: str) -> np.ndarray:
     if not isinstance(frame, np.ndarray):
         raise FrameError(f'{encoding} frame must be a numpy array, got {type(frame).__name__}')
     channels, dtype = RAW_ENCODINGS[encoding]
-    if frame.dtype != dtype:
+    if frame.dtype.newbyteorder('=') != dtype:  # 16-bit frames come in either byte order
         raise FrameError(f'{encoding} frame must be {np.dtype(dtype).name}, got {frame.dtype}')
     if encoding in _SEMI_PLANAR:
         if frame.ndim != 2 or frame.shape[0] % 3:
@@ -299,22 +316,137 @@ def _check_frame(frame: np.ndarray, encoding: str) -> np.ndarray:
     return frame
 
 
-def _jpeg_size(data: np.ndarray) -> Optional[Tuple[int, int]]:
-    """(width, height) from a JPEG's start-of-frame marker, without decoding; None if absent."""
-    b = data.tobytes() if data.size < 4096 else data[:65536].tobytes()
-    i = 2
-    while i + 9 < len(b):
-        if b[i] != 0xFF:
-            return None
-        marker = b[i + 1]
+@dataclass(frozen=True)
+class _JpegHeader:
+    """What a JPEG's markers up to its first scan declare."""
+
+    width: int
+    height: int
+    sof: int                            # the start-of-frame marker's second byte, 0xC0..0xCF
+    sampling: Tuple[Tuple[int, int], ...]  # (horizontal, vertical) factor of each component
+    restart: int                        # restart interval in MCUs (DRI), 0 without one
+    scan_start: int                     # offset of the first entropy-coded byte
+    scan_components: int                # components in the first scan
+
+
+def _jpeg_header(buf: np.ndarray) -> _JpegHeader:
+    """
+    Walk a JPEG's marker segments by their lengths up to the first scan, without decoding.
+
+    Segments of any size (ICC profiles, EXIF) are skipped by length, never read.
+    """
+    mv = memoryview(buf)
+    n = len(mv)
+    i, sof, restart = 2, None, 0
+    for _ in range(_MAX_JPEG_SEGMENTS):
+        if i + 4 > n:
+            raise FrameError('truncated jpeg: data ends before the first scan')
+        if mv[i] != 0xFF:
+            raise FrameError(f'corrupt jpeg: no marker at byte {i}')
+        marker = mv[i + 1]
         if marker == 0xFF:  # fill byte
             i += 1
             continue
-        length = (b[i + 2] << 8) | b[i + 3]
+        if marker == 0xD9:
+            raise FrameError('corrupt jpeg: headers only, no scan data')
+        if marker in (0x00, 0xD8) or 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            raise FrameError(f'corrupt jpeg: marker 0xFF{marker:02X} before the first scan')
+        length = (mv[i + 2] << 8) | mv[i + 3]
+        end = i + 2 + length
+        if length < 2 or end > n:
+            raise FrameError(f'corrupt jpeg: segment 0xFF{marker:02X} at byte {i} has length '
+                             f'{length}, {n - i - 2} bytes are left')
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            return (b[i + 7] << 8) | b[i + 8], (b[i + 5] << 8) | b[i + 6]
-        i += 2 + length
-    return None
+            if sof is not None:
+                raise FrameError('corrupt jpeg: two frame headers')
+            ncomp = mv[i + 9] if length >= 8 else 0
+            if ncomp == 0 or length != 8 + 3 * ncomp:
+                raise FrameError(f'corrupt jpeg: frame header with {ncomp} components and '
+                                 f'length {length}')
+            sampling = tuple((mv[i + 11 + 3 * c] >> 4, mv[i + 11 + 3 * c] & 15)
+                             for c in range(ncomp))
+            if not all(1 <= h <= 4 and 1 <= v <= 4 for h, v in sampling):
+                raise FrameError(f'corrupt jpeg: sampling factors {sampling} outside 1..4')
+            sof = (marker, (mv[i + 7] << 8) | mv[i + 8], (mv[i + 5] << 8) | mv[i + 6], sampling)
+        elif marker == 0xDD and length == 4:
+            restart = (mv[i + 4] << 8) | mv[i + 5]
+        elif marker == 0xDA:
+            if sof is None:
+                raise FrameError('corrupt jpeg: scan before the frame header')
+            marker, width, height, sampling = sof
+            return _JpegHeader(width, height, marker, sampling, restart, end,
+                               mv[i + 4] if length > 2 else 0)
+        i = end
+    raise FrameError(f'corrupt jpeg: more than {_MAX_JPEG_SEGMENTS} segments before the scan')
+
+
+def _last_eoi(buf: np.ndarray, start: int, chunk: int = 4096) -> int:
+    """
+    Offset of the last end-of-image marker (FF D9) at or after ``start``, or -1.
+
+    Searches backwards from the last non-zero byte in growing chunks: the marker is usually at
+    the very end, after zero padding (fixed-size shared-memory messages) or a few stray bytes.
+    """
+    hi = _last_nonzero(buf) + 1
+    while hi - start >= 2:
+        lo = max(start, hi - chunk)
+        pos = buf[lo:hi].tobytes().rfind(b'\xff\xd9')
+        if pos >= 0:
+            return lo + pos
+        hi = lo + 1  # keep one byte of overlap: a marker may straddle two chunks
+        chunk *= 4
+    return -1
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _check_jpeg_scan(buf: np.ndarray, hdr: _JpegHeader, eoi: int) -> None:
+    """
+    Refuse a JPEG whose entropy-coded data is visibly incomplete.
+
+    Huffman coding spends at least 1 bit per code, so a sequential scan needs at least 2 bits
+    (DC and end-of-block) for every 8x8 block, and the first (DC) scans of a progressive JPEG 1
+    bit. When a restart interval is declared for a single sequential scan, every restart marker
+    must be there, in cyclic order: a cut or spliced scan breaks their count or order.
+    """
+    scan_bytes = eoi - hdr.scan_start
+    if scan_bytes <= 0:
+        raise FrameError('corrupt jpeg: headers only, no scan data')
+    hmax = max(h for h, _ in hdr.sampling)
+    vmax = max(v for _, v in hdr.sampling)
+    w, h = hdr.width, hdr.height
+    blocks = sum(_ceil_div(_ceil_div(w * ch, hmax), 8) * _ceil_div(_ceil_div(h * cv, vmax), 8)
+                 for ch, cv in hdr.sampling)
+    bits = {0xC0: 2, 0xC1: 2, 0xC2: 1}.get(hdr.sof, 0)  # Huffman codes; arithmetic: no bound
+    need = blocks * bits // 8
+    if scan_bytes < need:
+        raise FrameError(f'corrupt jpeg: {scan_bytes} bytes of scan data, a {w}x{h} image '
+                         f'needs at least {need} (data missing)')
+    if bits != 2 or not hdr.restart:
+        return
+    ncomp = len(hdr.sampling)
+    if ncomp == 1:
+        mcus = _ceil_div(w, 8) * _ceil_div(h, 8)
+    elif hdr.scan_components == ncomp:
+        mcus = _ceil_div(w, 8 * hmax) * _ceil_div(h, 8 * vmax)
+    else:
+        return  # one scan per component: restart counts differ per scan
+    # Positions of all 0xFF bytes, then the byte after each: in entropy-coded data 0xFF is
+    # always followed by 0x00 (stuffing) or a marker, so this finds every marker, in C.
+    seg = buf[hdr.scan_start:eoi + 2]
+    after = seg[np.flatnonzero(seg[:-1] == 0xFF) + 1]
+    after = after[:int(np.argmax(after == 0xD9))]  # up to the first end-of-image marker
+    if (after == 0xDA).any():
+        return  # more than one scan
+    rst = after[(after & 0xF8) == 0xD0]
+    expected = _ceil_div(mcus, hdr.restart) - 1
+    if rst.size != expected:
+        raise FrameError(f'corrupt jpeg: {rst.size} restart markers, a {w}x{h} image with '
+                         f'restart interval {hdr.restart} has {expected} (data missing)')
+    if (rst != 0xD0 + (np.arange(expected) & 7)).any():
+        raise FrameError('corrupt jpeg: restart markers out of order (data cut or spliced)')
 
 
 def _needed_size(src_w: int, src_h: int, dst_w: int, dst_h: int, mode: str) -> Tuple[int, int]:
@@ -360,39 +492,69 @@ def _last_nonzero(buf: np.ndarray, chunk: int = 4096) -> int:
     return -1
 
 
-def decode(data, fmt: str, size: Tuple[int, int] = (224, 224),
-           mode: str = 'letterbox') -> np.ndarray:
+def _check_pixels(kind: str, width: int, height: int, max_input_pixels: int) -> None:
+    if width * height > max_input_pixels:
+        raise FrameError(f'{kind} {width}x{height} is {width * height} pixels, over the limit '
+                         f'of {max_input_pixels} (max_input_pixels)')
+
+
+def _check_limit(max_input_pixels) -> int:
+    if isinstance(max_input_pixels, bool) or not isinstance(max_input_pixels, (int, np.integer)) \
+            or max_input_pixels <= 0:
+        raise FrameError(f'max_input_pixels must be a positive integer, got {max_input_pixels!r}')
+    return int(max_input_pixels)
+
+
+def decode(data, fmt: str, size: Tuple[int, int] = (224, 224), mode: str = 'letterbox', *,
+           max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> np.ndarray:
     """
     Decode a JPEG or PNG to BGR, at reduced scale when the output does not need full size.
+
+    The header is read first: an image that declares more than ``max_input_pixels`` pixels
+    (a decompression bomb) and a JPEG whose structure shows missing data are refused without
+    being decoded. Bytes after a JPEG's end-of-image marker (padding, stray data) are ignored.
 
     :param data: the compressed bytes.
     :param fmt: ``jpeg`` or ``png``.
     :param size: the model input (height, width) the image is decoded for.
     :param mode: resize mode, which decides how much resolution is needed.
+    :param max_input_pixels: the largest width * height accepted.
     :return: HxWx3 BGR uint8.
-    :raises FrameError: for empty, truncated or corrupt data.
+    :raises FrameError: for empty, truncated, corrupt or too large data.
     """
+    limit = _check_limit(max_input_pixels)
     buf = np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data
-    buf = buf.reshape(-1)
     if buf.dtype != np.uint8 or buf.size == 0:
         raise FrameError(f'empty or non-byte {fmt} data')
+    buf = np.ascontiguousarray(buf.reshape(-1))
     flag = cv2.IMREAD_COLOR
     if fmt == 'jpeg':
         if buf.size < 4 or buf[0] != 0xFF or buf[1] != 0xD8:
             raise FrameError('corrupt jpeg: no start-of-image marker')
         # libjpeg fills a truncated image with grey and only warns: refuse it instead.
-        last = _last_nonzero(buf)
-        if last < 1 or buf[last] != 0xD9 or buf[last - 1] != 0xFF:
+        eoi = _last_eoi(buf, 2)
+        if eoi < 0:
             raise FrameError('truncated jpeg: no end-of-image marker')
-        dims = _jpeg_size(buf)
-        if dims is None:
-            raise FrameError('corrupt jpeg: no frame header')
-        if dims[0] == 0 or dims[1] == 0:
-            raise FrameError(f'corrupt jpeg: zero size {dims[0]}x{dims[1]}')
-        factor = jpeg_reduction(dims[0], dims[1], size[1], size[0], mode)
+        hdr = _jpeg_header(buf)
+        if hdr.width == 0 or hdr.height == 0:
+            raise FrameError(f'corrupt jpeg: zero size {hdr.width}x{hdr.height}')
+        _check_pixels('jpeg declares', hdr.width, hdr.height, limit)
+        if eoi < hdr.scan_start:
+            raise FrameError('truncated jpeg: no end-of-image marker after the scan')
+        _check_jpeg_scan(buf, hdr, eoi)
+        buf = buf[:eoi + 2]
+        factor = jpeg_reduction(hdr.width, hdr.height, size[1], size[0], mode)
         flag = dict(_REDUCED).get(factor, cv2.IMREAD_COLOR)
-    elif buf.size < 8 or buf[:8].tobytes() != b'\x89PNG\r\n\x1a\n':
-        raise FrameError('corrupt png: bad signature')
+    else:
+        if buf.size < 24 or buf[:8].tobytes() != _PNG_SIGNATURE:
+            raise FrameError('corrupt png: bad signature')
+        if buf[12:16].tobytes() != b'IHDR':
+            raise FrameError('corrupt png: no IHDR header')
+        width = int.from_bytes(buf[16:20].tobytes(), 'big')
+        height = int.from_bytes(buf[20:24].tobytes(), 'big')
+        if width == 0 or height == 0:
+            raise FrameError(f'corrupt png: zero size {width}x{height}')
+        _check_pixels('png declares', width, height, limit)
     try:
         img = cv2.imdecode(buf, flag)
     except cv2.error as exc:
@@ -403,13 +565,15 @@ def decode(data, fmt: str, size: Tuple[int, int] = (224, 224),
 
 
 def to_nv12(frame, encoding: str, size: Tuple[int, int] = (224, 224), mode: str = 'letterbox',
-            yuv_range: str = 'full') -> np.ndarray:
+            yuv_range: str = 'full', *, max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS,
+            bit_depth: int = 16) -> np.ndarray:
     """
     Turn one camera frame into the model's NV12 input.
 
     RGB-family frames are resized first and converted at model size. YUV frames (nv12, nv21,
     yuv422 variants) are resized plane by plane and keep their own YUV values: they are taken to
-    be in the range the model expects already. mono16 is scaled to 8 bit by its high byte.
+    be in the range the model expects already. mono16 (either byte order) keeps its 8 most
+    significant bits of ``bit_depth``; larger values are clipped to the depth's maximum.
 
     :param frame: the image in its own layout: HxWx3 (rgb8, bgr8), HxWx4 (rgba8, bgra8), HxW
         (mono8, mono16), (H*3/2)xW (nv12, nv21), HxWx2 (yuv422/uyvy, yuv422_yuy2/yuyv), or 1-D
@@ -419,19 +583,26 @@ def to_nv12(frame, encoding: str, size: Tuple[int, int] = (224, 224), mode: str 
     :param mode: ``letterbox`` (fit, centre, pad grey 127), ``center_crop`` or ``stretch``.
     :param yuv_range: ``full`` (BT.601 full range, what the .bin models were compiled for) or
         ``video`` (16..235, what the RDK model zoo's OpenCV demo produces).
+    :param max_input_pixels: the largest frame (width * height) accepted; compressed frames are
+        checked against the size their header declares, before decoding.
+    :param bit_depth: significant bits of mono16 frames (9..16; e.g. 10 or 12 for such sensors).
     :return: (H*3/2)xW uint8, C-contiguous: the Y plane, then interleaved U,V.
     :raises FrameError: for anything that cannot be converted; no other exception escapes.
     """
     try:
-        return _to_nv12(frame, encoding, size, mode, yuv_range)
+        return _to_nv12(frame, encoding, size, mode, yuv_range, max_input_pixels, bit_depth)
     except FrameError:
         raise
     except (cv2.error, ValueError, TypeError, IndexError, MemoryError, OverflowError) as exc:
-        raise FrameError(f'cannot convert {encoding} frame: {exc}') from None
+        raise FrameError(f'cannot convert {_shorten(encoding)} frame: {exc}') from None
 
 
-def _to_nv12(frame, encoding, size, mode, yuv_range) -> np.ndarray:
+def _to_nv12(frame, encoding, size, mode, yuv_range, max_input_pixels, bit_depth) -> np.ndarray:
     encoding = normalize_encoding(encoding)
+    limit = _check_limit(max_input_pixels)
+    if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)) \
+            or not 9 <= bit_depth <= 16:
+        raise FrameError(f'bit_depth must be an integer in 9..16, got {bit_depth!r}')
     dst_h, dst_w = int(size[0]), int(size[1])
     if dst_h <= 0 or dst_w <= 0 or dst_h % 2 or dst_w % 2:
         raise FrameError(f'model input size must be positive and even, got {dst_w}x{dst_h}')
@@ -441,9 +612,11 @@ def _to_nv12(frame, encoding, size, mode, yuv_range) -> np.ndarray:
         raise FrameError(f'unknown yuv_range {yuv_range!r}; use full or video')
 
     if encoding in COMPRESSED_FORMATS:
-        frame = decode(frame, encoding, (dst_h, dst_w), mode)
+        frame = decode(frame, encoding, (dst_h, dst_w), mode, max_input_pixels=limit)
         encoding = 'bgr8'
     frame = _check_frame(frame, encoding)
+    rows = frame.shape[0] * 2 // 3 if encoding in _SEMI_PLANAR else frame.shape[0]
+    _check_pixels(f'{encoding} frame', frame.shape[1], rows, limit)
     pad_y, pad_c = _pad_yuv(yuv_range)
 
     if encoding in _SEMI_PLANAR:
@@ -478,7 +651,7 @@ def _to_nv12(frame, encoding, size, mode, yuv_range) -> np.ndarray:
 
     if encoding in ('mono8', 'mono16'):
         if encoding == 'mono16':
-            frame = (frame >> 8).astype(np.uint8)
+            frame = _mono16_to_8(frame, int(bit_depth))
         geo = geometry(frame.shape[1], frame.shape[0], dst_w, dst_h, mode)
         y = _place(np.ascontiguousarray(frame), geo, dst_w, dst_h, _PAD_RGB)
         if yuv_range == 'video':
@@ -494,6 +667,13 @@ def _to_nv12(frame, encoding, size, mode, yuv_range) -> np.ndarray:
         small = cv2.cvtColor(small, cv2.COLOR_RGBA2RGB)  # drops alpha, keeps channel order
     return _rgb_to_nv12_into(np.ascontiguousarray(small), yuv_range,
                              encoding in ('bgr8', 'bgra8'), geo, dst_w, dst_h, (pad_y, pad_c))
+
+
+def _mono16_to_8(frame: np.ndarray, bit_depth: int) -> np.ndarray:
+    """Keep the 8 most significant of ``bit_depth`` bits; values above the depth saturate."""
+    if bit_depth < 16:
+        frame = np.minimum(frame, np.uint16((1 << bit_depth) - 1))
+    return (frame >> np.uint16(bit_depth - 8)).astype(np.uint8)
 
 
 def nv12_to_rgb(nv12: np.ndarray, yuv_range: str = 'full') -> np.ndarray:

@@ -21,6 +21,13 @@ rounding happens at the end. The code under test resizes in uint8 with OpenCV fi
 colour at model size, so the two can differ by rounding only.
 """
 
+import os
+import struct
+import subprocess
+import sys
+import time
+import zlib
+
 import cv2
 import numpy as np
 import pytest
@@ -405,3 +412,289 @@ def test_compressed_format_strings():
     assert normalize_encoding('bgr8; jpeg compressed bgr8') == 'jpeg'
     assert normalize_encoding('rgb8; png compressed rgb8') == 'png'
     assert normalize_encoding('BGR8') == 'bgr8'
+
+
+# ---------------------------------------------------------------- hostile frames
+def png_bytes(width, height):
+    """Encode a real all-black 1-bit greyscale PNG (its rows compress about 1000:1)."""
+    def chunk(kind, data):
+        crc = struct.pack('>I', zlib.crc32(kind + data))
+        return struct.pack('>I', len(data)) + kind + data + crc
+    row = bytes(1 + (width + 7) // 8)
+    packer = zlib.compressobj(9)
+    idat = b''.join(packer.compress(row * min(1000, height - i)) for i in range(0, height, 1000))
+    header = struct.pack('>IIBBBBB', width, height, 1, 0, 0, 0, 0)
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', idat + packer.flush())
+            + chunk(b'IEND', b''))
+
+
+def jpeg_bytes(rgb, *params):
+    ok, data = cv2.imencode('.jpg', np.ascontiguousarray(rgb[..., ::-1]), list(params))
+    assert ok
+    return data.tobytes()
+
+
+def jpeg_declaring(data, width, height):
+    """Patch a JPEG's frame header to declare another size."""
+    sof = data.index(b'\xff\xc0')
+    return data[:sof + 5] + struct.pack('>HH', height, width) + data[sof + 9:]
+
+
+def scan_start(data):
+    sos = data.index(b'\xff\xda')
+    return sos + 2 + int.from_bytes(data[sos + 2:sos + 4], 'big')
+
+
+@pytest.fixture(scope='module')
+def bombs():
+    """Build a PNG of ~110 KB declaring 30000x30000 and a JPEG of <1 KB of 60000x60000."""
+    png = png_bytes(30000, 30000)
+    jpeg = jpeg_declaring(jpeg_bytes(smooth_rgb(16, 16)), 60000, 60000)
+    assert len(png) < 400_000 and len(jpeg) < 1024
+    assert png[12:24] == b'IHDR' + struct.pack('>II', 30000, 30000)
+    return {'png': png, 'jpeg': jpeg}
+
+
+def test_decompression_bombs_are_refused_from_the_header(bombs, monkeypatch):
+    from repvit_ros import preprocess
+    decoded = []
+    monkeypatch.setattr(preprocess.cv2, 'imdecode', lambda *a: decoded.append(a))
+    for fmt, side in (('png', 30000), ('jpeg', 60000)):
+        start = time.perf_counter()
+        with pytest.raises(FrameError, match=f'{fmt} declares {side}x{side} is {side * side} '
+                                             f'pixels, over the limit of {8192 * 8192}'):
+            to_nv12(bombs[fmt], fmt)
+        assert time.perf_counter() - start < 0.05
+        with pytest.raises(FrameError, match='max_input_pixels'):
+            to_nv12(bombs[fmt], fmt, max_input_pixels=side * side - 1)
+    assert decoded == []  # OpenCV never saw them
+
+
+def test_decompression_bombs_keep_resident_memory_bounded(bombs, tmp_path):
+    from repvit_ros import preprocess
+    for fmt, data in bombs.items():
+        (tmp_path / f'bomb.{fmt}').write_bytes(data)
+    script = (
+        'import resource, sys, time\n'
+        'from repvit_ros.preprocess import FrameError, to_nv12\n'
+        'frames = [(open(p, "rb").read(), p.rsplit(".", 1)[1]) for p in sys.argv[1:]]\n'
+        'base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n'
+        'start, refused = time.perf_counter(), 0\n'
+        'for _ in range(10):\n'
+        '    for data, fmt in frames:\n'
+        '        try:\n'
+        '            to_nv12(data, fmt)\n'
+        '        except FrameError:\n'
+        '            refused += 1\n'
+        'grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base\n'
+        'print(refused, grown // 1024, time.perf_counter() - start)\n')
+    root = os.path.dirname(os.path.dirname(os.path.abspath(preprocess.__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    proc = subprocess.run([sys.executable, '-c', script, str(tmp_path / 'bomb.png'),
+                           str(tmp_path / 'bomb.jpeg')], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    refused, grown_mb, seconds = proc.stdout.split()
+    assert int(refused) == 20
+    assert int(grown_mb) < 64, f'peak resident memory grew by {grown_mb} MB'
+    assert float(seconds) < 1.0
+
+
+@pytest.mark.parametrize('encoding, frame', [
+    ('rgb8', np.zeros((100, 101, 3), np.uint8)),
+    ('mono16', np.zeros((101, 100), np.uint16)),
+    ('nv12', np.zeros((150, 102), np.uint8)),
+    ('yuyv', np.zeros((100, 102, 2), np.uint8)),
+])
+def test_raw_frames_over_the_pixel_limit_are_refused(encoding, frame):
+    rows = frame.shape[0] * 2 // 3 if encoding == 'nv12' else frame.shape[0]
+    pixels = rows * frame.shape[1]
+    assert to_nv12(frame, encoding, max_input_pixels=pixels).shape == (336, 224)
+    with pytest.raises(FrameError, match=f'{frame.shape[1]}x{rows} is {pixels} pixels'):
+        to_nv12(frame, encoding, max_input_pixels=pixels - 1)
+
+
+@pytest.mark.parametrize('limit', [0, -5, 2.5, None, True])
+def test_bad_pixel_limit(limit):
+    with pytest.raises(FrameError, match='max_input_pixels must be a positive integer'):
+        to_nv12(smooth_rgb(32, 32), 'rgb8', max_input_pixels=limit)
+
+
+@pytest.fixture(scope='module')
+def camera_jpegs():
+    """1080p JPEGs as cameras send them: plain, with restart markers, progressive."""
+    rgb = smooth_rgb(1080, 1920, seed=4)
+    rgb = np.clip(rgb + np.random.default_rng(4).normal(0, 6, rgb.shape), 0, 255).astype(np.uint8)
+    return {'plain': jpeg_bytes(rgb),
+            'restart': jpeg_bytes(rgb, cv2.IMWRITE_JPEG_RST_INTERVAL, 4),
+            'progressive': jpeg_bytes(rgb, cv2.IMWRITE_JPEG_PROGRESSIVE, 1)}
+
+
+def cut_middle(data, n):
+    mid = (scan_start(data) + len(data)) // 2
+    return data[:mid] + data[mid + n:]
+
+
+def keep_scan(data, fraction):
+    start = scan_start(data)
+    return data[:start + int((len(data) - start) * fraction)] + b'\xff\xd9'
+
+
+def misorder_restart(data):
+    pos = data.index(b'\xff\xd4', scan_start(data))
+    return data[:pos + 1] + b'\xd6' + data[pos + 2:]
+
+
+@pytest.mark.parametrize('kind, damage, words', [
+    ('plain', lambda d: d[:scan_start(d)] + b'\xff\xd9', 'headers only, no scan data'),
+    ('restart', lambda d: d[:scan_start(d)] + b'\xff\xd9', 'headers only, no scan data'),
+    ('progressive', lambda d: d[:scan_start(d)] + b'\xff\xd9', 'headers only, no scan data'),
+    ('plain', lambda d: keep_scan(d, 0.005), 'bytes of scan data, a 1920x1080 image needs'),
+    ('progressive', lambda d: keep_scan(d, 0.005), 'bytes of scan data, a 1920x1080 image'),
+    ('restart', lambda d: keep_scan(d, 0.5), 'restart markers, a 1920x1080 image with restart '
+                                             'interval 4 has 2039'),
+    ('restart', lambda d: cut_middle(d, 1000), 'restart markers.*data missing'),
+    ('restart', misorder_restart, 'restart markers out of order'),
+])
+def test_corrupt_jpeg_with_end_marker_is_refused(camera_jpegs, kind, damage, words, monkeypatch):
+    from repvit_ros import preprocess
+    data = camera_jpegs[kind]
+    assert to_nv12(data, 'jpeg').shape == (336, 224)
+    decoded = []
+    monkeypatch.setattr(preprocess.cv2, 'imdecode', lambda *a: decoded.append(a))
+    broken = damage(data)
+    assert broken.endswith(b'\xff\xd9')
+    with pytest.raises(FrameError, match=words):
+        to_nv12(broken, 'jpeg')
+    assert decoded == []
+
+
+def test_jpeg_corruption_that_the_structure_does_not_show_is_decoded(camera_jpegs):
+    # What README states as not refused: bytes cut from the middle of a scan without restart
+    # markers, and most of one missing when what is left is still above 2 bits per block.
+    # libjpeg decodes them, filling what it lacks with grey.
+    clean = to_nv12(camera_jpegs['plain'], 'jpeg', mode='stretch')
+    cut = to_nv12(cut_middle(camera_jpegs['plain'], 20_000), 'jpeg', mode='stretch')
+    assert not np.array_equal(cut, clean)
+    most = to_nv12(keep_scan(camera_jpegs['plain'], 0.2), 'jpeg', mode='stretch')
+    assert (most[H // 2:H] == 128).all()  # the lower half is grey fill, and no error
+
+
+def test_jpeg_with_trailing_bytes_is_accepted(camera_jpegs):
+    for data in camera_jpegs.values():
+        expected = to_nv12(data, 'jpeg')
+        for tail in (b'\x00', b'garbage', b'\xff\xd9\xff\xd0\x00\xff', bytes(70_000) + b'\x01',
+                     np.random.default_rng(0).integers(0, 256, 50_000, np.uint8).tobytes(),
+                     data):
+            assert np.array_equal(to_nv12(data + tail, 'jpeg'), expected)
+        with pytest.raises(FrameError, match='truncated'):
+            to_nv12(data[:-2] + b'garbage', 'jpeg')
+
+
+def test_jpeg_with_large_app_segments_is_accepted(camera_jpegs):
+    exif = b'Exif\x00\x00II*\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00'
+    exif += bytes(60_000 - len(exif))
+    segments = b'\xff\xe1' + struct.pack('>H', len(exif) + 2) + exif
+    for seq in range(1, 4):  # an ICC profile in three full 64 KB APP2 chunks
+        icc = b'ICC_PROFILE\x00' + bytes([seq, 3]) + bytes([seq * 7 % 256]) * (65533 - 14)
+        segments += b'\xff\xe2' + struct.pack('>H', len(icc) + 2) + icc
+    segments += b'\xff\xff'  # fill bytes before the next marker are allowed too
+    assert len(segments) > 250_000
+    for data in camera_jpegs.values():
+        big = data[:2] + segments + data[2:]
+        assert np.array_equal(to_nv12(big, 'jpeg'), to_nv12(data, 'jpeg'))
+
+
+def sof_segment(data):
+    sof = data.index(b'\xff\xc0')
+    return data[sof:sof + 2 + int.from_bytes(data[sof + 2:sof + 4], 'big')]
+
+
+def segment(marker, payload):
+    return b'\xff' + bytes([marker]) + struct.pack('>H', len(payload) + 2) + payload
+
+
+@pytest.mark.parametrize('damage, words', [
+    (lambda d: d[:2] + b'\xff\xe0\x00\x00' + d[2:], 'has length 0'),
+    (lambda d: d[:2] + b'\xff\xe0\xff\xf0' + d[2:300] + b'\xff\xd9', 'has length 65520'),
+    (lambda d: d[:2] + segment(0xFE, b'') * 2000 + d[2:], 'more than 1024 segments'),
+    (lambda d: d[:2] + b'\xff\xd3' + d[2:], 'marker 0xFFD3 before the first scan'),
+    (lambda d: d[:2] + b'\x00\x00' + d[2:], 'no marker at byte 2'),
+    (lambda d: d[:2] + d[d.index(b'\xff\xda'):], 'scan before the frame header'),
+    (lambda d: d.replace(b'\xff\xc0', sof_segment(d) + b'\xff\xc0', 1), 'two frame headers'),
+    (lambda d: jpeg_declaring(d, 0, 16), 'zero size 0x16'),
+])
+def test_jpeg_structure_errors(damage, words):
+    data = jpeg_bytes(smooth_rgb(16, 16))
+    broken = damage(data)
+    assert broken.endswith(b'\xff\xd9')
+    with pytest.raises(FrameError, match=words):
+        to_nv12(broken, 'jpeg')
+
+
+def test_jpeg_bad_sampling_factors():
+    data = bytearray(jpeg_bytes(smooth_rgb(16, 16)))
+    sof = bytes(data).index(b'\xff\xc0')
+    data[sof + 11] = 0x50  # first component: horizontal factor 5
+    with pytest.raises(FrameError, match='sampling factors'):
+        to_nv12(bytes(data), 'jpeg')
+
+
+def test_png_without_header_or_size():
+    png = png_bytes(40, 30)
+    assert to_nv12(png, 'png').shape == (336, 224)
+    with pytest.raises(FrameError, match='no IHDR'):
+        to_nv12(png[:12] + b'IHDX' + png[16:], 'png')
+    with pytest.raises(FrameError, match='zero size 0x30'):
+        to_nv12(png[:16] + bytes(4) + png[20:], 'png')
+
+
+# ---------------------------------------------------------------- 16-bit frames
+@pytest.mark.parametrize('mode', MODES)
+def test_mono16_big_and_little_endian_give_the_same_nv12(mode):
+    values = (noisy_rgb(48, 64)[..., 0].astype(np.uint16) << 8) | 0x5A
+    step = 64 * 2 + 6
+    little, big = bytearray(48 * step), bytearray(48 * step)
+    for r in range(48):
+        little[r * step:r * step + 128] = values[r].astype('<u2').tobytes()
+        big[r * step:r * step + 128] = values[r].astype('>u2').tobytes()
+    lv = image_view(48, 64, step, 'mono16', bytes(little))
+    bv = image_view(48, 64, step, 'mono16', bytes(big), is_bigendian=True)
+    assert bv.dtype.byteorder == '>' and np.array_equal(lv, bv)
+    expected = to_nv12((values >> 8).astype(np.uint8), 'mono8', mode=mode)
+    assert np.array_equal(to_nv12(lv, 'mono16', mode=mode), expected)
+    assert np.array_equal(to_nv12(bv, 'mono16', mode=mode), expected)
+
+
+@pytest.mark.parametrize('bit_depth', [10, 12, 16])
+def test_mono16_bit_depth_scales_to_the_8_bit_image(bit_depth):
+    gray = IMAGES['noisy'](480, 640)[..., 1]
+    low = np.random.default_rng(2).integers(0, 1 << (bit_depth - 8), gray.shape, np.uint16)
+    deep = (gray.astype(np.uint16) << (bit_depth - 8)) | low  # same picture, more bits
+    expected = to_nv12(gray, 'mono8')
+    assert np.array_equal(to_nv12(deep, 'mono16', bit_depth=bit_depth), expected)
+    assert np.array_equal(to_nv12(deep.astype('>u2'), 'mono16', bit_depth=bit_depth), expected)
+    if bit_depth == 12:  # read as 16-bit, 12-bit data is a near-black image
+        assert to_nv12(deep, 'mono16', mode='stretch')[:H].max() <= 16
+
+
+def test_mono16_values_above_the_bit_depth_are_clipped():
+    frame = np.array([[4095, 4096], [65535, 256]], np.uint16)
+    y = to_nv12(frame, 'mono16', size=(2, 2), mode='stretch', bit_depth=12)[:2]
+    assert y.tolist() == [[255, 255], [255, 16]]  # 4096 >> 4 would wrap to 0
+
+
+@pytest.mark.parametrize('bit_depth', [8, 17, 0, 12.0, None])
+def test_bad_bit_depth(bit_depth):
+    with pytest.raises(FrameError, match='bit_depth must be an integer in 9..16'):
+        to_nv12(np.zeros((4, 4), np.uint16), 'mono16', bit_depth=bit_depth)
+
+
+# ---------------------------------------------------------------- messages
+def test_long_unknown_encoding_is_cut_in_the_message():
+    with pytest.raises(FrameError) as info:
+        to_nv12(np.zeros((4, 4, 3), np.uint8), 'x' * 5000)
+    message = str(info.value)
+    assert "'" + 'x' * 40 + "'..." in message and len(message) < 300
+    with pytest.raises(FrameError, match='encoding must be a string'):
+        to_nv12(np.zeros((4, 4, 3), np.uint8), b'rgb8')
