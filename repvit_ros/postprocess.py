@@ -20,14 +20,29 @@ from typing import List, Tuple
 import numpy as np
 
 
+class LogitsError(RuntimeError):
+    """Model output that cannot be ranked (NaN or infinite logits); the message says how many."""
+
+
+def _finite(z: np.ndarray) -> np.ndarray:
+    """Return ``z`` when every logit is finite, else raise :class:`LogitsError`."""
+    if not np.isfinite(z).all():
+        nan = int(np.isnan(z).sum())
+        inf = int(np.isinf(z).sum())
+        raise LogitsError(f'model output has {nan} NaN and {inf} infinite values '
+                          f'among {z.size} logits')
+    return z
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     """
     Turn logits into probabilities (numerically stable).
 
     :param logits: 1-D float logits.
     :return: float64 probabilities that sum to 1.
+    :raises LogitsError: when a logit is NaN or infinite.
     """
-    z = np.asarray(logits, np.float64).reshape(-1)
+    z = _finite(np.asarray(logits, np.float64).reshape(-1))
     z = np.exp(z - z.max())
     return z / z.sum()
 
@@ -43,12 +58,14 @@ def top_k(logits: np.ndarray, k: int, min_score: float = 0.0) -> List[Tuple[int,
     :param k: how many classes at most.
     :param min_score: probability threshold in [0, 1].
     :return: (class index, probability) pairs, most probable first, ties by lower index.
+    :raises LogitsError: when a logit is NaN or infinite (a broken model or backend).
     """
     z = np.asarray(logits).reshape(-1)
     n = z.size
     k = max(0, min(int(k), n))
     if k == 0:
         return []
+    _finite(z)
     peak = float(z.max())
     shifted = z.astype(np.float32, copy=False) - np.float32(peak)
     total = float(np.exp(shifted).sum(dtype=np.float64))
