@@ -14,6 +14,7 @@
 
 """ImageNet-1k class names in model output order, from the package's data file."""
 
+import codecs
 import os
 from typing import List, Optional
 
@@ -28,20 +29,30 @@ def load_labels(path: Optional[str] = None, expected: Optional[int] = 1000) -> L
     """
     Read class names, one per line; ``#`` lines are comments.
 
-    A line may be ``name`` or ``synset<TAB>name``; the name is what is returned.
+    A line may be ``name`` or ``synset<TAB>name``; the name is what is returned. The file is
+    UTF-8, with or without a byte-order mark.
 
     :param path: a labels file; the bundled ImageNet-1k list when empty.
     :param expected: the number of classes the model has, checked when given.
     :return: names indexed by class id.
-    :raises LabelError: when the file is missing, has duplicates or the wrong length.
+    :raises LabelError: when the file is missing, not UTF-8, has duplicates or the wrong length.
     """
     path = path or _DEFAULT
     try:
-        with open(path, encoding='utf-8') as f:
-            lines = [ln.rstrip('\n') for ln in f]
+        with open(path, 'rb') as f:
+            raw = f.read()
     except OSError as exc:
         raise LabelError(f'cannot read labels file {path}: {exc.strerror}') from None
-    names = [ln.split('\t')[-1].strip() for ln in lines if ln.strip() and not ln.startswith('#')]
+    skip = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = raw[skip:].decode('utf-8')
+    except UnicodeDecodeError as exc:
+        at = skip + exc.start
+        line = raw.count(b'\n', 0, at) + 1
+        raise LabelError(f'labels file {path} is not UTF-8 text (line {line}, byte {at} is '
+                         f'0x{raw[at]:02x})') from None
+    lines = [ln.strip() for ln in text.split('\n')]
+    names = [ln.split('\t')[-1].strip() for ln in lines if ln and not ln.startswith('#')]
     if expected is not None and len(names) != expected:
         raise LabelError(f'labels file {path} has {len(names)} names, the model has {expected}')
     if len(set(names)) != len(names):

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Model registry, path resolution, downloads with sha256 pinning, synthetic models, labels."""
+"""Model registry, path resolution, downloads with sha256 pinning, synthetic models."""
 
 import os
 import socket
@@ -22,7 +22,6 @@ import sys
 import onnx
 import pytest
 from repvit_ros import models
-from repvit_ros.labels import LabelError, load_labels
 from repvit_ros.models import ModelError
 from repvit_ros.synthetic import build_model, is_synthetic, parameter_count
 
@@ -160,24 +159,3 @@ def test_download_refuses_a_file_that_is_not_the_model(tmp_path):
         models.download('m1_0', 'onnx', str(tmp_path / 'd'), url='file://' + str(junk),
                         progress=False)
     assert os.listdir(tmp_path / 'd') == []
-
-
-def test_labels():
-    names = load_labels()
-    assert len(names) == 1000
-    assert names[0] == 'tench' and names[281] == 'tabby' and names[285] == 'Egyptian cat'
-    assert names[134] != names[517] and names[134].startswith('crane')
-    assert len(set(names)) == 1000
-
-
-def test_labels_errors(tmp_path):
-    with pytest.raises(LabelError, match='cannot read'):
-        load_labels(str(tmp_path / 'none.txt'))
-    short = tmp_path / 'short.txt'
-    short.write_text('a\nb\n')
-    with pytest.raises(LabelError, match='has 2 names'):
-        load_labels(str(short))
-    dup = tmp_path / 'dup.txt'
-    dup.write_text('a\na\n')
-    with pytest.raises(LabelError, match='duplicate'):
-        load_labels(str(dup), expected=2)
