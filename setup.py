@@ -32,7 +32,7 @@ setup(
     tests_require=['pytest'],
     entry_points={
         'console_scripts': [
-            'classifier = repvit_ros.node:main',
+            'classifier = repvit_ros.main:main',
             'download_models = repvit_ros.models:main',
             'make_synthetic_model = repvit_ros.synthetic:main',
             'benchmark = repvit_ros.bench.benchmark:main',

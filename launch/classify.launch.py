@@ -12,30 +12,76 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Start the RepViT classifier: ros2 launch repvit_ros classify.launch.py model:=m1_0."""
+"""
+Start the RepViT classifier: ros2 launch repvit_ros classify.launch.py model:=m1_0.
+
+Parameters come from ``params_file`` (default: the package's config/repvit.yaml). The launch
+arguments that mirror parameters (model, model_path, threads, input_type, backend) are empty by
+default and override the file only when given on the command line: ``threads:=3`` wins over
+the file's ``threads``, and a file's ``threads: 4`` holds when ``threads:=`` is not given.
+"""
 
 import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
+
+# Launch arguments that set a node parameter when given: name -> (type, description).
+PARAMETER_ARGUMENTS = {
+    'model': (str, 'RepViT size: m0_9, m1_0 or m1_1'),
+    'model_path': (str, 'model file (.bin or .onnx), instead of model'),
+    'threads': (int, 'inference workers'),
+    'input_type': (str, 'image, compressed or hbmem'),
+    'backend': (str, 'auto, hbm_runtime, pyeasy_dnn or onnxruntime'),
+}
+
+
+def parameter_overrides(given):
+    """
+    Turn the launch arguments given on the command line into parameter values.
+
+    :param given: launch argument name -> its value ('' when not given).
+    :return: parameter name -> typed value, for the arguments that were given.
+    """
+    overrides = {}
+    for name, (kind, _) in PARAMETER_ARGUMENTS.items():
+        value = given.get(name, '')
+        if value == '':
+            continue
+        try:
+            overrides[name] = kind(value)
+        except ValueError:
+            raise RuntimeError(f'launch argument {name}:={value} is not {kind.__name__}') \
+                from None
+    return overrides
+
+
+def _classifier(context):
+    given = {name: LaunchConfiguration(name).perform(context) for name in PARAMETER_ARGUMENTS}
+    overrides = parameter_overrides(given)
+    return [Node(
+        package='repvit_ros',
+        executable='classifier',
+        name='repvit_classifier',
+        namespace=LaunchConfiguration('namespace'),
+        parameters=[LaunchConfiguration('params_file')] + ([overrides] if overrides else []),
+        remappings=[('image', LaunchConfiguration('image_topic'))],
+        arguments=['--ros-args', '--log-level', LaunchConfiguration('log_level')],
+        output='screen',
+    )]
 
 
 def generate_launch_description():
     share = get_package_share_directory('repvit_ros')
-    args = [
-        DeclareLaunchArgument('model', default_value='m1_0',
-                              description='RepViT size: m0_9, m1_0 or m1_1'),
-        DeclareLaunchArgument('threads', default_value='2', description='inference workers'),
+    args = [DeclareLaunchArgument(name, default_value='',
+                                  description=f'{text} (default: from params_file)')
+            for name, (_, text) in PARAMETER_ARGUMENTS.items()]
+    args += [
         DeclareLaunchArgument('image_topic', default_value='/image_raw',
                               description='camera topic (mipi_cam ROS mode: /image_raw)'),
-        DeclareLaunchArgument('input_type', default_value='image',
-                              description='image, compressed or hbmem'),
-        DeclareLaunchArgument('backend', default_value='auto',
-                              description='auto, hbm_runtime, pyeasy_dnn or onnxruntime'),
         DeclareLaunchArgument('params_file',
                               default_value=os.path.join(share, 'config', 'repvit.yaml'),
                               description='parameters YAML'),
@@ -43,22 +89,4 @@ def generate_launch_description():
                               description='namespace of the node and its topics'),
         DeclareLaunchArgument('log_level', default_value='info', description='log level'),
     ]
-    node = Node(
-        package='repvit_ros',
-        executable='classifier',
-        name='repvit_classifier',
-        namespace=LaunchConfiguration('namespace'),
-        parameters=[
-            LaunchConfiguration('params_file'),
-            {
-                'model': LaunchConfiguration('model'),
-                'threads': ParameterValue(LaunchConfiguration('threads'), value_type=int),
-                'input_type': LaunchConfiguration('input_type'),
-                'backend': LaunchConfiguration('backend'),
-            },
-        ],
-        remappings=[('image', LaunchConfiguration('image_topic'))],
-        arguments=['--ros-args', '--log-level', LaunchConfiguration('log_level')],
-        output='screen',
-    )
-    return LaunchDescription(args + [node])
+    return LaunchDescription(args + [OpaqueFunction(function=_classifier)])

@@ -41,8 +41,9 @@ def generate_launch_description():
     actions = [
         DeclareLaunchArgument('camera', default_value='mipi_shm',
                               description='mipi_shm, mipi or usb_mjpeg'),
-        DeclareLaunchArgument('model', default_value='m1_0', description='RepViT size'),
-        DeclareLaunchArgument('threads', default_value='2', description='inference workers'),
+        # Empty: classify.launch.py then leaves these to its params_file.
+        DeclareLaunchArgument('model', default_value='', description='RepViT size'),
+        DeclareLaunchArgument('threads', default_value='', description='inference workers'),
     ]
     for camera, args in CAMERAS.items():
         launch_args = dict(args, model=LaunchConfiguration('model'),

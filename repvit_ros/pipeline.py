@@ -118,7 +118,8 @@ class Pipeline:
 
     def __init__(self, process: Callable[[Job], Any], deliver: Callable[[Job, Any], None],
                  on_error: Callable[[Job, Exception], None], workers: int = 1,
-                 queue_size: int = 2, error_types: tuple = (Exception,)):
+                 queue_size: int = 2, error_types: tuple = (Exception,),
+                 name: str = ''):
         """
         Start the workers.
 
@@ -129,6 +130,7 @@ class Pipeline:
         :param workers: number of worker threads.
         :param queue_size: frames that may wait for a worker; older ones are dropped.
         :param error_types: exceptions that mark a frame bad rather than failed.
+        :param name: worker threads are named ``repvit_worker<name>``.
         """
         if workers < 1 or queue_size < 1:
             raise ValueError('workers and queue_size must be at least 1')
@@ -149,12 +151,29 @@ class Pipeline:
         self._done: Dict[int, tuple] = {}
         self._out_lock = threading.Lock()
         self._closed = False
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='repvit_worker')
+        self._abandoned = False
+        self._pool = ThreadPoolExecutor(max_workers=workers,
+                                        thread_name_prefix=f'repvit_worker{name}')
 
     @property
     def queue_depth(self) -> int:
         with self._lock:
             return len(self._queue)
+
+    def report(self) -> Dict[str, Any]:
+        """
+        Read every counter, the queue depth, and the latency medians and p99s.
+
+        :return: received, published, dropped (and by reason), bad, failed, lost, max_queue,
+            queue_depth, and ``<stage>_median_ms``/``_p99_ms``/``_count`` for preprocess,
+            inference and end_to_end.
+        """
+        snap = self.stats.snapshot()
+        snap['queue_depth'] = self.queue_depth
+        for name, window in self.stats.latency.items():
+            for key, value in window.summary().items():
+                snap[f'{name}_{key}'] = value
+        return snap
 
     def submit(self, payload: Any) -> Optional[int]:
         """
@@ -200,6 +219,8 @@ class Pipeline:
             try:
                 result = self._process(job)
             except Exception as exc:  # noqa: B902 - a worker must outlive any frame
+                if self._abandoned:
+                    return
                 self.stats.count('bad' if isinstance(exc, self._error_types) else 'failed')
                 self._report(job, exc)
                 result, ok = None, False
@@ -221,6 +242,8 @@ class Pipeline:
     def _complete(self, job: Job, result: Any, deliver: bool) -> None:
         # Deliver strictly in submission order; dropped and bad frames only advance the cursor.
         with self._out_lock:
+            if self._abandoned:
+                return  # close() gave up on this frame and counted it already
             self._done[job.seq] = (job, result, deliver)
             while self._next_out in self._done:
                 j, r, d = self._done.pop(self._next_out)
@@ -251,11 +274,16 @@ class Pipeline:
         with self._idle:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
-    def close(self, timeout: float = 2.0) -> None:
+    def close(self, timeout: float = 2.0) -> int:
         """
-        Stop taking frames, drop the waiting ones, and join the workers.
+        Stop taking frames, drop the waiting ones, and wait at most ``timeout`` for the rest.
+
+        Frames still in a worker after ``timeout`` are abandoned: counted as dropped
+        (``shutdown``) now, and whatever their worker does later is neither delivered nor
+        counted again.
 
         :param timeout: seconds to wait for frames already being processed.
+        :return: how many frames were abandoned in their workers.
         """
         with self._lock:
             self._closed = True
@@ -264,5 +292,13 @@ class Pipeline:
         for job in waiting:
             self.stats.count('dropped', 'shutdown')
             self._complete(job, None, deliver=False)
-        self.wait_idle(timeout)
-        self._pool.shutdown(wait=True)
+        idle = self.wait_idle(timeout)
+        abandoned = 0
+        if not idle:
+            with self._out_lock, self._lock:
+                abandoned = self._in_flight
+                self._abandoned = True
+                self._in_flight = 0
+            self.stats.count('dropped', 'shutdown', n=abandoned)
+        self._pool.shutdown(wait=idle, cancel_futures=True)
+        return abandoned

@@ -15,10 +15,11 @@
 """
 Benchmarks: preprocessing, backends against the RDK X5 reference table, the node over DDS.
 
-  python -m repvit_ros.bench.benchmark preprocess          # to_nv12 vs the naive cv_bridge-style path
-  python -m repvit_ros.bench.benchmark backend             # latency and throughput per model, workers
-  python -m repvit_ros.bench.benchmark node --encoding bgr8 --threads 1,2  # end to end over DDS
-  python -m repvit_ros.bench.benchmark overhead            # node ceiling with a do-nothing backend
+  benchmark preprocess          # to_nv12 vs the naive cv_bridge-style path
+  benchmark backend             # latency and throughput per model, workers
+  benchmark node --encoding bgr8 --threads 1,2  # end to end over DDS
+  benchmark overhead            # node ceiling with a do-nothing backend
+(``ros2 run repvit_ros benchmark ...``, or ``python -m repvit_ros.bench.benchmark ...``.)
 Add --json for JSON, --plot FILE.png for a plot of throughput and latency against workers
 (backend mode). Times are medians of repeats
 measured side by side in one run; on a shared machine compare ratios, not absolute times.
@@ -31,7 +32,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from typing import Dict, List, Tuple
 
@@ -39,8 +39,11 @@ import cv2
 import numpy as np
 
 from repvit_ros import models
-from repvit_ros.backends import Backend, create_backend
-from repvit_ros.bench.frame_source import encode, sample_picture
+from repvit_ros.backends import Backend, bpu_runtime_available, create_backend, resolve_kind
+from repvit_ros.bench.harness import (classifier_params, counts_between, frames, model_file,
+                                      node_under_test, use_large_frames_profile)
+from repvit_ros.bench.pictures import encode, sample_picture
+from repvit_ros.frames import input_type_of
 from repvit_ros.preprocess import image_view, to_nv12
 
 RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080))
@@ -61,26 +64,6 @@ def _median_time(fn, repeats: int, warmup: int = 3) -> float:
     return statistics.median(samples)
 
 
-def model_file(name: str, directory: str = '') -> str:
-    """
-    Find the ONNX of ``name``, or build the synthetic one into a temporary directory.
-
-    :param name: model size.
-    :param directory: where to build synthetic models.
-    :return: the path.
-    """
-    try:
-        return models.resolve_model_path(name, formats=('onnx',))
-    except models.ModelError:
-        from repvit_ros.synthetic import write_model
-        directory = directory or os.path.join(tempfile.gettempdir(), 'repvit_ros_synthetic')
-        os.makedirs(directory, exist_ok=True)
-        path = os.path.join(directory, f'repvit_{name}_synthetic.onnx')
-        if not os.path.exists(path):
-            write_model(name, path)
-        return path
-
-
 def backend_model(kind: str, name: str) -> Tuple[str, str]:
     """
     Resolve the backend kind and model file for a benchmark run.
@@ -90,7 +73,6 @@ def backend_model(kind: str, name: str) -> Tuple[str, str]:
     :param name: model size.
     :return: (backend kind, model path); ONNX falls back to the synthetic model.
     """
-    from repvit_ros.backends import bpu_runtime_available, resolve_kind
     if kind == 'auto':
         kind = 'onnxruntime'
         if bpu_runtime_available():
@@ -224,11 +206,9 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
     idle), then the node fed closed-loop (workers + 1 frames in flight, the next sent when a
     result arrives: as fast as it takes them) and at ``rate`` Hz.
     """
-    from repvit_ros.bench.harness import (classifier_params, counts_between, Feeder, frames,
-                                    msg_type_of, NodeProcess)
     kind, path = backend_model(kind, model)
     msgs = frames(encoding, width, height)
-    msg_type = msg_type_of(encoding)
+    msg_type = input_type_of(encoding)
     backend = create_backend(kind, path)
     nv12 = [to_nv12(sample_picture(width, height, s), 'rgb8') for s in range(4)]
     infer_s = _median_time(lambda: backend.infer(nv12[0]), 20)
@@ -237,18 +217,13 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
     for t in threads:
         raw_fps, _ = _throughput(backend, nv12, t, max(40, 20 * t))
         ns = f'/repvit_bench_{os.getpid()}_{t}'
-        proc = NodeProcess('classifier', ns, classifier_params(t, msg_type, 1, path, kind))
-        feeder = Feeder(ns, msg_type)
-        try:
-            feeder.wait_ready(proc)
+        params = classifier_params(t, msg_type, 1, path, kind)
+        with node_under_test('classifier', ns, params, msg_type) as (_, feeder):
             before = feeder.diagnostics()
             loops = (('max', feeder.run(msgs, window=t + 1, duration=duration, warmup=warmup)),
                      (f'{rate:g} Hz', feeder.run(msgs, rate=rate, duration=duration,
                                                  warmup=warmup)))
             after = feeder.diagnostics()
-        finally:
-            feeder.close()
-            proc.stop()
         for loop, run in loops:
             run.pop('latencies_ms')
             row = {'encoding': encoding, 'resolution': f'{width}x{height}', 'threads': t,
@@ -281,22 +256,19 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
     Both are fed closed-loop with ``window`` frames in flight, alternately, per encoding and
     resolution; CPU milliseconds per frame come from each process's CPU time.
     """
-    from repvit_ros.bench.harness import (classifier_params, Feeder, frames, msg_type_of,
-                                    NodeProcess)
     rows = []
     for msg_type in ('image', 'compressed'):
         cases = [(e, w, h) for e in encodings for (w, h) in resolutions
-                 if msg_type_of(e) == msg_type]
+                 if input_type_of(e) == msg_type]
         if not cases:
             continue
         base = f'/repvit_overhead_{os.getpid()}_{msg_type}'
-        procs = {'node': NodeProcess('fixed', base + '_node',
-                                     classifier_params(threads, msg_type, window)),
-                 'bare': NodeProcess('bare', base + '_bare', {'input_type': msg_type})}
-        feeders = {k: Feeder(p.ns, msg_type) for k, p in procs.items()}
-        try:
-            for k in procs:
-                feeders[k].wait_ready(procs[k])
+        with node_under_test('fixed', base + '_node', classifier_params(threads, msg_type, window),
+                             msg_type) as node, \
+                node_under_test('bare', base + '_bare', {'input_type': msg_type},
+                                msg_type) as bare:
+            procs = {'node': node[0], 'bare': bare[0]}
+            feeders = {'node': node[1], 'bare': bare[1]}
             for enc, w, h in cases:
                 msgs = frames(enc, w, h)
                 row = {'encoding': enc, 'resolution': f'{w}x{h}',
@@ -311,10 +283,6 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
                 row['node_to_bare'] = row['node_fps'] / max(row['bare_fps'], 1e-9)
                 row['cameras_30hz'] = int(row['node_fps'] // 30)
                 rows.append(row)
-        finally:
-            for k in procs:
-                feeders[k].close()
-                procs[k].stop()
     return {'mode': 'overhead', 'threads': threads, 'window': window, 'rows': rows}
 
 
@@ -447,7 +415,6 @@ def main(argv=None) -> int:
     parser.add_argument('--plot', default='', help='backend mode: write a PNG here')
     args = parser.parse_args(argv)
     if args.mode in ('node', 'overhead', 'all') and not args.no_large_frames_profile:
-        from repvit_ros.bench.harness import use_large_frames_profile
         use_large_frames_profile()
     results = []
 

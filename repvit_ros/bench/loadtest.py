@@ -15,12 +15,13 @@
 """
 Reliability load tool: the node in its own process under bad input, overload, soak, signals.
 
-  python -m repvit_ros.bench.loadtest fuzz --frames 2000        # good and malformed frames over DDS
-  python -m repvit_ros.bench.loadtest overload --duration 60    # 1920x1080 at twice the capacity
-  python -m repvit_ros.bench.loadtest soak --duration 600       # steady load, RSS over time
-  python -m repvit_ros.bench.loadtest shutdown                  # SIGINT and SIGTERM under full load
-  python -m repvit_ros.bench.loadtest params --duration 10      # parameter changes under full load
-  python -m repvit_ros.bench.loadtest all                       # everything, short
+  loadtest fuzz --frames 2000        # good and malformed frames over DDS
+  loadtest overload --duration 60    # 1920x1080 at twice the capacity
+  loadtest soak --duration 600       # steady load, RSS over time
+  loadtest shutdown                  # SIGINT and SIGTERM under full load
+  loadtest params --duration 10      # parameter changes under full load
+  loadtest all                       # everything, short
+(``ros2 run repvit_ros loadtest ...``, or ``python -m repvit_ros.bench.loadtest ...``.)
 Each scenario checks what it claims and prints its figures (markdown, or --json); the exit
 code is 1 when any check fails. The node runs ONNX Runtime on the real model if the models
 directory has it, else on the synthetic RepViT (same graph, untrained weights).
@@ -38,9 +39,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from repvit_ros.bench.frame_source import encode, make_message, row_step, sample_picture
-from repvit_ros.bench.harness import (classifier_params, counts_between, Feeder, frames,
-                                msg_type_of, NodeProcess, use_large_frames_profile)
+from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
+from rcl_interfaces.srv import SetParameters
+from repvit_ros.bench.feeder import Feeder
+from repvit_ros.bench.frame_source import make_message, uint8_array
+from repvit_ros.bench.harness import (classifier_params, counts_between, frames, model_file,
+                                      node_under_test, NodeProcess, use_large_frames_profile)
+from repvit_ros.bench.pictures import encode, row_step, sample_picture
+from repvit_ros.frames import input_type_of, message_class
 
 GOOD_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'nv12', 'nv21',
                   'yuv422', 'yuv422_yuy2')
@@ -50,15 +56,12 @@ BAD_COMPRESSED_KINDS = ('random_bytes', 'truncated_jpeg', 'broken_header', 'empt
                         'corrupt_png', 'unknown_format')
 
 
-def _model_path(model: str) -> str:
-    from repvit_ros.bench.benchmark import model_file
-    return model_file(model)
-
-
 def _classifier(ns: str, model: str, threads: int, msg_type: str = 'image',
-                queue_size: int = 2, depth: int = 0) -> NodeProcess:
-    return NodeProcess('classifier', ns, classifier_params(
-        threads, msg_type, queue_size, _model_path(model), ns=ns, depth=depth))
+                queue_size: int = 2, depth: int = 0, feeder_depth: int = 10):
+    """Start a classifier on ``model`` in its own process, with a feeder: see node_under_test."""
+    return node_under_test('classifier', ns, classifier_params(
+        threads, msg_type, queue_size, model_file(model), ns=ns, depth=depth), msg_type,
+        depth=feeder_depth)
 
 
 def _settle(feeder: Feeder, proc: NodeProcess, before: Dict[str, str]) -> Tuple[Dict, bool]:
@@ -121,7 +124,7 @@ class FuzzFrames:
             padded = np.zeros((rows.shape[0], msg.step + pad), np.uint8)
             padded[:, :msg.step] = rows
             msg.step += pad
-            msg.data = padded.tobytes()
+            msg.data = uint8_array(padded.tobytes())
         self._count(f'good {enc}')
         return msg
 
@@ -132,7 +135,6 @@ class FuzzFrames:
         return make_message('compressed', self._picture(w, h), fmt, 0)
 
     def _bad_raw(self):
-        from sensor_msgs.msg import Image
         kind = self.rng.choice(BAD_RAW_KINDS)
         self._count(kind)
         enc = self.rng.choice(GOOD_ENCODINGS)
@@ -157,10 +159,11 @@ class FuzzFrames:
             data = bytes(step * rows)
         elif kind == 'empty':
             data = b''
-        return Image(height=h, width=w, encoding=enc, step=step, data=data)
+        msg = message_class('image')(height=h, width=w, encoding=enc, step=step)
+        msg.data = uint8_array(data)
+        return msg
 
     def _bad_compressed(self):
-        from sensor_msgs.msg import CompressedImage
         kind = self.rng.choice(BAD_COMPRESSED_KINDS)
         self._count(kind)
         good = encode(self._picture(96, 64), 'jpeg')
@@ -182,7 +185,9 @@ class FuzzFrames:
             fmt, data = 'png', encode(self._picture(96, 64), 'png')[:-30]
         else:
             fmt, data = self.rng.choice(('tiff', 'webp', 'h264')), good
-        return CompressedImage(format=fmt, data=data)
+        msg = message_class('compressed')(format=fmt)
+        msg.data = uint8_array(data)
+        return msg
 
 
 def fuzz(frames_total: int = 2000, model: str = 'm0_9', threads: int = 2, seed: int = 7,
@@ -203,19 +208,14 @@ def fuzz(frames_total: int = 2000, model: str = 'm0_9', threads: int = 2, seed: 
             continue
         ns = f'/repvit_fuzz_{os.getpid()}_{msg_type}'
         window, burst = 2, 3
-        proc = _classifier(ns, model, threads, msg_type, queue_size=window + burst + 1,
-                           depth=50)
-        feeder = Feeder(ns, msg_type, depth=50)
         source = FuzzFrames(seed, bad_share, msg_type, burst)
-        try:
-            feeder.wait_ready(proc)
+        with _classifier(ns, model, threads, msg_type, queue_size=window + burst + 1,
+                         depth=50, feeder_depth=50) as (proc, feeder):
             before = feeder.diagnostics()
             run = feeder.run(source, window=window, count=n, warmup=0.0, stall=10.0,
                              drain=10.0)
             counts, alive = _settle(feeder, proc, before)
-        finally:
-            feeder.close()
-            code = proc.stop()
+        code = proc.stop()
         part = {'sent': run['sent'], 'good': run['good'], 'bad': run['bad'],
                 'classified': run['received'], 'node': counts, 'alive': alive,
                 'exit_code': code, 'kinds': source.kinds}
@@ -256,13 +256,10 @@ def overload(duration: float = 60.0, encoding: str = 'nv12', width: int = 1920,
     """
     warmup = min(10.0, duration / 4) if warmup is None else warmup
     ns = f'/repvit_overload_{os.getpid()}'
-    msg_type = msg_type_of(encoding)
+    msg_type = input_type_of(encoding)
     msgs = frames(encoding, width, height)
-    proc = _classifier(ns, model, threads, msg_type)
-    feeder = Feeder(ns, msg_type)
     rss: List[Tuple[float, int]] = []
-    try:
-        feeder.wait_ready(proc)
+    with _classifier(ns, model, threads, msg_type) as (proc, feeder):
         single = feeder.run(msgs, window=1, duration=3.0, warmup=1.0)
         capacity = feeder.run(msgs, window=threads + 1, duration=5.0, warmup=1.0)
         rate = factor * capacity['throughput_fps']
@@ -270,9 +267,7 @@ def overload(duration: float = 60.0, encoding: str = 'nv12', width: int = 1920,
         run = feeder.run(msgs, rate=rate, duration=duration, warmup=warmup,
                          tick=lambda t: rss.append((t, proc.rss())))
         counts, alive = _settle(feeder, proc, before)
-    finally:
-        feeder.close()
-        code = proc.stop()
+    code = proc.stop()
     growth = _rss_growth(rss, warmup)
     ratio = run['latency_p99_ms'] / single['latency_median_ms']
     report = {
@@ -303,21 +298,16 @@ def soak(duration: float = 600.0, rate: float = 30.0, encoding: str = 'bgr8', wi
     fifth of the run.
     """
     ns = f'/repvit_soak_{os.getpid()}'
-    msg_type = msg_type_of(encoding)
-    proc = _classifier(ns, model, threads, msg_type)
-    feeder = Feeder(ns, msg_type)
+    msg_type = input_type_of(encoding)
     rss: List[Tuple[float, int]] = []
-    try:
-        feeder.wait_ready(proc)
+    with _classifier(ns, model, threads, msg_type) as (proc, feeder):
         before = feeder.diagnostics()
         run = feeder.run(frames(encoding, width, height), rate=rate, duration=duration,
                          warmup=0.0, tick=lambda t: rss.append((t, proc.rss())),
                          tick_period=sample_every)
         rss.append((run['seconds'], proc.rss()))
         counts, alive = _settle(feeder, proc, before)
-    finally:
-        feeder.close()
-        code = proc.stop()
+    code = proc.stop()
     growth = _rss_growth(rss, duration / 5)
     report = {'scenario': 'soak', 'duration_s': duration, 'rate_hz': rate,
               'encoding': encoding, 'resolution': f'{width}x{height}', 'sent': run['sent'],
@@ -333,42 +323,44 @@ def soak(duration: float = 600.0, rate: float = 30.0, encoding: str = 'bgr8', wi
 # ------------------------------------------------------------------ shutdown
 def shutdown(signals=(signal.SIGINT, signal.SIGTERM), model: str = 'm0_9', threads: int = 2,
              encoding: str = 'bgr8', width: int = 1280, height: int = 720,
-             load_seconds: float = 3.0) -> Dict[str, Any]:
+             load_seconds: float = 3.0, double_sigint: bool = True) -> Dict[str, Any]:
     """
     Signal the node while it is saturated; it must exit within 2 s, code 0, no traceback.
 
     The node is fed closed-loop with more frames in flight than it has workers (full load),
     and the signal arrives mid-run. Its last log line must say that workers and backend
-    were released.
+    were released. ``double_sigint`` adds a run with two SIGINTs 50 ms apart, what Ctrl-C on
+    ``ros2 launch`` in a terminal delivers.
     """
     rows = []
-    for sig in signals:
-        ns = f'/repvit_shutdown_{os.getpid()}_{int(sig)}'
-        msg_type = msg_type_of(encoding)
-        proc = _classifier(ns, model, threads, msg_type)
-        feeder = Feeder(ns, msg_type)
+    cases = [(sig, 1) for sig in signals] + ([(signal.SIGINT, 2)] if double_sigint else [])
+    for sig, times in cases:
+        ns = f'/repvit_shutdown_{os.getpid()}_{int(sig)}_{times}'
+        msg_type = input_type_of(encoding)
         exited: Dict[str, float] = {}
+        with _classifier(ns, model, threads, msg_type) as (proc, feeder):
 
-        def waiter(p=proc, box=exited):
-            p.proc.wait()
-            box['at'] = time.monotonic()
+            def waiter(p=proc, box=exited):
+                p.proc.wait()
+                box['at'] = time.monotonic()
 
-        def fire(t, p=proc, box=exited, s=sig):
-            if t >= load_seconds and 'sent' not in box:
-                box['sent'] = time.monotonic()
-                p.proc.send_signal(s)
-                threading.Thread(target=waiter, daemon=True).start()
-        try:
-            feeder.wait_ready(proc)
+            def fire(t, p=proc, box=exited, s=sig, n=times):
+                if t >= load_seconds and 'sent' not in box:
+                    box['sent'] = time.monotonic()
+                    for i in range(n):
+                        p.proc.send_signal(s)
+                        time.sleep(0.05 if i + 1 < n else 0.0)
+                    threading.Thread(target=waiter, daemon=True).start()
+
             run = feeder.run(frames(encoding, width, height), window=threads + 3,
                              duration=load_seconds + 3.0, warmup=0.0, stall=30.0, drain=0.5,
                              tick=fire, tick_period=0.1)
-        finally:
-            feeder.close()
+            proc.proc.wait(10)
         code = proc.stop(timeout=10)
         seconds = exited['at'] - exited['sent'] if 'at' in exited else float('inf')
         out = proc.output
-        rows.append({'signal': signal.Signals(sig).name, 'exit_s': seconds, 'exit_code': code,
+        name = signal.Signals(sig).name + (f' x{times}' if times > 1 else '')
+        rows.append({'signal': name, 'exit_s': seconds, 'exit_code': code,
                      'frames_before_signal': run['received'],
                      'traceback': not _no_traceback(out),
                      'released': 'stopped: released' in out,
@@ -391,13 +383,8 @@ def params(duration: float = 10.0, model: str = 'm0_9', threads: int = 2,
     coming (no gap over 2 s), the node must stay up and, with the defaults back, run at
     least at 70 % of its rate before.
     """
-    from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
-    from rcl_interfaces.srv import SetParameters
     ns = f'/repvit_params_{os.getpid()}'
-    msg_type = msg_type_of(encoding)
-    proc = _classifier(ns, model, threads, msg_type)
-    feeder = Feeder(ns, msg_type)
-    client = feeder.node.create_client(SetParameters, f'{ns}/repvit_classifier/set_parameters')
+    msg_type = input_type_of(encoding)
     rng = random.Random(3)
     tally = {'valid_sent': 0, 'valid_ok': 0, 'invalid_sent': 0, 'invalid_rejected': 0,
              'unanswered': 0}
@@ -416,16 +403,18 @@ def params(duration: float = 10.0, model: str = 'm0_9', threads: int = 2,
         ('min_score', lambda: rng.choice((-0.5, 1.5)), False),
         ('max_rate', lambda: -1.0, False)]
 
-    def change(_t) -> None:
-        name, make, valid = rng.choice(choices)
-        req = SetParameters.Request(parameters=[ParameterMsg(name=name, value=value(make()))])
-        tally['valid_sent' if valid else 'invalid_sent'] += 1
-        future = client.call_async(req)
-        pending.append((future, valid))
-
     msgs = frames(encoding, width, height)
-    try:
-        feeder.wait_ready(proc)
+    with _classifier(ns, model, threads, msg_type) as (proc, feeder):
+        client = feeder.node.create_client(SetParameters,
+                                           f'{ns}/repvit_classifier/set_parameters')
+
+        def change(_t) -> None:
+            name, make, valid = rng.choice(choices)
+            req = SetParameters.Request(parameters=[ParameterMsg(name=name,
+                                                                 value=value(make()))])
+            tally['valid_sent' if valid else 'invalid_sent'] += 1
+            pending.append((client.call_async(req), valid))
+
         client.wait_for_service(timeout_sec=10.0)
         # Full load: 1.5x the measured capacity, at a fixed rate (a closed loop would starve
         # itself whenever max_rate drops every frame in flight).
@@ -440,9 +429,7 @@ def params(duration: float = 10.0, model: str = 'm0_9', threads: int = 2,
             feeder.spin_until(pending_reset.done, 5.0)
         after = feeder.run(msgs, window=threads + 1, duration=2.0, warmup=0.5)
         alive = proc.alive()
-    finally:
-        feeder.close()
-        code = proc.stop()
+    code = proc.stop()
     for future, valid in pending:
         if not future.done() or future.result() is None:
             tally['unanswered'] += 1

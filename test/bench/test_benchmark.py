@@ -23,8 +23,8 @@ import sys
 import pytest
 
 from repvit_ros import models
-from repvit_ros.bench import benchmark
 from repvit_ros.backends import BACKENDS
+from repvit_ros.bench import benchmark
 from repvit_ros.labels import load_labels
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

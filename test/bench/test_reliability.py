@@ -15,15 +15,15 @@
 """
 Reliability over real DDS with the node in its own process (short versions of the loadtest).
 
-The full-length figures in README come from ``python -m repvit_ros.bench.loadtest ...``; these runs use
-the same code with CI-sized durations and the same pass criteria.
+The full-length figures in README come from ``python -m repvit_ros.bench.loadtest ...``; these
+runs use the same code with CI-sized durations and the same pass criteria.
 """
 
 import numpy as np
 import pytest
 
 from repvit_ros import loadtest
-from repvit_ros.bench.frame_source import message_class
+from repvit_ros.frames import message_class
 from repvit_ros.preprocess import FrameError, image_view, to_nv12
 
 

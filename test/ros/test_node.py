@@ -14,7 +14,6 @@
 
 """The classifier node over real DDS: frames in, Classification/LabelInfo/diagnostics out."""
 
-import ast
 import os
 import threading
 import time
@@ -27,7 +26,9 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from repvit_ros.backends import BackendError, create_backend
-from repvit_ros.bench.frame_source import encode, make_message, message_class, sample_picture
+from repvit_ros.bench.frame_source import make_message
+from repvit_ros.bench.pictures import encode, sample_picture
+from repvit_ros.frames import message_class
 from repvit_ros.node import RepVitClassifier
 from repvit_ros.postprocess import top_k
 from repvit_ros.preprocess import image_view, to_nv12
@@ -79,7 +80,7 @@ class Harness:
         if self._owns_executor:
             self._thread = threading.Thread(target=self.executor.spin, daemon=True)
             self._thread.start()
-        assert wait_for(lambda: self.node._sub is not None and
+        assert wait_for(lambda: self.node.input_qos is not None and
                         self.pub.get_subscription_count() > 0)
 
     def close(self):
@@ -170,7 +171,7 @@ def test_vision_msgs_without_label_info_still_classifies(harness, monkeypatch):
     import repvit_ros.node
     monkeypatch.setattr(repvit_ros.node, 'LabelInfo', None)
     h = harness()
-    assert h.node._label_pub is None
+    assert not h.node.publishes_label_info
     h.pub.publish(make_message('image', sample_picture(160, 120), 'bgr8', 7))
     assert wait_for(lambda: h.results)
     assert len(h.results[0].results) == 5
@@ -178,14 +179,14 @@ def test_vision_msgs_without_label_info_still_classifies(harness, monkeypatch):
 
 def test_rmw_without_message_lost_events_still_classifies(harness, monkeypatch):
     # An RMW that cannot report lost messages: the node subscribes without counting them.
-    import repvit_ros.node
+    import repvit_ros.camera
 
-    class NoMessageLost(repvit_ros.node.SubscriptionEventCallbacks):
+    class NoMessageLost(repvit_ros.camera.SubscriptionEventCallbacks):
 
         def create_event_handlers(self, *args, **kwargs):
-            raise repvit_ros.node.UnsupportedEventTypeError('message lost not supported')
+            raise repvit_ros.camera.UnsupportedEventTypeError('message lost not supported')
 
-    monkeypatch.setattr(repvit_ros.node, 'SubscriptionEventCallbacks', NoMessageLost)
+    monkeypatch.setattr(repvit_ros.camera, 'SubscriptionEventCallbacks', NoMessageLost)
     h = harness()
     h.pub.publish(make_message('image', sample_picture(160, 120), 'bgr8', 8))
     assert wait_for(lambda: h.results)
@@ -223,20 +224,21 @@ def test_diagnostics_report_the_counts(harness, ros_context):
     v = values()
     assert (v['published'], v['bad'], v['dropped'], v['lost']) == ('5', '2', '3', '0')
     assert (v['dropped_rate_limit'], v['dropped_queue_full'], v['failed']) == ('3', '0', '0')
-    assert v['backend'] == 'onnxruntime' and v['model'] == 'm1_0'
+    # The model named is the file loaded, not the `model` parameter (m1_0 by default).
+    assert v['backend'] == 'onnxruntime' and v['model'] == 'repvit_m0_9_synthetic.onnx'
     assert float(v['inference_median_ms']) > 0 and 'end_to_end_p99_ms' in v
     assert len(h.results) == 5  # bad frames produce no output, and the node keeps running
 
 
 def test_burst_with_four_workers_keeps_order_and_accounts_for_every_frame(harness):
     h = harness(threads=4, queue_size=3)
-    assert h.node._sub.qos_profile.depth == 100
+    assert h.node.input_qos.depth == 100
     rgb = [sample_picture(320, 240, s) for s in range(3)]
     n = 60
     for i in range(n):
         h.pub.publish(make_message('image', rgb[i % 3], 'bgr8', 1000 + i))
     assert wait_for(lambda: h.node.diagnostics()['received'] == n)
-    h.node._pipeline.wait_idle(20)
+    h.node.wait_idle(20)
     d = h.node.diagnostics()
     time.sleep(0.3)
     stamps = [r.header.stamp.nanosec for r in h.results]
@@ -286,11 +288,13 @@ def test_two_instances_in_one_process(harness, ros_context):
     assert not b.results[0].results[0].class_id.isdigit()
     assert a.node.get_fully_qualified_name() == '/cam_a/repvit_classifier'
     # Destroying one releases its workers and backend; the other keeps working.
-    backend, pool = a.node._backend, a.node._pipeline._pool
+    backend = a.node.classifier.backend
+    workers = [t for t in threading.enumerate() if t.name.startswith('repvit_worker/cam_a/')]
+    assert workers  # named after their node
     a.close()
     with pytest.raises(BackendError, match='after close'):
         backend.infer(np.zeros((336, 224), np.uint8))
-    assert not any(t.is_alive() for t in pool._threads)
+    assert not any(t.is_alive() for t in workers)
     b.pub.publish(make_message('image', rgb, 'bgr8', 3))
     assert wait_for(lambda: len(b.results) == 2)
     b.close()
@@ -298,32 +302,13 @@ def test_two_instances_in_one_process(harness, ros_context):
     spinner.join(5)
 
 
-# ------------------------------------------------------------------ launch file and YAML
-def _launch_arguments(path):
-    tree = ast.parse(open(path).read())
-    args, params = {}, set()
-    for call in ast.walk(tree):
-        if isinstance(call, ast.Call) and getattr(call.func, 'id', '') == 'DeclareLaunchArgument':
-            default = next((k.value for k in call.keywords if k.arg == 'default_value'), None)
-            args[call.args[0].value] = default.value if isinstance(default, ast.Constant) \
-                else default
-        if isinstance(call, ast.Dict):
-            params |= {k.value for k in call.keys if isinstance(k, ast.Constant)}
-    return args, params
-
-
-def test_launch_yaml_and_node_parameters_agree(ros_context, synthetic_model):
-    args, passed = _launch_arguments(os.path.join(ROOT, 'launch', 'classify.launch.py'))
-    assert set(args) == {'model', 'threads', 'image_topic', 'input_type', 'backend',
-                         'params_file', 'namespace', 'log_level'}
-    assert (args['model'], args['image_topic'], args['namespace']) == \
-        ('m1_0', '/image_raw', 'repvit')
+# ------------------------------------------------------------------ YAML and README
+def test_yaml_readme_and_node_parameters_agree(ros_context, synthetic_model):
     node = RepVitClassifier(context=ros_context, parameter_overrides=[
         Parameter('model_path', value=synthetic_model('m0_9'))])
     builtin = {'use_sim_time', 'start_type_description_service'}  # rclpy's own
-    declared = {n for n in node._parameters if n not in builtin
+    declared = {n for n in node.get_parameters_by_prefix('') if n not in builtin
                 and not n.startswith('qos_overrides')}
-    assert passed <= declared  # the launch file passes only real parameters
     yml = yaml.safe_load(open(os.path.join(ROOT, 'config', 'repvit.yaml')))
     params = yml['/**']['ros__parameters']
     assert set(params) == declared
@@ -331,18 +316,6 @@ def test_launch_yaml_and_node_parameters_agree(ros_context, synthetic_model):
         if name == 'model_path':  # overridden above to find the synthetic model
             continue
         assert node.get_parameter(name).value == value, name
-    assert args['threads'] == str(params['threads'])
-    # The RDK camera launch file passes classify.launch.py only its own arguments and values.
-    rdk = ast.parse(open(os.path.join(ROOT, 'launch', 'rdk_camera.launch.py')).read())
-    cameras = next(ast.literal_eval(n.value) for n in rdk.body if isinstance(n, ast.Assign)
-                   and n.targets[0].id == 'CAMERAS')
-    assert set(cameras) == {'mipi_shm', 'mipi', 'usb_mjpeg'}
-    for camera in cameras.values():
-        assert set(camera) | {'model', 'threads'} <= set(args)
-        assert camera['input_type'] in ('image', 'compressed', 'hbmem')
-    assert cameras['mipi_shm'] == {'image_topic': '/hbmem_img', 'input_type': 'hbmem'}
-    rdk_args, _ = _launch_arguments(os.path.join(ROOT, 'launch', 'rdk_camera.launch.py'))
-    assert rdk_args['camera'] in cameras and rdk_args['model'] == args['model']
     readme = open(os.path.join(ROOT, 'README.md')).read()
     for name in declared:
         assert f'`{name}`' in readme, f'{name} missing from README'

@@ -20,11 +20,11 @@ import sys
 import time
 
 import bpu_doubles
-from ros_support import spin_until
 import pytest
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from repvit_ros.bench import harness as loadgen
+from repvit_ros.bench import harness
+from ros_support import spin_until
 from vision_msgs.msg import Classification
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -79,8 +79,8 @@ def publish_frames(topic, reliability, count=30, profile=False, rate=10):
     env = default_dds_env()  # the camera decides whether it uses the profile
     if profile:
         env['FASTDDS_DEFAULT_PROFILES_FILE'] = PROFILE
-    return subprocess.Popen([sys.executable, '-m', 'repvit_ros.bench.frame_source', '--topic', topic,
-                             '--encoding', 'bgr8', '--width', '640', '--height', '480',
+    return subprocess.Popen([sys.executable, '-m', 'repvit_ros.bench.frame_source', '--topic',
+                             topic, '--encoding', 'bgr8', '--width', '640', '--height', '480',
                              '--rate', str(rate), '--count', str(count), '--reliability',
                              reliability], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
@@ -218,18 +218,14 @@ def test_callback_keeps_up_while_the_bpu_runtime_holds_the_gil(tmp_path):
     ns = f'/gil_{os.getpid()}'
     # A 20-frame DDS history (400 ms at 50 Hz) rides out scheduling hiccups on a loaded
     # machine; a callback that waited for inference (10 frames/s short) would still overflow it.
-    node = loadgen.NodeProcess('classifier', ns, loadgen.classifier_params(
-        2, model_path=str(model), backend='pyeasy_dnn', ns=ns, depth=20), env=env)
-    feeder = loadgen.Feeder(ns)
-    try:
-        feeder.wait_ready(node)
+    params = harness.classifier_params(2, model_path=str(model), backend='pyeasy_dnn', ns=ns,
+                                       depth=20)
+    with harness.node_under_test('classifier', ns, params, env=env) as (node, feeder):
         before = feeder.diagnostics()
-        res = feeder.run(loadgen.frames('bgr8', 640, 480), rate=50.0, duration=3.0, warmup=0.5)
+        res = feeder.run(harness.frames('bgr8', 640, 480), rate=50.0, duration=3.0, warmup=0.5)
         feeder.spin_for(1.0)
-        counts = loadgen.counts_between(before, feeder.diagnostics())
-    finally:
-        feeder.close()
-        code = node.stop()
+        counts = harness.counts_between(before, feeder.diagnostics())
+    code = node.stop()
     log = node.output[-3000:]
     assert code == 0 and 'pyeasy_dnn' in log, log
     assert counts['received'] == res['sent'], (counts, res, log)  # every frame reached it

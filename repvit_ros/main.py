@@ -1,0 +1,95 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The ``classifier`` executable: one classifier node in a process, started and stopped cleanly.
+
+Every way it ends is one line and an exit code: 0 after Ctrl-C or SIGTERM (also when they
+arrive during start-up, or twice), 1 when the node cannot start, with the reason. The shutdown
+is bounded: frames still inside the backend after a short wait are abandoned and counted.
+"""
+
+import os
+import signal
+import sys
+from typing import List, Optional
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from repvit_ros.memory import tune_allocator
+from repvit_ros.node import RepVitClassifier, StartupError
+
+
+def spin_until_shutdown(node: Node) -> None:
+    """
+    Spin ``node`` until Ctrl-C, SIGTERM or an rclpy shutdown.
+
+    A signal shuts the context down from under a running executor, which may then raise
+    something other than ExternalShutdownException (an invalid handle, a wait on a dead context).
+    Once the context is down such errors are part of the shutdown; before that they propagate.
+    """
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except Exception:  # noqa: B902 - re-raised unless the shutdown caused it
+        if node.context.ok():
+            raise
+
+
+def main(args: Optional[List[str]] = None) -> int:
+    """
+    Run the classifier node until shutdown.
+
+    :param args: command-line arguments (ROS arguments included).
+    :return: process exit code: 0 on a normal shutdown, 1 when the node cannot start.
+    """
+    tune_allocator()
+    rclpy.init(args=args)
+    logger = rclpy.logging.get_logger('repvit_classifier')
+    node, code = None, 0
+    try:
+        node = RepVitClassifier()
+        spin_until_shutdown(node)
+    except StartupError as exc:
+        logger.error(f'cannot start: {exc}')
+        code = 1
+    except rclpy.exceptions.ParameterException as exc:
+        logger.error(f'cannot start: invalid parameter: {exc}')
+        code = 1
+    except KeyboardInterrupt:
+        pass  # Ctrl-C while the node was still starting
+    except Exception:  # noqa: B902 - a signal during start-up breaks rclpy calls half-way
+        if rclpy.ok():
+            raise
+        logger.info('stopped while starting')
+    finally:
+        # The shutdown is bounded (SHUTDOWN_TIMEOUT_SEC); a second Ctrl-C or SIGTERM, which
+        # `ros2 launch` in a terminal always sends, must not break it half-way.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    if node is not None and node.abandoned:
+        # A worker is still inside the backend: its thread would hold the exit until done.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,189 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The classifier's parameters: one table, read by everything that needs a parameter's rules.
+
+Each :class:`Spec` carries a parameter's name, default, description, whether it may change at
+runtime, its bounds and its allowed values. The node builds every ROS parameter descriptor from
+this table (range, ``read_only``, ``additional_constraints`` naming the allowed values), validates
+startup values and runtime changes with :func:`check`, and reads its configuration as one frozen
+:data:`Settings` object. No ROS here: the same rules are unit-tested without rclpy.
+"""
+
+from dataclasses import fields, make_dataclass, replace
+import os
+from typing import Any, Dict, Iterable, NamedTuple, Optional, Tuple
+
+from repvit_ros.backends import BACKENDS
+from repvit_ros.frames import INPUT_TYPES
+from repvit_ros.models import MODELS
+from repvit_ros.preprocess import RESIZE_MODES, YUV_RANGES
+
+QOS_RELIABILITY = ('auto', 'reliable', 'best_effort')
+CLASS_ID_FORMATS = ('index', 'label')
+DEFAULT_MAX_INPUT_PIXELS = 8192 * 8192
+
+
+class ParameterError(ValueError):
+    """A parameter value that breaks its rules; the message names the parameter and the rule."""
+
+
+class Spec(NamedTuple):
+    """One parameter's rules."""
+
+    name: str
+    default: Any
+    description: str
+    runtime: bool = False                             # may change while the node runs
+    bounds: Optional[Tuple[float, float]] = None      # inclusive range of a number
+    choices: Optional[Tuple[str, ...]] = None         # allowed values of a string
+
+    @property
+    def kind(self) -> type:
+        """Give the Python type of the value: bool, int, float or str."""
+        return type(self.default)
+
+    def constraints(self) -> str:
+        """
+        Describe the allowed values in words (the descriptor's ``additional_constraints``).
+
+        :return: for example ``one of: letterbox, center_crop, stretch``; empty when free.
+        """
+        if self.choices:
+            return f'one of: {", ".join(self.choices)}'
+        if self.bounds:
+            return f'from {self.bounds[0]:g} to {self.bounds[1]:g}'
+        return ''
+
+
+PARAMETERS: Tuple[Spec, ...] = (
+    Spec('model', 'm1_0', 'RepViT size, used when model_path is empty.', choices=tuple(MODELS)),
+    Spec('model_path', '', 'Model file (.bin or .onnx); empty: look up `model` in the models '
+         'directory, then RDK OS preinstalled models.'),
+    Spec('backend', 'auto', 'Inference runtime; auto: .bin on the BPU, .onnx on ONNX Runtime.',
+         choices=BACKENDS),
+    Spec('threads', 2, 'Inference workers.', bounds=(1, 16)),
+    Spec('intra_op_threads', 1, 'ONNX Runtime threads inside one inference (ignored by BPU '
+         'backends).', bounds=(1, 16)),
+    Spec('input_type', 'image', 'image (sensor_msgs/Image), compressed '
+         '(sensor_msgs/CompressedImage) or hbmem (hbm_img_msgs/HbmMsg1080P).',
+         choices=INPUT_TYPES),
+    Spec('qos_reliability', 'auto', 'Input reliability: auto (match the publishers found, again '
+         'whenever they change), reliable or best_effort.', choices=QOS_RELIABILITY),
+    Spec('resize_mode', 'letterbox', 'How a frame is fitted to the model input.',
+         choices=RESIZE_MODES),
+    Spec('yuv_range', 'full', 'NV12 range fed to the model: full (what the .bin models were '
+         'compiled for) or video (RDK model zoo demo).', choices=YUV_RANGES),
+    Spec('class_id_format', 'index', 'ObjectHypothesis.class_id: index (class index as a '
+         'decimal string, as in LabelInfo) or label (class name).', choices=CLASS_ID_FORMATS),
+    Spec('queue_size', 1, 'Frames waiting for a worker; the oldest is dropped when full.',
+         bounds=(1, 100)),
+    Spec('labels_path', '', 'Class names file; empty: bundled ImageNet-1k.'),
+    Spec('max_input_pixels', DEFAULT_MAX_INPUT_PIXELS, 'Frames (raw, or JPEG/PNG by their '
+         'declared size) with more pixels are refused as bad before any decoding.',
+         bounds=(1, 1 << 31)),
+    Spec('bit_depth', 16, 'Significant bits of 16-bit (mono16) frames, e.g. 10 or 12 for '
+         'sensors that fill 16-bit words partly.', bounds=(9, 16)),
+    Spec('top_k', 5, 'Classes per result.', runtime=True, bounds=(1, 1000)),
+    Spec('min_score', 0.0, 'Leave out classes below this probability.', runtime=True,
+         bounds=(0.0, 1.0)),
+    Spec('max_rate', 0.0, 'Classify at most this many frames per second (0: every frame).',
+         runtime=True, bounds=(0.0, 1000.0)),
+)
+SPECS: Dict[str, Spec] = {s.name: s for s in PARAMETERS}
+
+#: The node's configuration: one frozen attribute per parameter of :data:`PARAMETERS`.
+Settings = make_dataclass('Settings', [(s.name, s.kind) for s in PARAMETERS], frozen=True)
+
+
+def check(spec: Spec, value: Any) -> Tuple[Any, Optional[str]]:
+    """
+    Check a value against a parameter's rules.
+
+    Numbers: an integer is accepted for a float parameter (``-p max_rate:=10``). Only the value
+    is inspected, never rclpy's parameter type (an IntEnum on Kilted, a plain Enum on Humble).
+
+    :param spec: the parameter's rules.
+    :param value: the candidate value.
+    :return: (the value as the parameter's type, None) or (None, the reason it is refused).
+    """
+    kind = spec.kind
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if type(value) is not kind:
+        return None, f'{spec.name} must be {kind.__name__}, got {type(value).__name__} ' \
+                     f'{str(value)[:40]!r}'
+    if spec.bounds is not None and not spec.bounds[0] <= value <= spec.bounds[1]:
+        return None, f'{spec.name}={value} is out of range ({spec.constraints()})'
+    if spec.choices is not None and value not in spec.choices:
+        return None, f'{spec.name}={str(value)[:40]!r} is invalid; {spec.constraints()}'
+    return value, None
+
+
+def settings_from(values: Dict[str, Any]) -> Any:
+    """
+    Build the startup settings from declared values, checking every one.
+
+    :param values: parameter name -> value, for every parameter of the table.
+    :return: a :data:`Settings`.
+    :raises ParameterError: naming the first value that breaks its rules.
+    """
+    checked = {}
+    for spec in PARAMETERS:
+        value, reason = check(spec, values[spec.name])
+        if reason:
+            raise ParameterError(f'parameter {reason}')
+        checked[spec.name] = value
+    if checked['model_path'] and os.path.isdir(checked['model_path']):
+        raise ParameterError(f'parameter model_path={checked["model_path"]!r} is a directory, '
+                             f'not a model file')
+    return Settings(**checked)
+
+
+def apply_changes(settings: Any, changes: Iterable[Any]) -> Tuple[Any, Optional[str]]:
+    """
+    Validate runtime parameter changes and return the settings with them applied.
+
+    rclpy has already refused changes of read-only parameters and values outside a
+    descriptor's range; this checks every rule again from the table (choices, integers for
+    floats) so that the outcome does not depend on the rclpy version.
+
+    :param settings: the current :data:`Settings`.
+    :param changes: objects with ``name`` and ``value`` (rclpy ``Parameter``).
+    :return: (new settings, None), or (None, the reason) when any change is refused; names not
+        in the table (``use_sim_time``, QoS overrides) are left to rclpy.
+    """
+    updates = {}
+    for param in changes:
+        spec = SPECS.get(param.name)
+        if spec is None:
+            continue
+        if not spec.runtime:
+            return None, f'{spec.name} is read-only while the node runs'
+        value, reason = check(spec, param.value)
+        if reason:
+            return None, reason
+        updates[spec.name] = value
+    return replace(settings, **updates), None
+
+
+def as_dict(settings: Any) -> Dict[str, Any]:
+    """
+    Read settings back as a dict.
+
+    :param settings: a :data:`Settings`.
+    :return: parameter name -> value.
+    """
+    return {f.name: getattr(settings, f.name) for f in fields(settings)}

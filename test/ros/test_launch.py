@@ -1,0 +1,163 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The launch files, evaluated on stand-ins for ``launch``/``launch_ros`` (not installable here).
+
+The stand-ins record what each action is given; the test then evaluates the launch description
+as ``ros2 launch`` would for a set of command-line arguments, and starts a real classifier with
+the parameters it produces (params file first, given arguments over it).
+"""
+
+import importlib.util
+import os
+import sys
+import types
+
+import pytest
+from rclpy.parameter import Parameter
+from repvit_ros.node import RepVitClassifier
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class _Action:
+    """Records its arguments, like any launch action or substitution."""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+
+
+class LaunchConfiguration(_Action):
+
+    def perform(self, context):
+        return context.launch_configurations[self.args[0]]
+
+
+def _resolve(value, context):
+    if isinstance(value, LaunchConfiguration):
+        return value.perform(context)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_resolve(v, context) for v in value)
+    return value
+
+
+@pytest.fixture
+def launch_file(monkeypatch):
+    """Load a launch file against the stand-ins; return a function that evaluates it."""
+    fakes = {
+        'launch': {'LaunchDescription': _Action},
+        'launch.actions': {n: type(n, (_Action,), {}) for n in (
+            'DeclareLaunchArgument', 'OpaqueFunction', 'IncludeLaunchDescription')},
+        'launch.substitutions': {'LaunchConfiguration': LaunchConfiguration,
+                                 'PathJoinSubstitution': _Action},
+        'launch.conditions': {'LaunchConfigurationEquals': _Action},
+        'launch.launch_description_sources': {'PythonLaunchDescriptionSource': _Action},
+        'launch_ros': {},
+        'launch_ros.actions': {'Node': type('Node', (_Action,), {})},
+        'launch_ros.substitutions': {'FindPackageShare': _Action},
+    }
+    for name, attrs in fakes.items():
+        monkeypatch.setitem(sys.modules, name, types.SimpleNamespace(**attrs))
+
+    def load(name, **given):
+        spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, 'launch', name))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        description = module.generate_launch_description()
+        declared = {a.args[0]: a.kwargs for a in description.args[0]
+                    if type(a).__name__ == 'DeclareLaunchArgument'}
+        unknown = set(given) - set(declared)
+        assert not unknown, f'not launch arguments: {unknown}'
+        context = types.SimpleNamespace(launch_configurations={
+            **{k: v['default_value'] for k, v in declared.items()}, **given})
+        nodes = [n for a in description.args[0] if type(a).__name__ == 'OpaqueFunction'
+                 for n in a.kwargs['function'](context)]
+        return module, declared, description.args[0], [
+            {k: _resolve(v, context) for k, v in n.kwargs.items()} for n in nodes]
+    return load
+
+
+def _start(ros_context, node_kwargs, model_path):
+    """Start the classifier with a launch Node's parameters: files in order, then dicts."""
+    overrides = {}
+    for item in node_kwargs['parameters']:
+        if isinstance(item, str):
+            values = yaml.safe_load(open(item))['/**']['ros__parameters']
+            overrides.update({k: Parameter(k, value=v) for k, v in values.items()})
+        else:
+            overrides.update({k: Parameter(k, value=v) for k, v in item.items()})
+    overrides['model_path'] = Parameter('model_path', value=model_path)
+    return RepVitClassifier(context=ros_context, parameter_overrides=list(overrides.values()))
+
+
+@pytest.mark.parametrize('given, workers', [({}, 4), ({'threads': '3'}, 3)])
+def test_given_arguments_win_over_the_params_file_and_absent_ones_do_not(
+        launch_file, ros_context, synthetic_model, tmp_path, given, workers):
+    params = yaml.safe_load(open(os.path.join(ROOT, 'config', 'repvit.yaml')))
+    params['/**']['ros__parameters'].update(threads=4, model='m0_9')
+    path = tmp_path / 'mine.yaml'
+    path.write_text(yaml.safe_dump(params))
+    _, _, _, nodes = launch_file('classify.launch.py', params_file=str(path), **given)
+    node = _start(ros_context, nodes[0], synthetic_model('m0_9'))
+    try:
+        assert node.settings.threads == workers
+        assert node.settings.model == 'm0_9'  # from the file: no model:= given
+    finally:
+        node.destroy_node()
+
+
+def test_classify_launch_arguments(launch_file):
+    module, declared, _, nodes = launch_file('classify.launch.py')
+    assert set(declared) == {'model', 'model_path', 'threads', 'input_type', 'backend',
+                             'image_topic', 'params_file', 'namespace', 'log_level'}
+    for name in module.PARAMETER_ARGUMENTS:  # nothing overrides the file unless given
+        assert declared[name]['default_value'] == ''
+    assert declared['params_file']['default_value'].endswith('config/repvit.yaml')
+    (node,) = nodes
+    assert node['parameters'] == [declared['params_file']['default_value']]
+    assert node['namespace'] == 'repvit' and node['remappings'] == [('image', '/image_raw')]
+    assert node['executable'] == 'classifier'
+    _, _, _, (node,) = launch_file('classify.launch.py', model='m0_9', threads='3',
+                                   input_type='compressed')
+    assert node['parameters'][1] == {'model': 'm0_9', 'threads': 3, 'input_type': 'compressed'}
+    with pytest.raises(RuntimeError, match='threads:=many is not int'):
+        launch_file('classify.launch.py', threads='many')
+
+
+def test_every_parameter_argument_is_a_node_parameter(launch_file, ros_context,
+                                                      synthetic_model):
+    module, _, _, _ = launch_file('classify.launch.py')
+    node = RepVitClassifier(context=ros_context, parameter_overrides=[
+        Parameter('model_path', value=synthetic_model('m0_9'))])
+    try:
+        assert set(module.PARAMETER_ARGUMENTS) <= set(node.get_parameters_by_prefix(''))
+    finally:
+        node.destroy_node()
+
+
+def test_rdk_camera_launch_passes_only_classify_arguments(launch_file):
+    _, classify, _, _ = launch_file('classify.launch.py')
+    module, declared, actions, _ = launch_file('rdk_camera.launch.py')
+    assert set(module.CAMERAS) == {'mipi_shm', 'mipi', 'usb_mjpeg'}
+    assert module.CAMERAS['mipi_shm'] == {'image_topic': '/hbmem_img', 'input_type': 'hbmem'}
+    assert declared['camera']['default_value'] in module.CAMERAS
+    assert declared['model']['default_value'] == declared['threads']['default_value'] == ''
+    includes = [a for a in actions if type(a).__name__ == 'IncludeLaunchDescription']
+    assert len(includes) == len(module.CAMERAS)
+    for include in includes:
+        passed = dict(include.kwargs['launch_arguments'])
+        assert set(passed) <= set(classify)
+        assert passed['input_type'] in ('image', 'compressed', 'hbmem')
