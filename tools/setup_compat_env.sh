@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Build the small "Humble compat" venv for the pure unit tests (test/unit): the board's Python
+# (3.10) with Ubuntu 22.04's numpy and OpenCV, and the onnxruntime and onnx of README's Ubuntu
+# 22.04 install line, all pinned in tools/requirements-humble.txt. No ROS packages; repvit_ros
+# is not installed (the tests run from the source tree with PYTHONPATH at the repository root).
+# The install is skipped while tools/requirements-humble.txt is unchanged, so a re-run takes
+# well under a second. Location: $REPVIT_COMPAT_VENV, default .venv-humble.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${REPVIT_COMPAT_VENV:-$ROOT/.venv-humble}"
+REQS="$ROOT/tools/requirements-humble.txt"
+log() { echo "[setup_compat_env] $*"; }
+
+# The same choice as tools/setup_env.sh: pyenv's 3.10 first, then a python3.10, then python3.
+find_python() {
+  local cand
+  if command -v pyenv >/dev/null 2>&1; then
+    for cand in "$(pyenv root)"/versions/3.10.*/bin/python3.10; do
+      [ -x "$cand" ] && { echo "$cand"; return; }
+    done
+  fi
+  for cand in /usr/bin/python3.10 python3.10 python3; do
+    if command -v "$cand" >/dev/null 2>&1 &&
+       "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+      command -v "$cand"; return
+    fi
+  done
+  echo "no Python >= 3.10 found (install python3.10)" >&2
+  exit 1
+}
+
+if [ ! -x "$VENV/bin/python" ]; then
+  PY="$(find_python)"
+  log "creating venv $VENV with $PY"
+  "$PY" -m venv "$VENV"
+fi
+
+stamp="$VENV/.requirements.sha256"
+want="$(sha256sum "$REQS" | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "installing pinned packages from tools/requirements-humble.txt"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS" 2>&1 |
+    { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  # Every pin must hold together as installed: nothing may have pulled a newer numpy.
+  "$VENV/bin/python" -m pip check --disable-pip-version-check >/dev/null || {
+    "$VENV/bin/python" -m pip check --disable-pip-version-check; exit 1; }
+  echo "$want" > "$stamp"
+fi
+log "ready: $("$VENV/bin/python" --version) at $VENV"
