@@ -4,12 +4,16 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 ACTIVATE := source $(ROOT)/tools/activate
 PYTEST_ARGS ?=
 
-.PHONY: env test lint demo bench clean
+.PHONY: env env-humble test lint demo bench clean
 
 env:
 	@bash $(ROOT)/tools/setup_env.sh
 
-test: env
+# The board's numpy/OpenCV/onnxruntime for the pure unit tests (no ROS; see tools/run_tests.sh).
+env-humble:
+	@bash $(ROOT)/tools/setup_compat_env.sh
+
+test: env env-humble
 	@$(ACTIVATE) && bash $(ROOT)/tools/run_tests.sh $(PYTEST_ARGS)
 
 lint: env

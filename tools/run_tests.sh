@@ -1,8 +1,33 @@
 #!/usr/bin/env bash
-# Run the whole test suite inside the dev environment (called by `make test`).
+# Run the test suite (called by `make test`), in two environments:
+#   1. the pure unit tests (test/unit) in the Humble compat venv (.venv-humble, made by
+#      tools/setup_compat_env.sh): the board's numpy 1.21 and OpenCV 4.5.4 and README's
+#      Ubuntu 22.04 onnxruntime, from the source tree; REPVIT_COMPAT=0 skips this run;
+#   2. the whole suite (arguments go to pytest) in the dev environment, with Humble-style
+#      field checks in the generated message classes.
+# A failure in either fails the run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+
+if [ "${REPVIT_COMPAT:-1}" != 0 ]; then
+  COMPAT_PY="${REPVIT_COMPAT_VENV:-$ROOT/.venv-humble}/bin/python"
+  if [ ! -x "$COMPAT_PY" ]; then
+    echo "[test] no compat venv at ${COMPAT_PY%/bin/python}: run 'make env-humble'" >&2
+    exit 1
+  fi
+  # Only the repository root on the path: nothing from the dev venv or the colcon prefixes.
+  PYTHONPATH="$ROOT" "$COMPAT_PY" - <<'PY'
+import platform, sys
+import cv2, numpy, onnx, onnxruntime
+print(f'[test] compat: Python {platform.python_version()} ({sys.executable}), '
+      f'numpy {numpy.__version__}, cv2 {cv2.__version__}, onnxruntime {onnxruntime.__version__}, '
+      f'onnx {onnx.__version__}')
+PY
+  PYTHONPATH="$ROOT" "$COMPAT_PY" -m pytest -q -p no:cacheprovider "$ROOT/test/unit" || {
+    echo "[test] compat: test/unit FAILED on the board's library versions" >&2; exit 1; }
+fi
+
 python - <<'PY'
 import platform, sys
 print(f'[test] interpreter: Python {platform.python_version()} ({sys.executable})')
@@ -15,5 +40,8 @@ PY
 export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-$(( (RANDOM % 100) + 100 ))}"
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
 export ROS_LOCALHOST_ONLY=1
-echo "[test] ROS_DOMAIN_ID=$ROS_DOMAIN_ID"
+# Humble's generated message classes always check every field assignment (type, range, each
+# element of a sequence); Kilted's do so only when this is '1' (read once, at import).
+export ROS_PYTHON_CHECK_FIELDS=1
+echo "[test] ROS_DOMAIN_ID=$ROS_DOMAIN_ID ROS_PYTHON_CHECK_FIELDS=$ROS_PYTHON_CHECK_FIELDS"
 exec python -m pytest -p no:cacheprovider "$@"
