@@ -17,10 +17,12 @@ Test doubles of the two BPU Python runtimes, which cannot run off an RDK board.
 
 They follow the documented APIs (see DESIGN.md section 3) and check what a caller passes in:
 ``hbm_runtime.HB_HBMRuntime`` (metadata dicts keyed by model name, ``run({model: {input:
-array}})``, ValueError on a mismatched input, integer output with ``output_quants`` scale) and
+array}})``, ValueError on a mismatched input: anything but uint8 (1, H*3/2, W, 1) NV12, the shape
+the RDK model zoo's RepViT demo feeds; integer output with ``output_quants`` scale) and
 hobot_dnn's ``pyeasy_dnn`` (``load`` returns a list, ``properties.shape`` while
-``alignedShape``/``validShape`` are raw pointers, ``forward`` raising SystemError on bad input,
-one output buffer per model whose ``.buffer`` copies on each access). The "model" they run is a
+``alignedShape``/``validShape`` are raw pointers, ``forward`` raising SystemError on bad input:
+anything but the flat uint8 H*W*3/2 array D-Robotics' pyeasy_dnn demos pass; one output buffer
+per model whose ``.buffer`` copies on each access). The "model" they run is a
 fixed function of the NV12 bytes, so tests can compute the expected logits independently.
 """
 
@@ -48,14 +50,21 @@ def expected_logits(nv12: np.ndarray) -> np.ndarray:
     return (flat.mean(axis=1) - 128.0) / 16.0 + np.linspace(-1, 1, 1000, dtype=np.float32)
 
 
-def _check_nv12(array) -> None:
+#: the NV12 input shape D-Robotics' hbm_runtime RepViT demo feeds (rdk_model_zoo
+#: demos/classification/RepViT/main.py): uint8 (1, H*3/2, W, 1)
+HBM_INPUT_SHAPE = (1, H * 3 // 2, W, 1)
+#: the NV12 input D-Robotics' pyeasy_dnn demos pass to forward: a flat uint8 array of H*W*3/2
+PYEASY_INPUT_SHAPE = (NV12_BYTES,)
+
+
+def _check_nv12(array, shape) -> None:
     if not isinstance(array, np.ndarray) or array.dtype != np.uint8:
         raise ValueError(f'input must be a uint8 ndarray, got {type(array).__name__} '
                          f'{getattr(array, "dtype", None)}')
     if not array.flags.c_contiguous:
         raise ValueError('input must be C-contiguous')
-    if array.size != NV12_BYTES:
-        raise ValueError(f'input has {array.size} bytes, the model takes {NV12_BYTES}')
+    if array.shape != shape:
+        raise ValueError(f'input has shape {array.shape}, the model takes {shape}')
 
 
 # ------------------------------------------------------------------------- hbm_runtime
@@ -127,8 +136,8 @@ class HB_HBMRuntime:  # noqa: N801 - the runtime's own class name
         if set(feed) != {'images'}:
             raise ValueError(f'unknown inputs {sorted(feed)}')
         array = feed['images']
-        _check_nv12(array)
-        self.calls.append((array.dtype, array.flags.c_contiguous, array.size))
+        _check_nv12(array, HBM_INPUT_SHAPE)
+        self.calls.append((array.dtype, array.flags.c_contiguous, array.shape))
         logits = expected_logits(array)
         quantized = np.round(logits / OUTPUT_SCALE).astype(np.int32).reshape(1, 1000, 1, 1)
         return {MODEL_NAME: {'output': quantized}}
@@ -181,16 +190,21 @@ class Model:
         self.forward_seconds = forward_seconds
         self.holds_gil = holds_gil
         self.calls = []
+        self.scheduling = None
 
-    def forward(self, input_tensor, core_id=0, priority=0):
+    def forward(self, input_tensor, core_id=None, priority=None):
+        #: the scheduling arguments given explicitly in each call (None: left to the runtime)
+        self.scheduling = (core_id, priority)
+        core_id = 0 if core_id is None else core_id
+        priority = 0 if priority is None else priority
         try:
-            _check_nv12(input_tensor)
+            _check_nv12(input_tensor, PYEASY_INPUT_SHAPE)
         except ValueError as exc:
             raise SystemError(f'forward failed: {exc}') from None
         if core_id not in (0, -1) or not 0 <= priority <= 255:
             raise SystemError('invalid core_id or priority')
         self.calls.append((input_tensor.dtype, input_tensor.flags.c_contiguous,
-                           input_tensor.size, threading.get_ident()))
+                           input_tensor.shape, threading.get_ident()))
         logits = expected_logits(input_tensor)
         # One output buffer per model, written during the run: unsafe without a lock.
         self._output_buffer[...] = 0

@@ -17,7 +17,8 @@ BPU backend on ``hbm_runtime`` (RDK OS 3.5 and newer).
 
 ``HB_HBMRuntime(path)`` exposes metadata as dicts keyed by model name (``model_names``,
 ``input_names``, ``input_shapes``, ``output_names``, ``output_quants``) and runs with
-``run({model: {input: array}})``, returning ``{model: {output: ndarray}}``. Its native code
+``run({model: {input: array}})``, returning ``{model: {output: ndarray}}``. A single NV12 input
+is fed as uint8 of shape (1, H*3/2, W, 1), as the RDK model zoo's RepViT demo does. Its native code
 imports the GIL-release calls, so several workers probably overlap their BPU waits (unverified
 without a board); no lock is taken here.
 """
@@ -80,11 +81,16 @@ class HbmRuntimeBackend(Backend):
         nv12 = self._check_input(nv12)
         h, w = self.input_size
         if len(self._inputs) == 1:
-            feed = {self._inputs[0]: nv12}
+            # One NV12 input as uint8 (1, H*3/2, W, 1): the shape D-Robotics' RepViT demo feeds
+            # (D-Robotics/rdk_model_zoo demos/classification/RepViT/main.py, pre_process).
+            feed = {self._inputs[0]: nv12.reshape(1, h * 3 // 2, w, 1)}
         else:
+            # Separate Y (1,H,W,1) and UV (1,H/2,W/2,2) inputs: no D-Robotics example of this
+            # layout was read for hbm_runtime (unverified); it follows the tensors' NHWC shapes.
             feed = {self._inputs[0]: nv12[:h].reshape(1, h, w, 1),
                     self._inputs[1]: nv12[h:].reshape(1, h // 2, w // 2, 2)}
         try:
+            # run({model: {input: array}}) -> {model: {output: array}}, as in the same demo.
             result = self._rt.run({self._model: feed})
         except (RuntimeError, SystemError, ValueError) as exc:
             raise BackendError(f'hbm_runtime inference failed: {exc}') from None

@@ -17,7 +17,8 @@ BPU backend on hobot_dnn's ``pyeasy_dnn`` (the legacy RDK Python runtime).
 
 ``pyeasy_dnn.load(path)`` returns a list of models; ``model.inputs[0].properties`` has
 ``tensor_type``, ``layout``, ``shape`` (``alignedShape``/``validShape`` are raw pointers and are
-not used) and ``scale_data``; ``model.forward(nv12, core_id, priority)`` returns the outputs,
+not used) and ``scale_data``; ``model.forward(nv12, core_id, priority)`` (NV12 as a flat uint8
+array of H*W*3/2 bytes, as the RDK examples pass it) returns the outputs,
 whose ``.buffer`` copies on every access. forward holds the GIL for the whole BPU run and each
 model has a single output buffer, so forward and the buffer read are guarded by one lock per
 model: several workers cannot overlap their BPU work on this runtime, only their pre- and
@@ -72,6 +73,9 @@ class PyEasyDnnBackend(Backend):
                             str(props.layout).upper() == 'NCHW', num_classes)
         self._core_id = int(core_id)
         self._priority = int(priority)
+        self._forward_kwargs = {}
+        if self._core_id or self._priority:
+            self._forward_kwargs = {'core_id': self._core_id, 'priority': self._priority}
         self._lock = threading.Lock()
 
     def infer(self, nv12: np.ndarray) -> np.ndarray:
@@ -80,8 +84,11 @@ class PyEasyDnnBackend(Backend):
             if self._model is None:
                 raise BackendError('pyeasy_dnn backend used after close()')
             try:
-                outputs = self._model.forward(nv12, core_id=self._core_id,
-                                              priority=self._priority)
+                # A flat uint8 array of H*W*3/2 bytes, as D-Robotics' pyeasy_dnn demos pass it
+                # (D-Robotics/rdk_model_zoo demos/detect/YOLO11/YOLO11-Detect_YUV420SP/
+                # YOLOv11_Detect_YUV420SP.py: bgr2nv12 then quantize_model[0].forward(nv12));
+                # core_id and priority only when not the defaults those demos leave implicit.
+                outputs = self._model.forward(nv12.reshape(-1), **self._forward_kwargs)
                 out = outputs[0]
                 values = out.buffer  # copies: read once, inside the lock
                 scale = out.properties.scale_data

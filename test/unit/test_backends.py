@@ -185,7 +185,8 @@ def test_hbm_runtime_backend_on_double(bin_file, monkeypatch):
     nv12 = _nv12(2)
     view = np.asfortranarray(nv12)  # not C-contiguous: the backend must fix that
     logits = backend.infer(view)
-    assert rt.calls[-1] == (np.dtype(np.uint8), True, 224 * 224 * 3 // 2)
+    # The zoo demo's NV12 shape (1, H*3/2, W, 1); the double refuses any other.
+    assert rt.calls[-1] == (np.dtype(np.uint8), True, (1, 336, 224, 1))
     # Integer output dequantised with output_quants' scale.
     assert np.allclose(logits, bpu_doubles.expected_logits(nv12), atol=1 / 256)
     with pytest.raises(BackendError, match='expects'):
@@ -193,6 +194,19 @@ def test_hbm_runtime_backend_on_double(bin_file, monkeypatch):
     backend.close()
     with pytest.raises(BackendError, match='after close'):
         backend.infer(nv12)
+
+
+def test_hbm_runtime_double_refuses_other_nv12_shapes(bin_file):
+    # The real runtime raises ValueError on a mismatched input; the double pins the zoo's shape.
+    rt = bpu_doubles.HB_HBMRuntime(bin_file)
+    nv12 = _nv12(1)
+    fed = nv12.reshape(1, 336, 224, 1)
+    for wrong in (nv12, nv12.reshape(-1), nv12.reshape(1, 336, 224), fed[:, ::2],
+                  np.asfortranarray(fed), fed.astype(np.int8)):
+        with pytest.raises(ValueError):
+            rt.run({bpu_doubles.MODEL_NAME: {'images': wrong}})
+    out = rt.run({bpu_doubles.MODEL_NAME: {'images': nv12.reshape(1, 336, 224, 1)}})
+    assert out[bpu_doubles.MODEL_NAME]['output'].shape == (1, 1000, 1, 1)
 
 
 def test_hbm_runtime_load_failure(tmp_path, monkeypatch):
@@ -225,8 +239,28 @@ def test_pyeasy_dnn_backend_on_double(bin_file, monkeypatch, package):
     nv12 = _nv12(4)
     logits = backend.infer(nv12[::1])
     call = dnn.loaded[0].calls[-1]
-    assert call[:3] == (np.dtype(np.uint8), True, 75264)
+    assert call[:3] == (np.dtype(np.uint8), True, (75264,))  # flat, as the RDK demos pass it
+    assert dnn.loaded[0].scheduling == (None, None)  # forward(nv12) alone, as the demos call it
     assert np.allclose(logits, bpu_doubles.expected_logits(nv12), atol=1 / 256)
+
+
+def test_pyeasy_dnn_double_refuses_other_nv12_shapes(bin_file, monkeypatch):
+    dnn = _install_pyeasy(monkeypatch)
+    model = dnn.load(bin_file)[0]
+    nv12 = _nv12(5)
+    for wrong in (nv12, nv12.reshape(1, 336, 224, 1), nv12.reshape(-1)[:-2],
+                  nv12.reshape(-1).astype(np.float32)):
+        with pytest.raises(SystemError):
+            model.forward(wrong)
+    assert model.forward(nv12.reshape(-1))[0].buffer.shape == (1, 1000, 1, 1)
+
+
+def test_pyeasy_dnn_passes_scheduling_when_set(bin_file, monkeypatch):
+    dnn = _install_pyeasy(monkeypatch)
+    backend = create_backend('pyeasy_dnn', bin_file, priority=9)
+    nv12 = _nv12(6)
+    assert np.allclose(backend.infer(nv12), bpu_doubles.expected_logits(nv12), atol=1 / 256)
+    assert dnn.loaded[0].scheduling == (0, 9)
 
 
 def test_pyeasy_dnn_errors_become_backend_errors(bin_file, monkeypatch):
