@@ -412,7 +412,8 @@ def run(args) -> dict:
         'environment': environment(), 'bpu_runtimes': available, 'on_rdk': on_rdk,
         'settings': {'models_dir': args.models_dir, 'nv12_range': args.yuv_range,
                      'resize_mode': args.resize_mode, 'runs': args.runs,
-                     'workers': args.workers, 'threads': args.threads, 'top_k': TOP_K},
+                     'workers': args.workers or None, 'threads': args.threads,
+                     'top_k': TOP_K},
         'photos': ([] if isinstance(photos, PhotoError) else
                    [{'photo': p.name, 'description': p.description,
                      'expected': list(p.expected)} for p, _ in photos]),
@@ -457,6 +458,8 @@ def format_report(report: dict) -> str:
             zoo = rec['zoo_x5']
             ref = f"; zoo RDK X5 BPU: {zoo['latency_1t_ms']} ms, {zoo['fps']} FPS (4 threads)" \
                 if zoo else ''
+            if zoo and rec['backend'] not in BPU_BACKENDS:
+                ref += ', not comparable with a CPU'
             lines.append(f"  latency {t['infer_ms_median']:.2f} ms median inference, "
                          f"{t['frame_ms_median']:.2f} ms whole frame ({t['runs']} runs); "
                          f"throughput {t['throughput_fps']:.1f} frames/s with {t['workers']} "
