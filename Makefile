@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 ACTIVATE := source $(ROOT)/tools/activate
 PYTEST_ARGS ?=
 
-.PHONY: env env-humble test lint demo bench clean
+.PHONY: env env-humble test lint demo bench self-check clean
 
 env:
 	@bash $(ROOT)/tools/setup_env.sh
@@ -24,6 +24,10 @@ demo: env
 
 bench: env
 	@$(ACTIVATE) && python -m repvit_ros.bench.benchmark all
+
+# Prove an install right with the real weights found (see README, "Check your install").
+self-check: env
+	@$(ACTIVATE) && python -m repvit_ros.bench.self_check
 
 clean:
 	rm -rf $(ROOT)/build

@@ -21,7 +21,8 @@ setup(
         ('share/' + package_name, ['package.xml']),
         ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
         ('share/' + package_name + '/config', glob('config/*.yaml') + glob('config/*.xml')),
-        ('share/' + package_name + '/models', glob('models/*.md') + glob('models/*.json')),
+        ('share/' + package_name + '/models', glob('models/*.md') + glob('models/*.json') +
+         glob('models/*.yaml')),
     ],
     install_requires=['setuptools'],
     zip_safe=True,
@@ -38,6 +39,10 @@ setup(
             'benchmark = repvit_ros.bench.benchmark:main',
             'frame_source = repvit_ros.bench.frame_source:main',
             'loadtest = repvit_ros.bench.loadtest:main',
+            'self_check = repvit_ros.bench.self_check:main',
+            'quantization_config = repvit_ros.quantization:main',
+            'prepare_calibration = repvit_ros.quantization:prepare_main',
+            'evaluate = repvit_ros.evaluate:main',
         ],
     },
 )

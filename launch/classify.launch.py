@@ -33,6 +33,7 @@ from launch_ros.actions import Node
 PARAMETER_ARGUMENTS = {
     'model': (str, 'RepViT size: m0_9, m1_0 or m1_1'),
     'model_path': (str, 'model file (.bin or .onnx), instead of model'),
+    'labels_path': (str, 'class names file, one per model output'),
     'threads': (int, 'inference workers'),
     'input_type': (str, 'image, compressed or hbmem'),
     'backend': (str, 'auto, hbm_runtime, pyeasy_dnn or onnxruntime'),

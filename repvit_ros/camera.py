@@ -27,7 +27,8 @@ import time
 from typing import Any, Callable, List, Optional, Tuple
 
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSPolicyKind, QoSProfile,
+                       ReliabilityPolicy)
 from rclpy.qos_overriding_options import QoSOverridingOptions
 try:  # Iron and newer; Humble has the same names in rclpy.qos_event
     from rclpy.event_handler import SubscriptionEventCallbacks, UnsupportedEventTypeError
@@ -104,7 +105,9 @@ class CameraInput:
         qos = QoSProfile(history=qos_profile_sensor_data.history,
                          depth=qos_profile_sensor_data.depth, reliability=reliability,
                          durability=DurabilityPolicy.VOLATILE)
-        options = QoSOverridingOptions.with_default_policies()
+        # History and depth are overridable from parameters; reliability is not: rclpy keeps
+        # an override parameter at its first value, which would pin every resubscription.
+        options = QoSOverridingOptions(policy_kinds=(QoSPolicyKind.HISTORY, QoSPolicyKind.DEPTH))
         create = self._node.create_subscription
         # DDS reports frames it lost on the way: counted, since they never reach the node.
         try:
@@ -156,10 +159,14 @@ class CameraInput:
             wanted = frames.type_name(self._input_type)
             types = sorted({p.topic_type for p in pubs} - {wanted})
             lost = self._lost_so_far()
+            reliable = self._sub.qos_profile.reliability == RELIABLE
             if types:
                 why = f'publisher type {", ".join(types)} is not {wanted} (input_type ' \
                       f'{self._input_type})'
-            elif lost and self._sub.qos_profile.reliability == BEST_EFFORT:
+            elif reliable and not all(self._publishers):
+                why = 'best-effort publishers cannot reach this reliable subscription: set ' \
+                      'qos_reliability to auto or best_effort'
+            elif lost and not reliable:
                 why = f'{lost} reported lost: {LOST_HINT[BEST_EFFORT]}'
             else:
                 why = 'the camera may be paused'

@@ -35,10 +35,10 @@ import cv2
 import numpy as np
 
 from repvit_ros import models
-from repvit_ros.backends import Backend, bpu_runtime_available, create_backend
+from repvit_ros.backends import Backend, BackendError, bpu_runtime_available, create_backend
 from repvit_ros.labels import LabelError, load_labels
-from repvit_ros.postprocess import top_k
-from repvit_ros.preprocess import FrameError, to_nv12
+from repvit_ros.postprocess import LogitsError, top_k
+from repvit_ros.preprocess import DEFAULT_MAX_INPUT_PIXELS, FrameError, to_nv12
 
 _BACKEND_FORMATS = {'onnxruntime': ('onnx',), 'hbm_runtime': ('bin',), 'pyeasy_dnn': ('bin',)}
 #: file name endings :func:`list_images` takes as images
@@ -144,6 +144,7 @@ class Classifier:
     def __init__(self, model: str = 'm1_0', *, model_path: str = '', backend: str = 'auto',
                  labels_path: str = '', intra_op_threads: int = 1,
                  resize_mode: str = 'letterbox', yuv_range: str = 'full',
+                 max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS, bit_depth: int = 16,
                  loaded: Optional[Backend] = None):
         """
         Load the model and its labels.
@@ -156,6 +157,8 @@ class Classifier:
         :param intra_op_threads: ONNX Runtime threads inside one inference.
         :param resize_mode: ``letterbox``, ``center_crop`` or ``stretch``.
         :param yuv_range: NV12 range made from RGB-family frames, ``full`` or ``video``.
+        :param max_input_pixels: larger frames are refused before decoding.
+        :param bit_depth: significant bits of 16-bit frames.
         :param loaded: an already loaded backend to use (not closed by :meth:`close`).
         :raises repvit_ros.labels.LabelError: when the labels do not fit the model.
         """
@@ -173,6 +176,8 @@ class Classifier:
         self._index_ids = [str(i) for i in range(len(self._labels))]
         self.resize_mode = resize_mode
         self.yuv_range = yuv_range
+        self.max_input_pixels = max_input_pixels
+        self.bit_depth = bit_depth
 
     def _class_names(self, labels_path: str) -> List[str]:
         backend = self.backend
@@ -236,7 +241,27 @@ class Classifier:
         :param encoding: its encoding.
         :return: the NV12 tensor.
         """
-        return to_nv12(frame, encoding, self.input_size, self.resize_mode, self.yuv_range)
+        return to_nv12(frame, encoding, self.input_size, self.resize_mode, self.yuv_range,
+                       max_input_pixels=self.max_input_pixels, bit_depth=self.bit_depth)
+
+    def check(self) -> None:
+        """
+        Classify one grey frame, which also warms the runtime up.
+
+        :raises repvit_ros.backends.BackendError: naming why the model cannot classify a frame
+            (a batch size other than 1, outputs that cannot be ranked, a runtime error).
+        """
+        h, w = self.input_size
+        try:
+            logits = self.infer(np.full((h * 3 // 2, w), 128, np.uint8))
+            self.rank(logits)
+        except (LogitsError, ValueError, RuntimeError) as exc:
+            raise BackendError(f'model {self.backend.path} cannot classify a frame: '
+                               f'{exc}') from None
+        if logits.size != self.num_classes:
+            raise BackendError(f'model {self.backend.path} cannot classify a frame: it outputs '
+                               f'{logits.size} values for one frame, not one per class '
+                               f'({self.num_classes}); a batch size other than 1?')
 
     def infer(self, nv12: np.ndarray) -> np.ndarray:
         """

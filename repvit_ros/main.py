@@ -69,8 +69,8 @@ def main(args: Optional[List[str]] = None) -> int:
     except rclpy.exceptions.ParameterException as exc:
         logger.error(f'cannot start: invalid parameter: {exc}')
         code = 1
-    except KeyboardInterrupt:
-        pass  # Ctrl-C while the node was still starting
+    except KeyboardInterrupt:  # Ctrl-C while the node was still starting
+        logger.info('stopped while starting')
     except Exception:  # noqa: B902 - a signal during start-up breaks rclpy calls half-way
         if rclpy.ok():
             raise

@@ -27,7 +27,6 @@ import time
 from typing import Any, Dict, Optional
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-import numpy as np
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 SetParametersResult)
 import rclpy
@@ -43,7 +42,6 @@ from repvit_ros.health import EventLog, HealthMonitor, stop_line
 from repvit_ros.labels import LabelError
 from repvit_ros.memory import release_free_memory
 from repvit_ros.pipeline import DropFrame, Job, Pipeline
-from repvit_ros.postprocess import LogitsError
 from repvit_ros.preprocess import FrameError
 from std_msgs.msg import Header
 from vision_msgs.msg import Classification, ObjectHypothesis
@@ -129,8 +127,9 @@ class RepVitClassifier(Node):
         self._classifier = Classifier(
             cfg.model, model_path=cfg.model_path, backend=cfg.backend,
             labels_path=cfg.labels_path, intra_op_threads=cfg.intra_op_threads,
-            resize_mode=cfg.resize_mode, yuv_range=cfg.yuv_range, loaded=backend)
-        self._check_model()
+            resize_mode=cfg.resize_mode, yuv_range=cfg.yuv_range,
+            max_input_pixels=cfg.max_input_pixels, bit_depth=cfg.bit_depth, loaded=backend)
+        self._classifier.check()  # refuses a model that cannot classify a frame; warms it up
         self._cls_pub = self.create_publisher(Classification, 'classification',
                                               QoSProfile(depth=10, reliability=RELIABLE))
         if LabelInfo is not None:
@@ -163,16 +162,8 @@ class RepVitClassifier(Node):
         if self._classifier.synthetic:
             self.get_logger().warning('the model is a synthetic RepViT with untrained weights: '
                                       'its labels are meaningless')
-
-    def _check_model(self) -> None:
-        """Classify one grey frame: refuses a model that cannot, and warms it up."""
-        h, w = self._classifier.input_size
-        grey = np.full((h * 3 // 2, w), 128, np.uint8)
-        try:
-            self._classifier.rank(self._classifier.infer(grey))
-        except (BackendError, LogitsError, FrameError, ValueError, RuntimeError) as exc:
-            raise StartupError(f'model {self._classifier.backend.path} cannot classify a '
-                               f'frame: {exc}') from None
+        for warning in self._classifier.warnings:
+            self.get_logger().warning(warning)
 
     # ------------------------------------------------------------------ parameters
     def _on_set_parameters(self, params) -> SetParametersResult:

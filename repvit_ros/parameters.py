@@ -29,11 +29,10 @@ from typing import Any, Dict, Iterable, NamedTuple, Optional, Tuple
 from repvit_ros.backends import BACKENDS
 from repvit_ros.frames import INPUT_TYPES
 from repvit_ros.models import MODELS
-from repvit_ros.preprocess import RESIZE_MODES, YUV_RANGES
+from repvit_ros.preprocess import DEFAULT_MAX_INPUT_PIXELS, RESIZE_MODES, YUV_RANGES
 
 QOS_RELIABILITY = ('auto', 'reliable', 'best_effort')
 CLASS_ID_FORMATS = ('index', 'label')
-DEFAULT_MAX_INPUT_PIXELS = 8192 * 8192
 
 
 class ParameterError(ValueError):

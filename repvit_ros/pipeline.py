@@ -296,9 +296,14 @@ class Pipeline:
         abandoned = 0
         if not idle:
             with self._out_lock, self._lock:
-                abandoned = self._in_flight
+                # Frames still out: in a worker, or finished but waiting for an earlier one.
+                # Those waiting undelivered were counted already (dropped, bad, failed).
+                counted = sum(1 for _, _, deliver in self._done.values() if not deliver)
+                uncounted = self._in_flight - counted
+                abandoned = self._in_flight - len(self._done)
                 self._abandoned = True
                 self._in_flight = 0
-            self.stats.count('dropped', 'shutdown', n=abandoned)
+                self._done.clear()
+            self.stats.count('dropped', 'shutdown', n=uncounted)
         self._pool.shutdown(wait=idle, cancel_futures=True)
         return abandoned

@@ -29,29 +29,22 @@ import numpy as np
 from repvit_ros import models
 from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.harness import classifier_params, model_file, node_under_test
+from repvit_ros.bench.photos import load_rgb
 from repvit_ros.frames import input_type_of
 from repvit_ros.labels import load_labels
-from skimage import data
 
 # (skimage.data function, encoding to send it as)
-PHOTOS = (('chelsea', 'bgr8'), ('coffee', 'jpeg'), ('astronaut', 'rgb8'), ('rocket', 'nv12'),
-          ('chelsea', 'yuv422_yuy2'), ('coffee', 'mono8'))
+DEMO_FRAMES = (('chelsea', 'bgr8'), ('coffee', 'jpeg'), ('astronaut', 'rgb8'),
+               ('rocket', 'nv12'), ('chelsea', 'yuv422_yuy2'), ('coffee', 'mono8'))
 
 
 def load_photos():
     """
-    Load the demo's photographs from scikit-image, cropped to even sizes.
+    Load the demo's photographs (scikit-image's samples, see :mod:`repvit_ros.bench.photos`).
 
     :return: (name, encoding to send it as, HxWx3 RGB) per photo.
     """
-    out = []
-    for name, enc in PHOTOS:
-        img = getattr(data, name)()
-        if img.ndim == 2:
-            img = np.dstack([img] * 3)
-        h, w = img.shape[:2]
-        out.append((name, enc, np.ascontiguousarray(img[:h // 2 * 2, :w // 2 * 2, :3])))
-    return out
+    return [(name, enc, load_rgb(name)) for name, enc in DEMO_FRAMES]
 
 
 def _classify(photos, msg_type: str, model_path: str, ns: str) -> dict:

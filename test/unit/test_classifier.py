@@ -215,6 +215,31 @@ def test_a_backend_without_a_declared_output_is_probed():
     assert clf.classify(np.zeros((10, 10, 3), np.uint8), k=1)[0].name == 'class_6'
 
 
+class _TwoRowsBackend(_LateShapeBackend):
+    """Declares 5 classes but answers two rows per frame (a batch of 2 baked in)."""
+
+    def infer(self, nv12):
+        return np.zeros(2 * self.n, np.float32)
+
+
+class _NanBackend(_LateShapeBackend):
+
+    def infer(self, nv12):
+        return np.full(self.n, np.nan, np.float32)
+
+
+def test_check_refuses_a_model_that_cannot_classify_one_frame():
+    Classifier(loaded=_LateShapeBackend(5)).check()  # a good one passes (and warms up)
+    two_rows = _TwoRowsBackend(5)
+    two_rows.num_classes = 5
+    with pytest.raises(BackendError, match='outputs 10 values for one frame, not one per class'):
+        Classifier(loaded=two_rows).check()
+    nan = _NanBackend(5)
+    nan.num_classes = 5
+    with pytest.raises(BackendError, match='cannot classify a frame: .*NaN'):
+        Classifier(loaded=nan).check()
+
+
 # ------------------------------------------------------------------ inputs
 def test_every_input_kind_gives_the_same_answer(tmp_path, model12):
     clf = Classifier(model_path=model12, labels_path=_labels_file(tmp_path, NAMES12))

@@ -305,7 +305,7 @@ def test_image_view_honours_row_padding_without_copying():
 @pytest.mark.parametrize('encoding', ['yuv422', 'yuv422_yuy2'])
 def test_padded_packed_yuv_matches_packed_and_is_viewed_in_place(encoding, monkeypatch):
     from repvit_ros import preprocess
-    from repvit_ros.bench.frame_source import encode
+    from repvit_ros.bench.pictures import encode
     w, h, pad = 96, 64, 40
     packed = np.frombuffer(encode(noisy_rgb(h, w), encoding), np.uint8).reshape(h, w * 2)
     buf = np.zeros((h, w * 2 + pad), np.uint8)

@@ -1,0 +1,124 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The camera subscription follows its publishers, and frames that never came are counted."""
+
+import threading
+import time
+
+import pytest
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from repvit_ros.bench.frame_source import make_message
+from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.frames import message_class
+from repvit_ros.node import RepVitClassifier
+from vision_msgs.msg import Classification
+
+RELIABLE, BEST_EFFORT = ReliabilityPolicy.RELIABLE, ReliabilityPolicy.BEST_EFFORT
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+@pytest.fixture
+def running(ros_context, synthetic_model):
+    """Start a classifier (auto QoS) and a peer node on a spinning executor."""
+    made = []
+
+    def start(ns, input_type='image'):
+        node = RepVitClassifier(namespace=ns, context=ros_context, parameter_overrides=[
+            Parameter('model_path', value=synthetic_model('m0_9')),
+            Parameter('input_type', value=input_type)])
+        peer = rclpy.create_node(f'peer_{ns}', context=ros_context)
+        results = []
+        peer.create_subscription(Classification, f'/{ns}/classification', results.append,
+                                 QoSProfile(depth=50, reliability=RELIABLE))
+        executor = MultiThreadedExecutor(num_threads=3, context=ros_context)
+        executor.add_node(node)
+        executor.add_node(peer)
+        thread = threading.Thread(target=executor.spin, daemon=True)
+        thread.start()
+        made.append((node, peer, executor, thread))
+        return node, peer, results
+
+    yield start
+    for node, peer, executor, thread in made:
+        executor.shutdown()
+        thread.join(5)
+        node.destroy_node()
+        peer.destroy_node()
+
+
+def _send_until_classified(pub, results, stamp, timeout=10.0):
+    msg = make_message('image', sample_picture(160, 120), 'bgr8', stamp)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pub.publish(msg)
+        if wait_for(lambda: any(r.header.stamp.nanosec == stamp for r in results), 0.3):
+            return True
+    return False
+
+
+def test_auto_qos_follows_a_camera_that_restarts_with_the_other_reliability(running):
+    node, peer, results = running('qos_follow')
+    image = message_class('image')
+    cam = peer.create_publisher(image, '/qos_follow/image',
+                                QoSProfile(depth=5, reliability=RELIABLE))
+    assert wait_for(lambda: node.input_qos is not None and
+                    node.input_qos.reliability == RELIABLE)
+    assert _send_until_classified(cam, results, 1)
+    # The camera restarts best effort: a reliable subscription would never hear it again.
+    peer.destroy_publisher(cam)
+    cam = peer.create_publisher(image, '/qos_follow/image',
+                                QoSProfile(depth=5, reliability=BEST_EFFORT))
+    assert wait_for(lambda: node.input_qos.reliability == BEST_EFFORT)
+    assert _send_until_classified(cam, results, 2)
+    # A second, reliable camera joins: best effort hears both.
+    other = peer.create_publisher(image, '/qos_follow/image',
+                                  QoSProfile(depth=5, reliability=RELIABLE))
+    assert wait_for(lambda: other.get_subscription_count() > 0)
+    assert node.input_qos.reliability == BEST_EFFORT
+    assert _send_until_classified(other, results, 3)
+    assert _send_until_classified(cam, results, 4)
+    # Both gone, a reliable one back: reliable again.
+    peer.destroy_publisher(cam)
+    peer.destroy_publisher(other)
+    cam = peer.create_publisher(image, '/qos_follow/image',
+                                QoSProfile(depth=5, reliability=RELIABLE))
+    assert wait_for(lambda: node.input_qos.reliability == RELIABLE)
+    assert _send_until_classified(cam, results, 5)
+
+
+def test_gaps_in_the_camera_frame_counter_are_counted_lost(running):
+    node, peer, results = running('hbm_gaps', 'hbmem')
+    cam = peer.create_publisher(message_class('hbmem'), '/hbm_gaps/image',
+                                QoSProfile(depth=10, reliability=RELIABLE))
+    assert wait_for(lambda: cam.get_subscription_count() > 0 and node.input_qos is not None)
+    rgb = sample_picture(64, 48)
+    # 1, 2, then 5 (3 and 4 never came), then a restart at 0 (not a loss), then 1.
+    for i, index in enumerate((1, 2, 5, 0, 1)):
+        cam.publish(make_message('hbmem', rgb, 'nv12', 100 + i, index=index))
+        assert wait_for(lambda: len(results) == i + 1), i
+    counts = node.diagnostics()
+    assert counts['received'] == counts['published'] == 5
+    assert counts['lost'] == 2

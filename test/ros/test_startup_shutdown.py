@@ -1,0 +1,165 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+How the classifier process starts and stops when things take long or go wrong.
+
+Slow models stand in for slow runtimes: a chain of matrix products that ONNX Runtime folds
+while loading (slow load) or runs per frame (slow inference).
+"""
+
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+import pytest
+import rclpy
+from repvit_ros.bench import harness
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLASSIFIER = os.path.join(ROOT, 'build', 'install', 'lib', 'repvit_ros', 'classifier')
+
+
+def slow_model(path, products, per_frame):
+    """Write a 1000-class ONNX model of ``products`` 1500x1500 matrix products (~70 ms each)."""
+    w = numpy_helper.from_array(np.eye(1500, dtype=np.float32), 'W')
+    consts = [numpy_helper.from_array(np.array([v], np.int64), n)
+              for n, v in (('start', 0), ('end', 1000), ('axis', 1))]
+    nodes = [helper.make_node('ReduceMean', ['data'], ['m'], keepdims=0),
+             helper.make_node('Mul', ['W', 'm'], ['x0'])] if per_frame else \
+        [helper.make_node('Identity', ['W'], ['x0'])]
+    nodes += [helper.make_node('MatMul', [f'x{i}', 'W'], [f'x{i + 1}']) for i in range(products)]
+    nodes += [helper.make_node('ReduceMean', [f'x{products}'], ['r'], axes=[0], keepdims=1),
+              helper.make_node('Slice', ['r', 'start', 'end', 'axis'], ['logits'])]
+    graph = helper.make_graph(
+        nodes, 'slow',
+        [helper.make_tensor_value_info('data', TensorProto.FLOAT, [1, 3, 224, 224])],
+        [helper.make_tensor_value_info('logits', TensorProto.FLOAT, [1, 1000])], [w, *consts])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def _wait_for_node(ns, timeout=30.0):
+    """Wait until a node appears in namespace ``ns`` (it exists before its model loads)."""
+    context = rclpy.context.Context()
+    rclpy.init(context=context)
+    peer = rclpy.create_node('watcher', context=context)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(n == 'repvit_classifier' and s == ns
+                   for n, s in peer.get_node_names_and_namespaces()):
+                return True
+            time.sleep(0.05)
+        return False
+    finally:
+        peer.destroy_node()
+        rclpy.try_shutdown(context=context)
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_the_model_loads_ends_quietly(tmp_path, sig):
+    model = slow_model(tmp_path / 'slow_load.onnx', products=70, per_frame=False)
+    ns = f'/loading_{os.getpid()}_{int(sig)}'
+    proc = subprocess.Popen([CLASSIFIER, '--ros-args', '-r', f'__ns:={ns}', '-p',
+                             f'model_path:={model}', '-p', 'backend:=onnxruntime'],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert _wait_for_node(ns), proc.communicate(timeout=30)[0]
+        time.sleep(0.3)
+        assert proc.poll() is None  # still loading: the model takes seconds to fold
+        proc.send_signal(sig)
+        out = proc.communicate(timeout=30)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert 'Traceback' not in out and '[ERROR]' not in out, out
+    assert 'stopped while starting' in out or 'stopped: released' in out, out
+
+
+def test_shutdown_is_bounded_while_a_worker_is_inside_the_backend(tmp_path):
+    model = slow_model(tmp_path / 'slow_frame.onnx', products=60, per_frame=True)
+    ns = f'/slow_{os.getpid()}'
+    params = {**harness.classifier_params(1, model_path=model, backend='onnxruntime'),
+              'queue_size': 2}
+    with harness.node_under_test('classifier', ns, params) as (proc, feeder):
+        msgs = harness.frames('bgr8', 160, 120, n=3)
+        for msg in msgs:
+            feeder.publish(msg)
+        feeder.spin_for(1.0)  # one frame inside the backend (~4 s), two waiting
+        started = time.monotonic()
+        proc.proc.send_signal(signal.SIGINT)
+        proc.proc.wait(10)
+        took = time.monotonic() - started
+    out = proc.output
+    assert proc.stop() == 0, out
+    assert took < 3.0, (took, out)
+    assert 'Traceback' not in out, out
+    line = next(ln for ln in out.splitlines() if 'stopped: released' in ln)
+    assert 'received 3, published 0, dropped 3' in line, line
+    assert 'shutdown 3, of which 1 abandoned in a worker' in line, line
+
+
+def test_a_paused_reliable_camera_is_not_blamed_on_large_frames(synthetic_model):
+    ns = f'/paused_{os.getpid()}'
+    params = harness.classifier_params(1, model_path=synthetic_model('m0_9'),
+                                       backend='onnxruntime')
+    params.pop('qos_reliability')  # auto: it matches the reliable feeder
+    with harness.node_under_test('classifier', ns, params) as (proc, feeder):
+        feeder.run(harness.frames('bgr8', 640, 480), window=1, count=3, warmup=0.0)
+        feeder.spin_for(6.5)  # the camera pauses
+    out = proc.output
+    assert 'subscribed to' in out and '(reliable)' in out, out
+    warning = next(ln for ln in out.splitlines() if 'no frame for' in ln)
+    assert '(reliable subscription): the camera may be paused' in warning, warning
+    assert 'shared-memory' not in out, out
+
+
+def test_startup_problems_of_models_and_labels_are_one_line(synthetic_model, tmp_path):
+    # Declares one input frame and [batch, 1000] logits, but answers two rows per frame.
+    batch2 = tmp_path / 'batch2.onnx'
+    io = [helper.make_tensor_value_info('data', TensorProto.FLOAT, [1, 3, 224, 224]),
+          helper.make_tensor_value_info('y', TensorProto.FLOAT, ['batch', 1000])]
+    nodes = [helper.make_node('ReduceMean', ['data'], ['m'], axes=[2, 3], keepdims=0),
+             helper.make_node('Tile', ['m', 'reps'], ['t']),
+             helper.make_node('Slice', ['t', 'st', 'en', 'ax'], ['y'])]
+    consts = [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in
+              (('reps', [2, 334]), ('st', [0]), ('en', [1000]), ('ax', [1]))]
+    model = helper.make_model(helper.make_graph(nodes, 'b2', io[:1], io[1:], consts),
+                              opset_imports=[helper.make_opsetid('', 13)])
+    model.ir_version = 8
+    onnx.save(model, str(batch2))
+    latin1 = tmp_path / 'labels_latin1.txt'
+    latin1.write_bytes('\n'.join(['caf\xe9'] + [f'c{i}' for i in range(999)]).encode('latin-1'))
+    good = synthetic_model('m0_9')
+    cases = [
+        (['-p', f'model_path:={batch2}'], 'not a vector of class logits'),
+        (['-p', f'model_path:={good}', '-p', f'labels_path:={latin1}'], 'not UTF-8'),
+        (['-p', f'model_path:={tmp_path}'], 'is a directory'),
+    ]
+    for args, words in cases:
+        run = subprocess.run([CLASSIFIER, '--ros-args', *args], capture_output=True, text=True,
+                             timeout=60)
+        out = run.stdout + run.stderr
+        assert run.returncode == 1, (args, out)
+        assert 'Traceback' not in out, out
+        errors = [ln for ln in out.splitlines() if '[ERROR]' in ln]
+        assert len(errors) == 1 and 'cannot start' in errors[0] and words in errors[0], out
