@@ -14,4 +14,5 @@
 
 """These tests run over real DDS: the shared ROS fixtures."""
 
+from launch_support import launch_file  # noqa: F401 - pytest fixtures
 from ros_support import executor, ros_context  # noqa: F401 - pytest fixtures

@@ -134,7 +134,8 @@ def test_test_messages_never_shadow_the_real_ones():
 ROSDEP_KEYS = {
     'rclpy': 'rclpy', 'sensor_msgs': 'sensor_msgs', 'std_msgs': 'std_msgs',
     'vision_msgs': 'vision_msgs', 'diagnostic_msgs': 'diagnostic_msgs',
-    'rcl_interfaces': 'rclpy', 'builtin_interfaces': 'rclpy', 'numpy': 'python3-numpy',
+    'rcl_interfaces': 'rcl_interfaces', 'builtin_interfaces': 'rclpy',
+    'numpy': 'python3-numpy',
     'cv2': 'python3-opencv', 'psutil': 'python3-psutil', 'yaml': 'python3-yaml',
     'pytest': 'python3-pytest', 'hypothesis': 'python3-hypothesis',
     'matplotlib': 'python3-matplotlib', 'skimage': 'python3-skimage',
@@ -145,9 +146,9 @@ ROSDEP_KEYS = {
 # Imported only where they exist: the BPU runtimes of RDK OS and the RDK camera's messages.
 BOARD_ONLY = {'hbm_runtime', 'hobot_dnn', 'hobot_dnn_rdkx5', 'hbm_img_msgs'}
 PIP_ONLY = {'onnx', 'onnxruntime'}
-# Developer tools' extras, imported where used (the demo's photos, the benchmark's --plot) and
-# exercised by the tests, so declared as test dependencies rather than pulled onto every robot.
-OPTIONAL = {'matplotlib', 'skimage'}
+# Tools' extras, imported where used (the --plot options) and exercised by the tests, so
+# declared as test dependencies rather than pulled onto every robot.
+OPTIONAL = {'matplotlib'}
 
 
 def _top_level_imports(folder):
@@ -179,4 +180,5 @@ def test_package_xml_declares_every_dependency():
         assert key in (runtime if needed_by_code else runtime | test), \
             f'{module} ({key}) is not declared in package.xml'
     readme = open(os.path.join(ROOT, 'README.md')).read()
-    assert 'pip install onnxruntime onnx' in readme
+    # The off-board install line keeps Ubuntu 22.04's numpy 1.21 (and so its OpenCV) working.
+    assert 'pip install onnxruntime==1.12.1 onnx==1.12.0' in readme

@@ -13,17 +13,13 @@
 # limitations under the License.
 
 """
-The launch files, evaluated on stand-ins for ``launch``/``launch_ros`` (not installable here).
+The launch files, evaluated on stand-ins for ``launch``/``launch_ros`` (see launch_support).
 
-The stand-ins record what each action is given; the test then evaluates the launch description
-as ``ros2 launch`` would for a set of command-line arguments, and starts a real classifier with
-the parameters it produces (params file first, given arguments over it).
+A real classifier is started with the parameters a launch description produces (params file
+first, given arguments over it).
 """
 
-import importlib.util
 import os
-import sys
-import types
 
 import pytest
 from rclpy.parameter import Parameter
@@ -31,63 +27,6 @@ from repvit_ros.node import RepVitClassifier
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-class _Action:
-    """Records its arguments, like any launch action or substitution."""
-
-    def __init__(self, *args, **kwargs):
-        self.args, self.kwargs = args, kwargs
-
-
-class LaunchConfiguration(_Action):
-
-    def perform(self, context):
-        return context.launch_configurations[self.args[0]]
-
-
-def _resolve(value, context):
-    if isinstance(value, LaunchConfiguration):
-        return value.perform(context)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_resolve(v, context) for v in value)
-    return value
-
-
-@pytest.fixture
-def launch_file(monkeypatch):
-    """Load a launch file against the stand-ins; return a function that evaluates it."""
-    fakes = {
-        'launch': {'LaunchDescription': _Action},
-        'launch.actions': {n: type(n, (_Action,), {}) for n in (
-            'DeclareLaunchArgument', 'OpaqueFunction', 'IncludeLaunchDescription')},
-        'launch.substitutions': {'LaunchConfiguration': LaunchConfiguration,
-                                 'PathJoinSubstitution': _Action},
-        'launch.conditions': {'LaunchConfigurationEquals': _Action},
-        'launch.launch_description_sources': {'PythonLaunchDescriptionSource': _Action},
-        'launch_ros': {},
-        'launch_ros.actions': {'Node': type('Node', (_Action,), {})},
-        'launch_ros.substitutions': {'FindPackageShare': _Action},
-    }
-    for name, attrs in fakes.items():
-        monkeypatch.setitem(sys.modules, name, types.SimpleNamespace(**attrs))
-
-    def load(name, **given):
-        spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, 'launch', name))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        description = module.generate_launch_description()
-        declared = {a.args[0]: a.kwargs for a in description.args[0]
-                    if type(a).__name__ == 'DeclareLaunchArgument'}
-        unknown = set(given) - set(declared)
-        assert not unknown, f'not launch arguments: {unknown}'
-        context = types.SimpleNamespace(launch_configurations={
-            **{k: v['default_value'] for k, v in declared.items()}, **given})
-        nodes = [n for a in description.args[0] if type(a).__name__ == 'OpaqueFunction'
-                 for n in a.kwargs['function'](context)]
-        return module, declared, description.args[0], [
-            {k: _resolve(v, context) for k, v in n.kwargs.items()} for n in nodes]
-    return load
 
 
 def _start(ros_context, node_kwargs, model_path):
