@@ -20,7 +20,11 @@ import stat
 import subprocess
 import sys
 
+import ai_msgs
+from ai_msgs.msg import (Attribute, Capture, DBResult, PerceptionInfo, PerceptionTargets, Perf,
+                         Point, Roi, Target)
 from catkin_pkg.package import parse_package
+import hbm_img_msgs
 from hbm_img_msgs.msg import HbmMsg1080P
 import numpy as np
 import rclpy
@@ -31,6 +35,8 @@ import vision_msgs
 from vision_msgs.msg import Classification, LabelInfo, ObjectHypothesis, VisionClass, VisionInfo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The message packages tools/test_msgs holds test copies of.
+TEST_MESSAGES = ('vision_msgs', 'hbm_img_msgs', 'ai_msgs')
 
 
 def test_image_round_trip_over_dds(ros_context, executor):
@@ -81,6 +87,36 @@ def test_hbm_img_msgs_test_copy_matches_mipi_cam():
         'data': 'uint8[6220800]'}
 
 
+def test_ai_msgs_test_copy_matches_hobot_msgs():
+    # D-Robotics hobot_msgs ai_msgs, as the RDK websocket web display reads them.
+    assert PerceptionTargets.get_fields_and_field_types() == {
+        'header': 'std_msgs/Header', 'fps': 'int16', 'perfs': 'sequence<ai_msgs/Perf>',
+        'targets': 'sequence<ai_msgs/Target>',
+        'disappeared_targets': 'sequence<ai_msgs/Target>'}
+    assert Target.get_fields_and_field_types() == {
+        'type': 'string', 'track_id': 'uint64', 'rois': 'sequence<ai_msgs/Roi>',
+        'attributes': 'sequence<ai_msgs/Attribute>', 'points': 'sequence<ai_msgs/Point>',
+        'captures': 'sequence<ai_msgs/Capture>'}
+    assert Roi.get_fields_and_field_types() == {
+        'type': 'string', 'rect': 'sensor_msgs/RegionOfInterest', 'confidence': 'float'}
+    assert Attribute.get_fields_and_field_types() == {
+        'type': 'string', 'value': 'float', 'confidence': 'float'}
+    assert Perf.get_fields_and_field_types() == {
+        'type': 'string', 'stamp_start': 'builtin_interfaces/Time',
+        'stamp_end': 'builtin_interfaces/Time', 'time_ms_duration': 'double'}
+    assert Point.get_fields_and_field_types() == {
+        'type': 'string', 'point': 'sequence<geometry_msgs/Point32>',
+        'confidence': 'sequence<float>'}
+    assert Capture.get_fields_and_field_types() == {
+        'header': 'std_msgs/Header', 'img': 'sensor_msgs/Image', 'features': 'sequence<float>',
+        'db_result': 'ai_msgs/DBResult'}
+    assert DBResult.get_fields_and_field_types() == {
+        'db_type': 'string', 'match_id': 'string', 'distance': 'float', 'similarity': 'float'}
+    assert PerceptionInfo.get_fields_and_field_types() == {
+        'header': 'std_msgs/Header', 'height': 'uint32', 'width': 'uint32',
+        'class_names': 'sequence<string>'}
+
+
 def _installed_files(prefix):
     return {os.path.relpath(os.path.join(d, f), prefix)
             for d, _, files in os.walk(prefix) for f in files}
@@ -113,15 +149,16 @@ def test_colcon_build_installs_launch_config_models_and_executables(tmp_path):
     # The labels data file travels with the Python package.
     assert any(f.endswith('repvit_ros/data/imagenet_labels.txt') for f in files)
     # Only repvit_ros is installed: the test messages stay in their own prefix.
-    assert not any('vision_msgs' in f or 'hbm_img_msgs' in f for f in files)
+    assert not any(m in f for f in files for m in TEST_MESSAGES)
 
 
 def test_test_messages_never_shadow_the_real_ones():
     # Imported from their own prefix, never from the package's install space ...
-    here = os.path.realpath(vision_msgs.__file__)
-    assert os.path.join('build', 'test_msgs_install') in here
-    installed = os.path.join(ROOT, 'build', 'install')
-    assert not any('vision_msgs' in f for f in _installed_files(installed))
+    for package in (vision_msgs, hbm_img_msgs, ai_msgs):
+        here = os.path.realpath(package.__file__)
+        assert os.path.join('build', 'test_msgs_install') in here, here
+    installed = _installed_files(os.path.join(ROOT, 'build', 'install'))
+    assert not any(m in f for f in installed for m in TEST_MESSAGES)
     # ... and a colcon workspace that contains this repository finds repvit_ros alone.
     found = subprocess.run(['colcon', 'list', '--names-only', '--base-paths', ROOT],
                            capture_output=True, text=True, timeout=120)
@@ -144,7 +181,7 @@ ROSDEP_KEYS = {
     'ament_index_python': 'ament_index_python',
 }
 # Imported only where they exist: the BPU runtimes of RDK OS and the RDK camera's messages.
-BOARD_ONLY = {'hbm_runtime', 'hobot_dnn', 'hobot_dnn_rdkx5', 'hbm_img_msgs'}
+BOARD_ONLY = {'hbm_runtime', 'hobot_dnn', 'hobot_dnn_rdkx5', 'hbm_img_msgs', 'ai_msgs'}
 PIP_ONLY = {'onnx', 'onnxruntime'}
 # Tools' extras, imported where used (the --plot options) and exercised by the tests, so
 # declared as test dependencies rather than pulled onto every robot.
