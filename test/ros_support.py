@@ -48,6 +48,16 @@ def executor(ros_context):
         ex.shutdown()
 
 
+def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
+    """Wait (while another thread spins) until ``predicate()`` holds or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
 def spin_until(executor, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
     """Spin ``executor`` until ``predicate()`` holds or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout

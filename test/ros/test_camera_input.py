@@ -26,18 +26,10 @@ from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class
 from repvit_ros.node import RepVitClassifier
+from ros_support import wait_for
 from vision_msgs.msg import Classification
 
 RELIABLE, BEST_EFFORT = ReliabilityPolicy.RELIABLE, ReliabilityPolicy.BEST_EFFORT
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 @pytest.fixture

@@ -32,20 +32,12 @@ from repvit_ros.frames import message_class
 from repvit_ros.node import RepVitClassifier
 from repvit_ros.postprocess import top_k
 from repvit_ros.preprocess import image_view, to_nv12
+from ros_support import wait_for
 from vision_msgs.msg import Classification, LabelInfo
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
-
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 class Harness:

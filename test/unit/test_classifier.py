@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 import onnx
 from onnx import helper, TensorProto
+from onnx_models import feature_map_model
 import pytest
 from repvit_ros.backends import BackendError
 from repvit_ros.classifier import Classifier, list_images, Prediction, read_image
@@ -173,14 +174,7 @@ def test_registry_models_keep_their_1000_class_check(tmp_path, monkeypatch, mode
 
 def test_a_non_classifier_onnx_is_refused(tmp_path):
     # A feature map, not logits: [1,3,224,224] -> [1,3,7,7].
-    graph = helper.make_graph(
-        [helper.make_node('AveragePool', ['data'], ['map'], kernel_shape=[32, 32],
-                          strides=[32, 32])], 'features',
-        [helper.make_tensor_value_info('data', TensorProto.FLOAT, [1, 3, 224, 224])],
-        [helper.make_tensor_value_info('map', TensorProto.FLOAT, [1, 3, 7, 7])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
-    model.ir_version = 8
-    onnx.save(model, str(tmp_path / 'map.onnx'))
+    feature_map_model(tmp_path / 'map.onnx')
     with pytest.raises(BackendError, match='not a vector of class logits'):
         Classifier(model_path=str(tmp_path / 'map.onnx'))
 

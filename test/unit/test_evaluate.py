@@ -18,10 +18,10 @@
 import json
 
 import numpy as np
+from onnx_models import feature_map_model
 import pytest
 from repvit_ros import evaluate
 from test_classifier import colours, expected_ranking, flat_image, NAMES12, write_colour_model
-from test_quantization import _feature_map_model
 
 PROTOS = [tuple(int(v) for v in p) for p in colours(12)]
 # (folder's class, colour's class) of the images that are labelled wrong on purpose
@@ -168,7 +168,7 @@ def test_bad_inputs_give_one_clear_line(tmp_path, labelled, capsys, case):
                 write_colour_model(tmp_path / 'm11.onnx', PROTOS[:11])]
         message = 'mismatched label counts'
     elif case == 'not_repvit':
-        args[3], message = _feature_map_model(tmp_path / 'map.onnx'), 'not a vector of class'
+        args[3], message = feature_map_model(tmp_path / 'map.onnx'), 'not a vector of class'
     elif case == 'missing':
         args[1], message = str(tmp_path / 'nothing'), 'does not exist'
     else:

@@ -19,8 +19,7 @@ import os
 
 import cv2
 import numpy as np
-import onnx
-from onnx import helper, TensorProto
+from onnx_models import feature_map_model
 import pytest
 from repvit_ros import models, quantization
 from repvit_ros.backends import create_backend
@@ -184,18 +183,6 @@ def test_config_for_a_users_model(tmp_path, calibration, capsys):
     assert 'hb_mapper makertbin --config my.yaml --model-type onnx' in text
 
 
-def _feature_map_model(path):
-    graph = helper.make_graph(
-        [helper.make_node('AveragePool', ['data'], ['map'], kernel_shape=[32, 32],
-                          strides=[32, 32])], 'features',
-        [helper.make_tensor_value_info('data', TensorProto.FLOAT, [1, 3, 224, 224])],
-        [helper.make_tensor_value_info('map', TensorProto.FLOAT, [1, 3, 7, 7])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return str(path)
-
-
 def test_config_refuses_what_hb_mapper_cannot_take(tmp_path, calibration, capsys):
     def run(model, cal=calibration):
         status = quantization.main(['--onnx', str(model), '--calibration-dir', str(cal),
@@ -211,7 +198,7 @@ def test_config_refuses_what_hb_mapper_cannot_take(tmp_path, calibration, capsys
         tmp_path / 'big.onnx', p, input_shape=[1, 3, 256, 256]))
     assert 'is NHWC' in run(write_colour_model(tmp_path / 'nhwc.onnx', p,
                                                input_shape=[1, 224, 224, 3]))
-    assert 'not 1-D class logits' in run(_feature_map_model(tmp_path / 'map.onnx'))
+    assert 'not 1-D class logits' in run(feature_map_model(tmp_path / 'map.onnx'))
     (tmp_path / 'text.onnx').write_text('not a model')
     assert 'not an ONNX model' in run(tmp_path / 'text.onnx')
     assert 'does not exist' in run(tmp_path / 'missing.onnx')
