@@ -1,0 +1,445 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Pictures of results: a colour view of a frame, the ranking drawn on it, the RDK web display.
+
+Everything here is numpy and OpenCV, no ROS. The pieces, in the order a node uses them:
+
+- :func:`colour_view` turns a frame (as :func:`repvit_ros.preprocess.to_nv12` takes it) into
+  BGR, already scaled to at most ``width`` pixels wide: raw frames are scaled before any colour
+  conversion and JPEG is decoded at reduced scale, so the cost follows the output size.
+- :func:`annotate` draws the top-k lines ("NN.N% name") in a translucent band in the top-left
+  corner. Every pixel outside :func:`band_box` is left exactly as the input (scaled by
+  :func:`scale_to_width`), so the scaled input of :func:`render` is
+  ``colour_view(frame, encoding, width=width, ...)``.
+- :func:`encode_jpeg` for ``sensor_msgs/CompressedImage``.
+- :func:`perception_targets` and :func:`perception_info` describe the RDK web display's
+  ``ai_msgs`` messages as plain dicts whose keys are the message fields.
+"""
+
+import math
+from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+
+from repvit_ros.preprocess import (COMPRESSED_FORMATS, decode, DEFAULT_MAX_INPUT_PIXELS,
+                                   FrameError, normalize_encoding, RAW_ENCODINGS, YUV_RANGES)
+
+#: Default JPEG quality of :func:`encode_jpeg` (OpenCV's default is 95; 80 is a third smaller).
+JPEG_QUALITY = 80
+#: Perf entries of :func:`perception_targets`, in order: the key of ``timings`` and the suffix
+#: of the Perf type, named as hobot_dnn's dnn_node_example names them (``<model>_<suffix>``).
+STAGES = (('preprocess', 'preprocess'), ('inference', 'predict_infer'),
+          ('postprocess', 'postprocess'), ('pipeline', 'pipeline'))
+
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_DARKEN = 0.35  # the band keeps this fraction of the picture's brightness
+_TEXT_BGR = (255, 255, 255)
+_SEMI_PLANAR = ('nv12', 'nv21')
+# Packed 4:2:2: (index of Y in each 2-byte pixel, indices of U and V in each 4-byte pair).
+_PACKED = {'yuv422': (1, 0, 2), 'uyvy': (1, 0, 2), 'yuv422_yuy2': (0, 1, 3), 'yuyv': (0, 1, 3)}
+_CONVERT_RGB = {'rgb8': cv2.COLOR_RGB2BGR, 'rgba8': cv2.COLOR_RGBA2BGR,
+                'bgra8': cv2.COLOR_BGRA2BGR, 'mono8': cv2.COLOR_GRAY2BGR}
+
+
+class StageTime(NamedTuple):
+    """When one processing stage of a frame ran."""
+
+    #: wall-clock start: seconds since the epoch, or a (sec, nanosec) stamp
+    start: Union[float, Tuple[int, int]]
+    #: wall-clock end: seconds since the epoch, or a (sec, nanosec) stamp
+    end: Union[float, Tuple[int, int]]
+    #: duration in milliseconds (e.g. from a monotonic clock); None: (end - start) * 1000
+    ms: Optional[float] = None
+
+
+def scaled_size(width: int, height: int, max_width: int) -> Tuple[int, int]:
+    """
+    Size of an image scaled down to at most ``max_width`` pixels wide, aspect kept.
+
+    :param width: image width.
+    :param height: image height.
+    :param max_width: the widest output; 0 (or less) keeps the native size. Never upscales.
+    :return: (width, height); the height is rounded, at least 1.
+    """
+    if max_width <= 0 or width <= max_width:
+        return width, height
+    return max_width, max(1, int(round(height * max_width / width)))
+
+
+def _check_width(width) -> int:
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 0:
+        raise ValueError(f'width must be an integer >= 0 (0 = native), got {width!r}')
+    return int(width)
+
+
+def _fit(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """Resize to ``size`` (w, h): INTER_AREA where it shrinks, INTER_LINEAR where it grows."""
+    if (img.shape[1], img.shape[0]) == size:
+        return img
+    grows = size[0] > img.shape[1] or size[1] > img.shape[0]
+    return cv2.resize(img, size, interpolation=cv2.INTER_LINEAR if grows else cv2.INTER_AREA)
+
+
+def scale_to_width(bgr: np.ndarray, width: int) -> np.ndarray:
+    """
+    Scale an image down to at most ``width`` pixels wide (INTER_AREA), aspect kept.
+
+    :param bgr: HxWxC uint8.
+    :param width: the widest output; 0 keeps the native size. Never upscales.
+    :return: the image itself when it is narrow enough, else a new scaled image.
+    """
+    width = _check_width(width)
+    return _fit(bgr, scaled_size(bgr.shape[1], bgr.shape[0], width))
+
+
+def _checked(frame, encoding: str) -> np.ndarray:
+    """Check a raw frame's type, dtype, layout and size; return it (HxWx1 mono as HxW)."""
+    if not isinstance(frame, np.ndarray):
+        raise FrameError(f'{encoding} frame must be a numpy array, got {type(frame).__name__}')
+    channels, dtype = RAW_ENCODINGS[encoding]
+    if frame.dtype.newbyteorder('=') != dtype:  # 16-bit frames come in either byte order
+        raise FrameError(f'{encoding} frame must be {np.dtype(dtype).name}, got {frame.dtype}')
+    if channels == 1 and frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    if encoding in _SEMI_PLANAR:
+        if frame.ndim != 2 or frame.shape[0] % 3 or frame.shape[1] % 2:
+            raise FrameError(f'{encoding} frame must be (H*3/2)xW with H and W even, got shape '
+                             f'{frame.shape}')
+    elif channels == 1 and frame.ndim != 2:
+        raise FrameError(f'{encoding} frame must be HxW, got shape {frame.shape}')
+    elif channels > 1 and (frame.ndim != 3 or frame.shape[2] != channels):
+        raise FrameError(f'{encoding} frame must be HxWx{channels}, got shape {frame.shape}')
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise FrameError(f'zero-size {encoding} frame {frame.shape}')
+    if encoding in _PACKED and frame.shape[1] % 2:
+        raise FrameError(f'{encoding} frame needs an even width, got {frame.shape[1]}')
+    return frame
+
+
+def _check_pixels(width: int, height: int, max_input_pixels: int) -> None:
+    if width * height > max_input_pixels:
+        raise FrameError(f'frame {width}x{height} is {width * height} pixels, over the limit '
+                         f'of {max_input_pixels} (max_input_pixels)')
+
+
+def _ycrcb_to_bgr(y: np.ndarray, cr: np.ndarray, cb: np.ndarray, yuv_range: str) -> np.ndarray:
+    """BT.601 YCrCb planes (equal size) to BGR; video range is stretched to full first."""
+    if yuv_range == 'video':
+        y = cv2.convertScaleAbs(y, alpha=255.0 / 219.0, beta=-16.0 * 255.0 / 219.0)
+        cr = cv2.convertScaleAbs(cr, alpha=255.0 / 224.0, beta=128.0 - 128.0 * 255.0 / 224.0)
+        cb = cv2.convertScaleAbs(cb, alpha=255.0 / 224.0, beta=128.0 - 128.0 * 255.0 / 224.0)
+    return cv2.cvtColor(cv2.merge([y, cr, cb]), cv2.COLOR_YCrCb2BGR)
+
+
+def _pixel_pairs(frame: np.ndarray) -> np.ndarray:
+    """View a packed 4:2:2 HxWx2 frame as (H, W/2, 4) pixel pairs, padded rows included."""
+    h, w = frame.shape[:2]
+    if frame.strides[1:] == (2, 1):
+        return np.lib.stride_tricks.as_strided(frame, (h, w // 2, 4),
+                                               (frame.strides[0], 4, 1), writeable=False)
+    return np.ascontiguousarray(frame).reshape(h, w // 2, 4)
+
+
+def _mono16_to_8(frame: np.ndarray, bit_depth: int) -> np.ndarray:
+    """Keep the 8 most significant of ``bit_depth`` bits, larger values saturated."""
+    top = (1 << bit_depth) - 1
+    return (np.minimum(frame, top) >> (bit_depth - 8)).astype(np.uint8)
+
+
+def _view(frame, encoding: str, width: int, bit_depth: int, max_input_pixels: int,
+          yuv_range: str) -> np.ndarray:
+    if encoding in COMPRESSED_FORMATS:
+        # decode() picks the largest JPEG reduction that keeps `width` columns (stretch mode
+        # needs exactly the output size; 1 row asks nothing of the height).
+        want = width if width > 0 else 1 << 30
+        bgr = decode(frame, encoding, (1, want), 'stretch', max_input_pixels=max_input_pixels)
+        return _fit(bgr, scaled_size(bgr.shape[1], bgr.shape[0], width))
+    frame = _checked(frame, encoding)
+    if encoding in _SEMI_PLANAR:
+        h, w = frame.shape[0] * 2 // 3, frame.shape[1]
+        _check_pixels(w, h, max_input_pixels)
+        size = scaled_size(w, h, width)
+        y = _fit(frame[:h], size)
+        uv = _fit(frame[h:].reshape(h // 2, w // 2, 2), size)
+        u, v = (0, 1) if encoding == 'nv12' else (1, 0)
+        return _ycrcb_to_bgr(y, uv[:, :, v], uv[:, :, u], yuv_range)
+    h, w = frame.shape[:2]
+    _check_pixels(w, h, max_input_pixels)
+    size = scaled_size(w, h, width)
+    if encoding in _PACKED:
+        # As a 2-channel image the luma channel resamples like a Y plane; as 4-channel pixel
+        # pairs, chroma is at half width already: scale both to the output, then convert.
+        y_at, u_at, v_at = _PACKED[encoding]
+        y = _fit(frame, size)[:, :, y_at]
+        pairs = _fit(_pixel_pairs(frame), size)
+        return _ycrcb_to_bgr(np.ascontiguousarray(y), np.ascontiguousarray(pairs[:, :, v_at]),
+                             np.ascontiguousarray(pairs[:, :, u_at]), yuv_range)
+    if encoding == 'mono16':
+        return cv2.cvtColor(_fit(_mono16_to_8(frame, bit_depth), size), cv2.COLOR_GRAY2BGR)
+    small = _fit(frame, size)
+    if encoding == 'bgr8':
+        return np.ascontiguousarray(small)
+    return cv2.cvtColor(np.ascontiguousarray(small), _CONVERT_RGB[encoding])
+
+
+def colour_view(frame, encoding: str, bit_depth: int = 16,
+                max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS, *, width: int = 0,
+                yuv_range: str = 'full') -> np.ndarray:
+    """
+    Turn a camera frame into a BGR picture of the whole frame, at most ``width`` pixels wide.
+
+    Takes every encoding :func:`repvit_ros.preprocess.to_nv12` takes, in the same layout (a
+    numpy view from :func:`repvit_ros.preprocess.image_view`, padded rows as strides, or the
+    compressed bytes). Raw frames are scaled first (INTER_AREA; YUV plane by plane, chroma to
+    the output size) and converted at the output size: YUV with BT.601 (``yuv_range`` full or
+    video), mono16 keeping the top 8 of ``bit_depth`` bits. JPEG and PNG go through
+    :func:`repvit_ros.preprocess.decode` (its ``max_input_pixels`` check before decoding); a
+    JPEG at least twice ``width`` is decoded at 1/2, 1/4 or 1/8 scale (still at least ``width``
+    wide) and then scaled, so its output height may differ by a pixel from a full decode's.
+
+    :param frame: the frame in its encoding's layout.
+    :param encoding: a sensor_msgs encoding, ``jpeg`` or ``png`` (format strings accepted).
+    :param bit_depth: significant bits of mono16 frames (9..16).
+    :param max_input_pixels: the largest frame (width * height) accepted.
+    :param width: the widest output; 0 = the frame's own size. Never upscales.
+    :param yuv_range: ``full`` or ``video`` range of YUV frames (as the classifier's setting).
+    :return: HxWx3 BGR uint8, C-contiguous; for bgr8 frames narrow enough and without padded
+        rows it may be the frame's own (read-only) memory.
+    :raises FrameError: for anything malformed; no other exception escapes for a bad frame.
+    :raises ValueError: for a bad ``width``, ``bit_depth``, ``max_input_pixels`` or range.
+    """
+    width = _check_width(width)
+    if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)) \
+            or not 9 <= bit_depth <= 16:
+        raise ValueError(f'bit_depth must be an integer in 9..16, got {bit_depth!r}')
+    if isinstance(max_input_pixels, bool) or not isinstance(max_input_pixels, (int, np.integer)) \
+            or max_input_pixels <= 0:
+        raise ValueError(f'max_input_pixels must be a positive integer, got {max_input_pixels!r}')
+    if yuv_range not in YUV_RANGES:
+        raise ValueError(f'unknown yuv_range {yuv_range!r}; use full or video')
+    encoding = normalize_encoding(encoding)
+    try:
+        return _view(frame, encoding, width, int(bit_depth), int(max_input_pixels), yuv_range)
+    except FrameError:
+        raise
+    except (cv2.error, ValueError, TypeError, IndexError, MemoryError, OverflowError) as exc:
+        raise FrameError(f'cannot show {encoding} frame: {exc}') from None
+
+
+def _layout(image_width: int) -> Tuple[float, int, int, int, int]:
+    """Font scale, thickness, cap height, line pitch and padding for an image width."""
+    cap = max(9, min(40, int(round(image_width / 40))))
+    (_, unit), _ = cv2.getTextSize('H', _FONT, 1.0, 1)
+    thickness = max(1, int(round(cap / 14)))
+    pad = max(3, int(round(cap * 0.45)))
+    return cap / unit, thickness, cap, int(round(cap * 1.6)), pad
+
+
+def label_lines(ranked: Sequence) -> List[str]:
+    """
+    Text of the lines drawn: ``NN.N% name``, most probable first (ASCII; others become ?).
+
+    :param ranked: (index, name, probability) items, e.g. classifier Predictions.
+    :return: one line per item.
+    """
+    lines = []
+    for item in ranked:
+        name, probability = str(item[1]), float(item[2])
+        text = f'{probability * 100:.1f}% {name}'
+        lines.append(text.encode('ascii', 'replace').decode('ascii'))
+    return lines
+
+
+def band_box(image_width: int, image_height: int,
+             ranked: Sequence) -> Tuple[int, int, int, int]:
+    """
+    Where :func:`annotate` draws its band on an image of this size.
+
+    :param image_width: width of the (scaled) image.
+    :param image_height: height of the (scaled) image.
+    :param ranked: the ranking drawn.
+    :return: (x, y, w, h) in pixels, clipped to the image; (0, 0, 0, 0) for no ranking.
+    """
+    lines = label_lines(ranked)
+    if not lines:
+        return 0, 0, 0, 0
+    scale, thickness, cap, pitch, pad = _layout(image_width)
+    text_w = max(cv2.getTextSize(t, _FONT, scale, thickness)[0][0] for t in lines)
+    descent = int(math.ceil(cap * 0.45))
+    w = text_w + 2 * pad
+    h = pad + cap + (len(lines) - 1) * pitch + descent + pad
+    return 0, 0, min(w, image_width), min(h, image_height)
+
+
+def annotate(bgr: np.ndarray, ranked: Sequence, width: int = 0) -> np.ndarray:
+    """
+    Scale an image to at most ``width`` wide and draw the ranking in a translucent band.
+
+    The band (:func:`band_box` of the scaled size) sits in the top-left corner: its pixels are
+    darkened and the lines written in white, sized to the image width (readable from 320 to
+    1920 pixels). Every pixel outside the band equals ``scale_to_width(bgr, width)``.
+
+    :param bgr: HxWx3 BGR uint8 (e.g. from :func:`colour_view`); not modified.
+    :param ranked: (index, name, probability) items, most probable first; empty draws nothing.
+    :param width: the widest output; 0 keeps the size. Never upscales.
+    :return: a new HxWx3 BGR uint8 C-contiguous image.
+    """
+    if not isinstance(bgr, np.ndarray) or bgr.dtype != np.uint8 or bgr.ndim != 3 \
+            or bgr.shape[2] != 3 or bgr.shape[0] == 0 or bgr.shape[1] == 0:
+        raise ValueError(f'annotate needs an HxWx3 uint8 image, got '
+                         f'{getattr(bgr, "shape", type(bgr).__name__)}')
+    scaled = scale_to_width(bgr, width)
+    out = np.array(scaled, dtype=np.uint8, order='C', copy=True)
+    x, y, w, h = band_box(out.shape[1], out.shape[0], ranked)
+    if w == 0 or h == 0:
+        return out
+    band = cv2.convertScaleAbs(out[y:y + h, x:x + w], alpha=_DARKEN)
+    scale, thickness, cap, pitch, pad = _layout(out.shape[1])
+    for i, text in enumerate(label_lines(ranked)):
+        cv2.putText(band, text, (pad, pad + cap + i * pitch), _FONT, scale, _TEXT_BGR,
+                    thickness, cv2.LINE_AA)
+    out[y:y + h, x:x + w] = band
+    return out
+
+
+def render(frame, encoding: str, ranked: Sequence, width: int = 640, bit_depth: int = 16,
+           max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS,
+           yuv_range: str = 'full') -> np.ndarray:
+    """
+    Annotated picture of a frame: :func:`colour_view` at ``width``, then :func:`annotate`.
+
+    Outside :func:`band_box` the result equals ``colour_view(frame, encoding, bit_depth,
+    max_input_pixels, width=width, yuv_range=yuv_range)`` exactly.
+
+    :param frame: the frame in its encoding's layout (see :func:`colour_view`).
+    :param encoding: its encoding or format.
+    :param ranked: (index, name, probability) items, most probable first.
+    :param width: the widest output; 0 = native.
+    :param bit_depth: significant bits of mono16 frames.
+    :param max_input_pixels: the largest frame accepted.
+    :param yuv_range: range of YUV frames.
+    :return: HxWx3 BGR uint8.
+    :raises FrameError: for a malformed frame.
+    """
+    view = colour_view(frame, encoding, bit_depth, max_input_pixels, width=width,
+                       yuv_range=yuv_range)
+    return annotate(view, ranked)
+
+
+def encode_jpeg(bgr: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
+    """
+    Encode a BGR image as JPEG.
+
+    :param bgr: HxWx3 BGR uint8.
+    :param quality: 0..100.
+    :return: the JPEG file bytes.
+    """
+    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) \
+            or not 0 <= quality <= 100:
+        raise ValueError(f'JPEG quality must be an integer in 0..100, got {quality!r}')
+    ok, buf = cv2.imencode('.jpg', bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ValueError('OpenCV could not encode the image as JPEG')
+    return buf.tobytes()
+
+
+def to_stamp(when) -> Tuple[int, int]:
+    """
+    Turn a time into a ``builtin_interfaces/Time`` (sec, nanosec).
+
+    :param when: seconds since the epoch (e.g. ``time.time()``; negative becomes 0), or a
+        (sec, nanosec) pair, e.g. a frame's header stamp, which is kept exactly.
+    :return: (sec, nanosec) with 0 <= nanosec < 1e9.
+    """
+    if isinstance(when, tuple):
+        sec, nanosec = int(when[0]), int(when[1])
+        return to_stamp(0.0) if sec < 0 else (sec + nanosec // 10**9, nanosec % 10**9)
+    seconds = max(0.0, float(when))
+    sec = math.floor(seconds)
+    nanosec = int(round((seconds - sec) * 1e9))
+    return (sec + 1, 0) if nanosec >= 10**9 else (sec, nanosec)
+
+
+def _seconds(when) -> float:
+    if isinstance(when, tuple):
+        return int(when[0]) + int(when[1]) * 1e-9
+    return float(when)
+
+
+def _perf(kind: str, timing: StageTime) -> Dict:
+    start = to_stamp(timing.start)
+    end = max(start, to_stamp(timing.end))
+    ms = (_seconds(end) - _seconds(start)) * 1000.0 if timing.ms is None else float(timing.ms)
+    return {'type': kind, 'stamp_start': start, 'stamp_end': end,
+            'time_ms_duration': max(0.0, ms)}
+
+
+def perception_targets(frame_size: Tuple[int, int], ranked: Sequence, fps: Optional[float],
+                       timings: Mapping[str, StageTime], model_name: str = 'repvit') -> Dict:
+    """
+    Describe the RDK web display's ``ai_msgs/PerceptionTargets`` for one result.
+
+    Plain data, keys named as the message fields (the header is left to the caller, who copies
+    the frame's). One Target: ``type`` the top-1 name, one Roi over the whole frame inset by one
+    pixel (the page draws labels only beside a box and drops a box with any zero coordinate;
+    Roi ``type`` is the top-1 name too, ``confidence`` its probability), one Attribute per
+    ranked class (``type`` name, ``value`` and ``confidence`` the probability). No ranking, or
+    a frame under 3x3 pixels (no box fits): no Target, resp. a Target without a Roi.
+
+    :param frame_size: (width, height) of the frame as received.
+    :param ranked: (index, name, probability) items, most probable first.
+    :param fps: the node's output rate; None (unknown) is sent as -1, the message's "invalid".
+    :param timings: a :class:`StageTime` for each of ``preprocess``, ``inference``,
+        ``postprocess`` and ``pipeline`` (frame stamp to result); a missing key is left out.
+    :param model_name: the Perf types are ``<model_name>_preprocess``, ``_predict_infer``,
+        ``_postprocess`` and ``_pipeline``, as hobot_dnn's nodes name them.
+    :return: ``{'fps': int, 'perfs': [perf...], 'targets': [target...],
+        'disappeared_targets': []}``; perf ``{'type', 'stamp_start': (sec, nanosec),
+        'stamp_end': (sec, nanosec), 'time_ms_duration'}``; target ``{'type', 'track_id',
+        'rois': [{'type', 'rect': {'x_offset', 'y_offset', 'width', 'height', 'do_rectify'},
+        'confidence'}], 'attributes': [{'type', 'value', 'confidence'}]}``.
+    """
+    width, height = int(frame_size[0]), int(frame_size[1])
+    targets = []
+    items = [(str(item[1]), float(item[2])) for item in ranked]
+    if items:
+        top_name, top_p = items[0]
+        rois = []
+        if width >= 3 and height >= 3:
+            rois.append({'type': top_name,
+                         'rect': {'x_offset': 1, 'y_offset': 1, 'width': width - 2,
+                                  'height': height - 2, 'do_rectify': False},
+                         'confidence': top_p})
+        targets.append({'type': top_name, 'track_id': 0, 'rois': rois,
+                        'attributes': [{'type': n, 'value': p, 'confidence': p}
+                                       for n, p in items]})
+    perfs = [_perf(f'{model_name}_{suffix}', timings[key])
+             for key, suffix in STAGES if key in timings]
+    rate = -1 if fps is None or not math.isfinite(fps) else min(32767, max(0, round(fps)))
+    return {'fps': int(rate), 'perfs': perfs, 'targets': targets, 'disappeared_targets': []}
+
+
+def perception_info(frame_size: Tuple[int, int], class_names: Sequence[str]) -> Dict:
+    """
+    Describe ``ai_msgs/PerceptionInfo`` (newer ai_msgs releases): frame size and class names.
+
+    :param frame_size: (width, height) of the frames.
+    :param class_names: the model's class names in output order.
+    :return: ``{'width': int, 'height': int, 'class_names': [str, ...]}`` (header to the caller).
+    """
+    return {'width': int(frame_size[0]), 'height': int(frame_size[1]),
+            'class_names': [str(n) for n in class_names]}
