@@ -34,6 +34,7 @@ setup(
     entry_points={
         'console_scripts': [
             'classifier = repvit_ros.main:main',
+            'classifier_managed = repvit_ros.main:main_managed',
             'download_models = repvit_ros.models:main',
             'make_synthetic_model = repvit_ros.synthetic:main',
             'benchmark = repvit_ros.bench.benchmark:main',

@@ -79,6 +79,7 @@ class CameraInput:
         self._last_index: Optional[int] = None
         self._publishers: Tuple[bool, ...] = ()
         self._warned = False
+        self._closed = False
         if reliability != 'auto':
             self._subscribe(RELIABLE if reliability == 'reliable' else BEST_EFFORT)
 
@@ -101,7 +102,8 @@ class CameraInput:
         return time.monotonic() - (self._last_frame or self._since)
 
     def _subscribe(self, reliability: ReliabilityPolicy) -> None:
-        self.close()
+        if self._sub is not None:
+            self._node.destroy_subscription(self._sub)
         qos = QoSProfile(history=qos_profile_sensor_data.history,
                          depth=qos_profile_sensor_data.depth, reliability=reliability,
                          durability=DurabilityPolicy.VOLATILE)
@@ -146,6 +148,8 @@ class CameraInput:
 
     def watch(self) -> None:
         """Look at the publishers: follow a change, and say when they send nothing."""
+        if self._closed:
+            return
         pubs = self._node.get_publishers_info_by_topic(self.topic)
         kinds = tuple(sorted(p.qos_profile.reliability == RELIABLE for p in pubs))
         if kinds != self._publishers:
@@ -187,7 +191,8 @@ class CameraInput:
                 f'this reliable subscription: set qos_reliability to auto or best_effort')
 
     def close(self) -> None:
-        """Destroy the subscription (a later :meth:`watch` may create it again)."""
+        """Destroy the subscription for good (the node is deactivated or destroyed)."""
+        self._closed = True
         if self._sub is not None:
             self._node.destroy_subscription(self._sub)
             self._sub = None

@@ -28,8 +28,10 @@ must name exactly that many classes, and without one a model that is not 1000-cl
 gets the names ``class_0`` .. ``class_<N-1>`` (with a message in :attr:`Classifier.warnings`).
 """
 
+from contextlib import contextmanager
 import os
-from typing import List, NamedTuple, Optional, Tuple, Union
+import threading
+from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -315,3 +317,77 @@ class Classifier:
         if self._backend is not None and self._owns_backend:
             self._backend.close()
         self._backend = None
+
+
+class ClassifierSlot:
+    """
+    The classifier in use, swappable between two frames.
+
+    Frames take the current classifier with :meth:`use`; :meth:`swap` puts a new one in its
+    place at once, and the old one is closed as soon as the last frame that took it is done
+    (at once if none did), so no frame ever runs on a closed model.
+    """
+
+    def __init__(self, classifier: Classifier):
+        """
+        Hold a loaded classifier.
+
+        :param classifier: the classifier to use first.
+        """
+        self._lock = threading.Lock()
+        self._current: Optional[Classifier] = classifier
+        self._users: Dict[int, int] = {}
+        self._retired: Dict[int, Classifier] = {}
+
+    @property
+    def current(self) -> Classifier:
+        """Return the classifier new frames get."""
+        if self._current is None:
+            raise RuntimeError('classifier slot used after close()')
+        return self._current
+
+    @contextmanager
+    def use(self) -> Iterator[Classifier]:
+        """
+        Take the current classifier for one frame.
+
+        :return: a context manager giving the classifier.
+        """
+        with self._lock:
+            clf = self.current
+            self._users[id(clf)] = self._users.get(id(clf), 0) + 1
+        try:
+            yield clf
+        finally:
+            with self._lock:
+                self._users[id(clf)] -= 1
+                idle = self._users[id(clf)] == 0
+                retired = self._retired.pop(id(clf), None) if idle else None
+            if retired is not None:
+                retired.close()
+
+    def swap(self, classifier: Classifier) -> Classifier:
+        """
+        Put ``classifier`` in use; close the old one once no frame uses it.
+
+        :param classifier: the new classifier.
+        :return: the old one.
+        """
+        with self._lock:
+            old, self._current = self.current, classifier
+            busy = self._users.get(id(old), 0) > 0
+            if busy:
+                self._retired[id(old)] = old
+        if not busy:
+            old.close()
+        return old
+
+    def close(self) -> None:
+        """Close the current classifier (frames still running keep theirs until done)."""
+        with self._lock:
+            clf, self._current = self._current, None
+            busy = clf is not None and self._users.get(id(clf), 0) > 0
+            if busy:
+                self._retired[id(clf)] = clf
+        if clf is not None and not busy:
+            clf.close()

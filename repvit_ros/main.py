@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-The ``classifier`` executable: one classifier node in a process, started and stopped cleanly.
+The ``classifier`` and ``classifier_managed`` executables: one node, started and stopped cleanly.
 
 Every way it ends is one line and an exit code: 0 after Ctrl-C or SIGTERM (also when they
 arrive during start-up, or twice), 1 when the node cannot start, with the reason. The shutdown
@@ -23,11 +23,12 @@ is bounded: frames still inside the backend after a short wait are abandoned and
 import os
 import signal
 import sys
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from repvit_ros.managed import ManagedRepVitClassifier
 from repvit_ros.memory import tune_allocator
 from repvit_ros.node import RepVitClassifier, StartupError
 
@@ -56,12 +57,33 @@ def main(args: Optional[List[str]] = None) -> int:
     :param args: command-line arguments (ROS arguments included).
     :return: process exit code: 0 on a normal shutdown, 1 when the node cannot start.
     """
+    return run(RepVitClassifier, args)
+
+
+def main_managed(args: Optional[List[str]] = None) -> int:
+    """
+    Run the managed (lifecycle) classifier node until shutdown.
+
+    :param args: command-line arguments (ROS arguments included).
+    :return: process exit code: 0 on a normal shutdown, 1 when the node cannot start.
+    """
+    return run(ManagedRepVitClassifier, args)
+
+
+def run(make_node: Callable[[], Node], args: Optional[List[str]] = None) -> int:
+    """
+    Create a classifier node and spin it until shutdown; every outcome is one log line.
+
+    :param make_node: the node class (or any callable making the node).
+    :param args: command-line arguments (ROS arguments included).
+    :return: process exit code: 0 on a normal shutdown, 1 when the node cannot start.
+    """
     tune_allocator()
     rclpy.init(args=args)
     logger = rclpy.logging.get_logger('repvit_classifier')
     node, code = None, 0
     try:
-        node = RepVitClassifier()
+        node = make_node()
         spin_until_shutdown(node)
     except StartupError as exc:
         logger.error(f'cannot start: {exc}')

@@ -19,7 +19,9 @@ ROS wiring only. The subscription callback wraps each message as a zero-copy fra
 (:mod:`repvit_ros.frames`) and hands it to the worker pipeline; workers run the
 :class:`~repvit_ros.classifier.Classifier`; results are published in input order with the
 input's header. Parameters come from one table (:mod:`repvit_ros.parameters`), the diagnostic
-level from :mod:`repvit_ros.health`.
+level from :mod:`repvit_ros.health`. The work is in one mixin, :class:`ClassifierWork`, in four
+steps (configure, activate, deactivate, cleanup): the plain node runs the first two when it is
+created, the managed node (:mod:`repvit_ros.managed`) on lifecycle transitions.
 """
 
 import os
@@ -37,7 +39,7 @@ from rclpy.timer import Timer
 from repvit_ros import frames, models, parameters
 from repvit_ros.backends import Backend, BackendError
 from repvit_ros.camera import CameraInput
-from repvit_ros.classifier import Classifier
+from repvit_ros.classifier import Classifier, ClassifierSlot
 from repvit_ros.health import EventLog, HealthMonitor, stop_line
 from repvit_ros.labels import LabelError
 from repvit_ros.memory import release_free_memory
@@ -53,6 +55,7 @@ except ImportError:  # pragma: no cover - depends on the installed vision_msgs
 
 RELIABLE = ReliabilityPolicy.RELIABLE
 SHUTDOWN_TIMEOUT_SEC = 1.5  # frames still in a worker after this are abandoned, counted
+START_ERRORS = (parameters.ParameterError, models.ModelError, BackendError, LabelError)
 
 
 class StartupError(RuntimeError):
@@ -79,106 +82,186 @@ def descriptor(spec: parameters.Spec) -> ParameterDescriptor:
     return desc
 
 
-class RepVitClassifier(Node):
-    """Classify camera frames with RepViT and publish vision_msgs/Classification."""
+def load_classifier(cfg: Any, loaded: Optional[Backend] = None) -> Classifier:
+    """
+    Load the model the settings name and check that it classifies a frame (warming it up).
 
-    def __init__(self, node_name: str = 'repvit_classifier', *,
-                 backend: Optional[Backend] = None, **kwargs):
-        """
-        Create the node: parameters, model, publishers, then the subscription.
+    :param cfg: the node's settings.
+    :param loaded: an already loaded backend to use instead.
+    :return: the classifier.
+    """
+    clf = Classifier(cfg.model, model_path=cfg.model_path, backend=cfg.backend,
+                     labels_path=cfg.labels_path, intra_op_threads=cfg.intra_op_threads,
+                     resize_mode=cfg.resize_mode, yuv_range=cfg.yuv_range,
+                     max_input_pixels=cfg.max_input_pixels, bit_depth=cfg.bit_depth,
+                     loaded=loaded)
+    try:
+        clf.check()
+    except BackendError:
+        clf.close()
+        raise
+    return clf
 
-        :param node_name: the node's name.
-        :param backend: an already loaded backend to use instead of the configured one (the
-            node then does not close it); for tools such as the benchmark.
-        :param kwargs: passed to :class:`rclpy.node.Node` (namespace, context,
-            parameter_overrides, ...).
-        :raises StartupError: for invalid parameters, a missing or unloadable model, labels.
-        """
-        super().__init__(node_name, **kwargs)
+
+class ClassifierWork:
+    """
+    What the classifier does on any rclpy node class, in lifecycle steps.
+
+    configure: read the parameters, load the model, create the publishers and workers;
+    activate: subscribe, start the timers; deactivate: unsubscribe, stop the timers, let the
+    frames in work finish (their results are dropped, counted); cleanup: release workers,
+    model and publishers. Model parameters may change at any time (:meth:`_on_set_parameters`).
+    """
+
+    def _init_work(self) -> None:
+        """Declare the parameters from the table and the node's state (no model yet)."""
         self._settings: Any = None
-        self._classifier: Optional[Classifier] = None
+        self._model: Optional[ClassifierSlot] = None
         self._pipeline: Optional[Pipeline] = None
         self._input: Optional[CameraInput] = None
+        self._cls_pub: Optional[Publisher] = None
         self._label_pub: Optional[Publisher] = None
+        self._diag_pub: Optional[Publisher] = None
+        self._diag_timer: Optional[Timer] = None
+        self._watch_timer: Optional[Timer] = None
         self._log = EventLog(self.get_logger().warning, self.get_logger().error)
         self._health = HealthMonitor()
         self._last_accept = 0.0
-        self._released = False
+        self._active = False
         self._abandoned = 0
-        self._diag_timer: Optional[Timer] = None
-        self._watch_timer: Optional[Timer] = None
-        self._cls_pub: Optional[Publisher] = None
-        self._diag_pub: Optional[Publisher] = None
-        try:
-            self._start(backend)
-        except (StartupError, parameters.ParameterError, models.ModelError, BackendError,
-                LabelError) as exc:
-            self._release()
-            raise StartupError(str(exc)) from None
-        except Exception:
-            self._release()
-            raise
-
-    def _start(self, backend: Optional[Backend]) -> None:
-        values = {s.name: self.declare_parameter(s.name, s.default, descriptor(s)).value
-                  for s in parameters.PARAMETERS}
-        self._settings = cfg = parameters.settings_from(values)
+        for spec in parameters.PARAMETERS:
+            self.declare_parameter(spec.name, spec.default, descriptor(spec))
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._classifier = Classifier(
-            cfg.model, model_path=cfg.model_path, backend=cfg.backend,
-            labels_path=cfg.labels_path, intra_op_threads=cfg.intra_op_threads,
-            resize_mode=cfg.resize_mode, yuv_range=cfg.yuv_range,
-            max_input_pixels=cfg.max_input_pixels, bit_depth=cfg.bit_depth, loaded=backend)
-        self._classifier.check()  # refuses a model that cannot classify a frame; warms it up
-        self._cls_pub = self.create_publisher(Classification, 'classification',
-                                              QoSProfile(depth=10, reliability=RELIABLE))
+
+    def _publisher(self, msg_type: type, topic: str, qos: Any) -> Publisher:
+        return self.create_publisher(msg_type, topic, qos)
+
+    # ------------------------------------------------------------------ lifecycle steps
+    def _configure(self, backend: Optional[Backend] = None) -> None:
+        """
+        Read the parameters, load and check the model, create publishers and workers.
+
+        :param backend: an already loaded backend to use (tools), else the configured model.
+        :raises StartupError: naming what is wrong; nothing stays allocated then.
+        """
+        try:
+            self._settings = cfg = parameters.settings_from(
+                {s.name: self.get_parameter(s.name).value for s in parameters.PARAMETERS})
+            frames.message_class(cfg.input_type)
+            self._model = ClassifierSlot(load_classifier(cfg, backend))
+        except (ImportError, *START_ERRORS) as exc:
+            self._cleanup()
+            self._settings = None  # unconfigured: a later configure starts afresh
+            raise StartupError(str(exc)) from None
+        self._cls_pub = self._publisher(Classification, 'classification',
+                                        QoSProfile(depth=10, reliability=RELIABLE))
         if LabelInfo is not None:
-            self._label_pub = self.create_publisher(
+            self._label_pub = self._publisher(
                 LabelInfo, 'label_info', QoSProfile(depth=1, reliability=RELIABLE,
                                                     durability=DurabilityPolicy.TRANSIENT_LOCAL))
-            self._publish_label_info()
         else:
             self.get_logger().info('installed vision_msgs has no LabelInfo (added in 4.1.0): '
                                    'class names are not published')
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._diag_pub = self._publisher(DiagnosticArray, '/diagnostics', 10)
         self._pipeline = Pipeline(self._process, self._deliver, self._on_frame_error,
                                   workers=cfg.threads, queue_size=cfg.queue_size,
                                   error_types=(FrameError,),
                                   name=self.get_fully_qualified_name())
-        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
-        try:
-            self._input = CameraInput(self, cfg.input_type, cfg.qos_reliability,
-                                      self._on_frame, self._on_lost,
-                                      lambda: self._pipeline.stats.snapshot()['lost'])
-        except ImportError as exc:
-            raise StartupError(str(exc)) from None
+        self._describe_model()
+
+    def _activate(self) -> None:
+        """Subscribe to the camera and start the timers; publish LabelInfo."""
+        cfg = self._settings
+        self._active = True
+        self._input = CameraInput(self, cfg.input_type, cfg.qos_reliability, self._on_frame,
+                                  self._on_lost, lambda: self._pipeline.stats.snapshot()['lost'])
         self._watch_timer = self.create_timer(0.5, self._input.watch)
-        backend = self._classifier.backend
-        h, w = self._classifier.input_size
+        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        if self._label_pub is not None:
+            self._publish_label_info()
+
+    def _deactivate(self, timeout: float = SHUTDOWN_TIMEOUT_SEC) -> None:
+        """Unsubscribe and stop the timers; frames in work finish, their results dropped."""
+        self._active = False
+        for timer in (self._watch_timer, self._diag_timer):
+            if timer is not None:
+                self.destroy_timer(timer)
+        self._watch_timer = self._diag_timer = None
+        if self._input is not None:
+            self._input.close()
+            self._input = None
+        if self._pipeline is not None:
+            self._pipeline.wait_idle(timeout)
+
+    def _cleanup(self) -> None:
+        """Release the workers, the model and the publishers; log the final counts."""
+        released, snap = [], None
+        if self._pipeline is not None:
+            self._abandoned = self._pipeline.close(SHUTDOWN_TIMEOUT_SEC)
+            released.append(f'{self._settings.threads} worker(s)')
+            snap = self._pipeline.stats.snapshot()
+            self._pipeline = None
+        if self._model is not None:
+            released.append(f'the {self._model.current.backend.name} backend')
+            self._model.close()
+            self._model = None
+        for pub in (self._cls_pub, self._label_pub, self._diag_pub):
+            if pub is not None and self.context.ok():
+                self.destroy_publisher(pub)
+        self._cls_pub = self._label_pub = self._diag_pub = None
+        if snap is not None:
+            # After a signal the context is already shut down and /rosout is gone: log to the
+            # console only then, under the node's name, rather than fail to publish.
+            logger = self.get_logger() if self.context.ok() else \
+                rclpy.logging.get_logger(f'{self.get_logger().name}.shutdown')
+            logger.info(stop_line(released, snap, self._abandoned))
+
+    def _describe_model(self) -> None:
+        cfg, clf = self._settings, self.classifier
+        h, w = clf.input_size
         self.get_logger().info(
-            f'RepViT {os.path.basename(backend.path)} on {backend.describe()}; '
-            f'{cfg.threads} worker(s), input {cfg.input_type} on {self._input.topic}, '
-            f'{cfg.resize_mode} to {w}x{h}, {cfg.yuv_range}-range NV12')
-        if self._classifier.synthetic:
+            f'RepViT {os.path.basename(clf.backend.path)} on {clf.backend.describe()}; '
+            f'{cfg.threads} worker(s), input {cfg.input_type} on '
+            f'{self.resolve_topic_name("image")}, {cfg.resize_mode} to {w}x{h}, '
+            f'{cfg.yuv_range}-range NV12')
+        if clf.synthetic:
             self.get_logger().warning('the model is a synthetic RepViT with untrained weights: '
                                       'its labels are meaningless')
-        for warning in self._classifier.warnings:
+        for warning in clf.warnings:
             self.get_logger().warning(warning)
 
     # ------------------------------------------------------------------ parameters
     def _on_set_parameters(self, params) -> SetParametersResult:
-        settings, reason = parameters.apply_changes(self._settings, params)
+        current = self._settings or parameters.settings_from(
+            {s.name: s.default for s in parameters.PARAMETERS})  # not configured: rules only
+        settings, reason = parameters.apply_changes(current, params)
         if reason:
             return SetParametersResult(successful=False, reason=reason)
-        relabel = settings.min_score != self._settings.min_score
+        if self._settings is None:  # not configured: the values are read on configure
+            return SetParametersResult(successful=True)
+        old = self._settings
+        if self._model is not None and any(getattr(settings, n) != getattr(old, n)
+                                           for n in parameters.MODEL_CHOICE):
+            try:
+                new = load_classifier(settings)
+            except START_ERRORS as exc:
+                return SetParametersResult(successful=False, reason=f'model not switched, the '
+                                           f'old one keeps running: {exc}')
+            labels_changed = new.labels != self.classifier.labels
+            self._model.swap(new)
+            self._settings = settings
+            self._describe_model()
+            if labels_changed and self._label_pub is not None:
+                self._publish_label_info()
+            return SetParametersResult(successful=True)
         self._settings = settings
-        if relabel and self._label_pub is not None:
+        if settings.min_score != old.min_score and self._label_pub is not None:
             self._publish_label_info()
         return SetParametersResult(successful=True)
 
     @property
     def settings(self) -> Any:
-        """Give the node's current :data:`~repvit_ros.parameters.Settings`."""
+        """Give the node's current :data:`~repvit_ros.parameters.Settings` (None before)."""
         return self._settings
 
     # ------------------------------------------------------------------ hot path
@@ -202,12 +285,13 @@ class RepVitClassifier(Node):
 
     def _process(self, job: Job) -> Classification:
         frame = job.payload
-        clf, cfg, stats = self._classifier, self._settings, self._pipeline.stats
-        t0 = time.monotonic()
-        nv12 = clf.to_nv12(frame.image, frame.encoding)
-        t1 = time.monotonic()
-        logits = clf.infer(nv12)
-        t2 = time.monotonic()
+        cfg, stats = self._settings, self._pipeline.stats
+        with self._model.use() as clf:  # a model switch takes effect between two frames
+            t0 = time.monotonic()
+            nv12 = clf.to_nv12(frame.image, frame.encoding)
+            t1 = time.monotonic()
+            logits = clf.infer(nv12)
+            t2 = time.monotonic()
         stats.latency['preprocess'].add(t1 - t0)
         stats.latency['inference'].add(t2 - t1)
         ids = clf.labels if cfg.class_id_format == 'label' else clf.index_ids
@@ -221,24 +305,24 @@ class RepVitClassifier(Node):
         return out
 
     def _deliver(self, job: Job, msg: Classification) -> None:
-        if not self.context.ok():
-            raise DropFrame('shutdown')  # the signal came while this frame was in a worker
+        if not self._active or not self.context.ok():
+            raise DropFrame('shutdown')  # stopped or deactivated while this frame was in work
         self._cls_pub.publish(msg)
 
     def _on_lost(self, n: int, why: str) -> None:
         self._pipeline.stats.count('lost', n=n)
-        self._log.report('lost', why, n, self._input.topic)
+        self._log.report('lost', why, n, self.resolve_topic_name('image'))
 
     def _on_frame_error(self, job: Job, exc: Exception) -> None:
         self._log.report('bad' if isinstance(exc, FrameError) else 'failed', exc,
-                         where=self._classifier.backend.name)
+                         where=self._settings.backend)
 
     # ------------------------------------------------------------------ outputs
     def _publish_label_info(self) -> None:
         msg = LabelInfo()
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.class_map = [VisionClass(class_id=i, class_name=n)
-                         for i, n in enumerate(self._classifier.labels)]
+                         for i, n in enumerate(self.classifier.labels)]
         msg.threshold = float(self._settings.min_score)
         self._label_pub.publish(msg)
 
@@ -261,8 +345,8 @@ class RepVitClassifier(Node):
 
     @property
     def classifier(self) -> Classifier:
-        """Give the loaded model with its labels and preprocessing."""
-        return self._classifier
+        """Give the model in use with its labels and preprocessing."""
+        return self._model.current
 
     @property
     def input_qos(self) -> Optional[QoSProfile]:
@@ -278,47 +362,63 @@ class RepVitClassifier(Node):
         release_free_memory()  # heap pages freed since the last second go back to the system
         snap = self.diagnostics()
         now = time.monotonic()
+        camera = self._input
+        if camera is None:
+            return  # deactivated while this timer callback was on its way
         level, message, rates = self._health.assess(
-            snap, now, self._input.publishers, self._input.seconds_without_frames(),
-            subscribed=self._input.qos is not None)
-        backend = self._classifier.backend
+            snap, now, camera.publishers, camera.seconds_without_frames(),
+            subscribed=camera.qos is not None)
+        backend = self.classifier.backend
         status = DiagnosticStatus(name=f'{self.get_fully_qualified_name()}: classifier',
                                   hardware_id=backend.name, level=bytes([level]),
                                   message=message)
         values = {'backend': backend.name, 'model': os.path.basename(backend.path),
                   'model_path': backend.path, 'threads': self._settings.threads,
-                  'synthetic_model': self._classifier.synthetic, **snap, **rates}
+                  'synthetic_model': self.classifier.synthetic, **snap, **rates}
         status.values = [KeyValue(key=k, value=f'{v:.3f}' if isinstance(v, float) else str(v))
                          for k, v in values.items()]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(array)
 
-    # ------------------------------------------------------------------ teardown
-    def _release(self) -> None:
-        if self._released:
-            return
-        self._released = True
-        released, snap, abandoned = [], None, 0
-        if self._pipeline is not None:
-            abandoned = self._pipeline.close(SHUTDOWN_TIMEOUT_SEC)
-            released.append(f'{self._settings.threads} worker(s)')
-            snap = self._pipeline.stats.snapshot()
-        if self._classifier is not None:
-            released.append(f'the {self._classifier.backend.name} backend')
-            self._classifier.close()
-        if snap is not None:
-            # After a signal the context is already shut down and /rosout is gone: log to the
-            # console only then, under the node's name, rather than fail to publish.
-            logger = self.get_logger() if self.context.ok() else \
-                rclpy.logging.get_logger(f'{self.get_logger().name}.shutdown')
-            logger.info(stop_line(released, snap, abandoned))
-        self._abandoned = abandoned
-
     @property
     def abandoned(self) -> int:
         """Count the frames given up in a worker at shutdown (their threads may still run)."""
         return self._abandoned
+
+
+class RepVitClassifier(ClassifierWork, Node):
+    """Classify camera frames with RepViT and publish vision_msgs/Classification."""
+
+    def __init__(self, node_name: str = 'repvit_classifier', *,
+                 backend: Optional[Backend] = None, **kwargs):
+        """
+        Create the node: parameters, model, publishers, then the subscription.
+
+        :param node_name: the node's name.
+        :param backend: an already loaded backend to use instead of the configured one (the
+            node then does not close it); for tools such as the benchmark.
+        :param kwargs: passed to :class:`rclpy.node.Node` (namespace, context,
+            parameter_overrides, ...).
+        :raises StartupError: for invalid parameters, a missing or unloadable model, labels.
+        """
+        super().__init__(node_name, **kwargs)
+        self._released = False
+        try:
+            self._init_work()
+            self._configure(backend)
+            self._activate()
+        except parameters.ParameterError as exc:
+            raise StartupError(str(exc)) from None
+        except Exception:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._deactivate(0.0)
+            self._cleanup()
 
     def destroy_node(self) -> None:
         """Stop the workers, close the backend, then destroy the node."""

@@ -68,11 +68,13 @@ class Spec(NamedTuple):
 
 
 PARAMETERS: Tuple[Spec, ...] = (
-    Spec('model', 'm1_0', 'RepViT size, used when model_path is empty.', choices=tuple(MODELS)),
+    Spec('model', 'm1_0', 'RepViT size, used when model_path is empty. Changing it at runtime '
+         'loads the new model beside the old one and swaps it in between two frames.',
+         runtime=True, choices=tuple(MODELS)),
     Spec('model_path', '', 'Model file (.bin or .onnx); empty: look up `model` in the models '
-         'directory, then RDK OS preinstalled models.'),
-    Spec('backend', 'auto', 'Inference runtime; auto: .bin on the BPU, .onnx on ONNX Runtime.',
-         choices=BACKENDS),
+         'directory, then RDK OS preinstalled models. Runtime: as model.', runtime=True),
+    Spec('backend', 'auto', 'Inference runtime; auto: .bin on the BPU, .onnx on ONNX Runtime. '
+         'Runtime: as model.', runtime=True, choices=BACKENDS),
     Spec('threads', 2, 'Inference workers.', bounds=(1, 16)),
     Spec('intra_op_threads', 1, 'ONNX Runtime threads inside one inference (ignored by BPU '
          'backends).', bounds=(1, 16)),
@@ -89,12 +91,16 @@ PARAMETERS: Tuple[Spec, ...] = (
          'decimal string, as in LabelInfo) or label (class name).', choices=CLASS_ID_FORMATS),
     Spec('queue_size', 1, 'Frames waiting for a worker; the oldest is dropped when full.',
          bounds=(1, 100)),
-    Spec('labels_path', '', 'Class names file; empty: bundled ImageNet-1k.'),
+    Spec('labels_path', '', 'Class names file, one per model output; empty: bundled '
+         'ImageNet-1k (class_<i> for a model of another class count). Runtime: as model.',
+         runtime=True),
     Spec('max_input_pixels', DEFAULT_MAX_INPUT_PIXELS, 'Frames (raw, or JPEG/PNG by their '
          'declared size) with more pixels are refused as bad before any decoding.',
          bounds=(1, 1 << 31)),
     Spec('bit_depth', 16, 'Significant bits of 16-bit (mono16) frames, e.g. 10 or 12 for '
          'sensors that fill 16-bit words partly.', bounds=(9, 16)),
+    Spec('autostart', False, 'Managed node (classifier_managed) only: configure and activate at '
+         'start, without a lifecycle manager.'),
     Spec('top_k', 5, 'Classes per result.', runtime=True, bounds=(1, 1000)),
     Spec('min_score', 0.0, 'Leave out classes below this probability.', runtime=True,
          bounds=(0.0, 1.0)),
@@ -102,6 +108,8 @@ PARAMETERS: Tuple[Spec, ...] = (
          runtime=True, bounds=(0.0, 1000.0)),
 )
 SPECS: Dict[str, Spec] = {s.name: s for s in PARAMETERS}
+#: the parameters that choose the model: changing one at runtime loads a model
+MODEL_CHOICE = ('model', 'model_path', 'backend', 'labels_path')
 
 #: The node's configuration: one frozen attribute per parameter of :data:`PARAMETERS`.
 Settings = make_dataclass('Settings', [(s.name, s.kind) for s in PARAMETERS], frozen=True)

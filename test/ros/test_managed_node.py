@@ -1,0 +1,212 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The managed (lifecycle) classifier and switching the model at runtime, over real DDS."""
+
+import threading
+import time
+
+import psutil
+import pytest
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.lifecycle import TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from repvit_ros.bench.frame_source import make_message
+from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.frames import message_class
+from repvit_ros.managed import ManagedRepVitClassifier
+from repvit_ros.node import RepVitClassifier
+from ros_support import wait_for
+from vision_msgs.msg import Classification
+
+RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
+
+
+class Bench:
+    """A node under test, a camera publishing at a fixed rate, and the results it publishes."""
+
+    def __init__(self, context, node, ns):
+        self.node, self.ns = node, ns
+        self.peer = rclpy.create_node(f'bench_{ns}', context=context)
+        self.results = []
+        self.peer.create_subscription(Classification, f'/{ns}/classification',
+                                      self.results.append, RELIABLE)
+        self.pub = self.peer.create_publisher(message_class('image'), f'/{ns}/image', RELIABLE)
+        self.executor = MultiThreadedExecutor(num_threads=3, context=context)
+        self.executor.add_node(node)
+        self.executor.add_node(self.peer)
+        self._spin = threading.Thread(target=self.executor.spin, daemon=True)
+        self._spin.start()
+        self.frame = make_message('image', sample_picture(160, 120), 'bgr8', 0)
+        self.sent = 0
+        self._camera = None
+        self._stop = threading.Event()
+
+    def subscribers(self):
+        return self.peer.count_subscribers(f'/{self.ns}/image')
+
+    def publishers(self):
+        return self.peer.count_publishers(f'/{self.ns}/classification')
+
+    def send(self):
+        self.sent += 1
+        self.frame.header.stamp.sec, self.frame.header.stamp.nanosec = divmod(self.sent, 10**9)
+        self.pub.publish(self.frame)
+
+    def camera(self, rate=30.0):
+        def run():
+            while not self._stop.wait(1.0 / rate):
+                self.send()
+        self._camera = threading.Thread(target=run, daemon=True)
+        self._camera.start()
+
+    def close(self):
+        self._stop.set()
+        if self._camera is not None:
+            self._camera.join(2)
+        self.executor.shutdown()
+        self._spin.join(5)
+        self.node.destroy_node()
+        self.peer.destroy_node()
+
+
+@pytest.fixture
+def bench(ros_context):
+    made = []
+
+    def make(node, ns):
+        made.append(Bench(ros_context, node, ns))
+        return made[-1]
+    yield make
+    for b in made:
+        b.close()
+
+
+def _managed(ros_context, ns, model_path, **params):
+    overrides = [Parameter('model_path', value=model_path),
+                 Parameter('qos_reliability', value='reliable')]
+    overrides += [Parameter(k, value=v) for k, v in params.items()]
+    return ManagedRepVitClassifier(namespace=ns, context=ros_context,
+                                   parameter_overrides=overrides)
+
+
+def test_every_transition_and_its_effect_on_topics(ros_context, bench, synthetic_model,
+                                                   tmp_path):
+    node = _managed(ros_context, 'life', str(tmp_path / 'missing.onnx'))
+    b = bench(node, 'life')
+    time.sleep(0.5)
+    assert b.publishers() == 0 and b.subscribers() == 0 and node.settings is None
+    # A configure that fails says why and leaves the node unconfigured; it can be retried.
+    assert node.trigger_configure() == FAILURE
+    assert node.settings is None
+    assert node.set_parameters([Parameter('model_path', value=synthetic_model('m0_9'))])[
+        0].successful
+    assert node.trigger_configure() == SUCCESS
+    assert wait_for(lambda: b.publishers() == 1)
+    time.sleep(0.5)
+    assert b.subscribers() == 0  # configured: publishers present, no subscription
+    b.send()
+    time.sleep(0.5)
+    assert b.results == []
+    assert node.trigger_activate() == SUCCESS
+    assert wait_for(lambda: b.subscribers() == 1)
+    b.send()
+    assert wait_for(lambda: len(b.results) == 1)
+    assert node.trigger_deactivate() == SUCCESS
+    assert wait_for(lambda: b.subscribers() == 0)
+    assert b.publishers() == 1  # still there, silent
+    b.send()
+    time.sleep(0.5)
+    assert len(b.results) == 1
+    assert node.classifier.backend is not None  # the model stays loaded while inactive
+    assert node.trigger_activate() == SUCCESS
+    assert wait_for(lambda: b.subscribers() == 1)
+    b.send()
+    assert wait_for(lambda: len(b.results) == 2)
+    assert node.trigger_deactivate() == SUCCESS
+    assert node.trigger_cleanup() == SUCCESS
+    assert wait_for(lambda: b.publishers() == 0) and node.settings is None
+    assert node.trigger_configure() == SUCCESS  # configure again after cleanup
+    assert node.trigger_activate() == SUCCESS
+    assert node.trigger_shutdown() == SUCCESS  # from active
+    assert wait_for(lambda: b.subscribers() == 0 and b.publishers() == 0)
+
+
+def test_autostart_behaves_like_the_plain_node(ros_context, bench, synthetic_model):
+    node = _managed(ros_context, 'auto', synthetic_model('m0_9'), autostart=True)
+    b = bench(node, 'auto')
+    assert wait_for(lambda: b.subscribers() == 1)
+    b.send()
+    assert wait_for(lambda: len(b.results) == 1)
+
+
+def test_twenty_deactivate_activate_cycles_under_load(ros_context, bench, synthetic_model):
+    node = _managed(ros_context, 'cycles', synthetic_model('m0_9'), autostart=True)
+    b = bench(node, 'cycles')
+    assert wait_for(lambda: b.subscribers() == 1)
+    b.camera(30.0)
+    assert wait_for(lambda: len(b.results) >= 5)
+
+    def cycle():
+        assert node.trigger_deactivate() == SUCCESS
+        time.sleep(0.05)
+        assert node.trigger_activate() == SUCCESS
+        time.sleep(0.1)
+    cycle()  # both workers have started by now (the pool starts them as frames need them)
+    threads = threading.active_count()
+    rss = psutil.Process().memory_info().rss
+    for _ in range(20):
+        cycle()
+    got = len(b.results)
+    assert wait_for(lambda: len(b.results) > got + 5)  # still classifying
+    assert threading.active_count() == threads
+    assert psutil.Process().memory_info().rss - rss < 50 * 2**20
+    counts = node.diagnostics()
+    assert counts['failed'] == 0 and counts['bad'] == 0
+    stamps = [r.header.stamp.nanosec for r in b.results]
+    assert stamps == sorted(stamps)
+
+
+def test_model_switch_under_load_is_ordered_and_loses_nothing(ros_context, bench,
+                                                              synthetic_model):
+    node = RepVitClassifier(namespace='switch', context=ros_context, parameter_overrides=[
+        Parameter('model_path', value=synthetic_model('m0_9')),
+        Parameter('qos_reliability', value='reliable')])
+    b = bench(node, 'switch')
+    assert wait_for(lambda: b.subscribers() == 1)
+    b.camera(30.0)
+    assert wait_for(lambda: len(b.results) >= 10)
+    res = node.set_parameters([Parameter('model_path', value=synthetic_model('m1_1'))])[0]
+    assert res.successful, res.reason
+    switched_at = len(b.results)
+    assert wait_for(lambda: len(b.results) >= switched_at + 15)
+    # A failing switch: the reason, the old model (m1_1) keeps running, the parameter unchanged.
+    res = node.set_parameters([Parameter('model_path', value='/nonexistent/model.onnx')])[0]
+    assert not res.successful and 'model not switched' in res.reason, res.reason
+    assert node.get_parameter('model_path').value == synthetic_model('m1_1')
+    kept_at = len(b.results)
+    assert wait_for(lambda: len(b.results) >= kept_at + 10)
+    scores = [tuple(round(h.score, 6) for h in r.results) for r in b.results]
+    stamps = [r.header.stamp.nanosec for r in b.results]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    # Every frame is the same picture: the scores change exactly once, at the switch.
+    changes = [i for i in range(1, len(scores)) if scores[i] != scores[i - 1]]
+    assert len(changes) == 1, changes
+    assert scores[0] != scores[-1]
+    counts = node.diagnostics()
+    assert counts['failed'] == 0 and counts['bad'] == 0
+    assert node.classifier.backend.path == synthetic_model('m1_1')
