@@ -293,3 +293,32 @@ def test_package_import_is_cheap_and_ros_free():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == 'ok', out.stderr
+
+
+# ------------------------------------------------------------------ switching models
+class _Closable:
+    def __init__(self):
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_slot_swaps_between_frames_and_closes_the_old_model_when_its_frames_are_done():
+    from repvit_ros.classifier import ClassifierSlot
+    old, new = _Closable(), _Closable()
+    slot = ClassifierSlot(old)
+    with slot.use() as busy:
+        assert busy is old
+        assert slot.swap(new) is old
+        assert slot.current is new and not old.closed  # a frame still runs on it
+        with slot.use() as later:
+            assert later is new
+    assert old.closed and not new.closed
+    newer = _Closable()
+    slot.swap(newer)
+    assert new.closed  # nobody used it: closed at once
+    slot.close()
+    assert newer.closed
+    with pytest.raises(RuntimeError, match='after close'):
+        slot.current
