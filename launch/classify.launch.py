@@ -37,6 +37,7 @@ PARAMETER_ARGUMENTS = {
     'threads': (int, 'inference workers'),
     'input_type': (str, 'image, compressed or hbmem'),
     'backend': (str, 'auto, hbm_runtime, pyeasy_dnn or onnxruntime'),
+    'perception_topic': (str, 'ai_msgs/PerceptionTargets topic for the RDK web display'),
 }
 
 

@@ -62,10 +62,12 @@ def launch_file(monkeypatch):
     fakes = {
         'launch': {'LaunchDescription': _Action},
         'launch.actions': {n: type(n, (_Action,), {}) for n in (
-            'DeclareLaunchArgument', 'OpaqueFunction', 'IncludeLaunchDescription')},
+            'DeclareLaunchArgument', 'OpaqueFunction', 'IncludeLaunchDescription',
+            'GroupAction', 'SetLaunchConfiguration')},
         'launch.substitutions': {'LaunchConfiguration': LaunchConfiguration,
                                  'PathJoinSubstitution': _Action},
-        'launch.conditions': {'LaunchConfigurationEquals': _Action},
+        'launch.conditions': {n: type(n, (_Action,), {}) for n in (
+            'LaunchConfigurationEquals', 'IfCondition', 'UnlessCondition')},
         'launch.launch_description_sources': {'PythonLaunchDescriptionSource': _Action},
         'launch_ros': {},
         'launch_ros.actions': {'Node': type('Node', (_Action,), {})},
