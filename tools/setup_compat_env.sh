@@ -12,23 +12,8 @@ VENV="${REPVIT_COMPAT_VENV:-$ROOT/.venv-humble}"
 REQS="$ROOT/tools/requirements-humble.txt"
 log() { echo "[setup_compat_env] $*"; }
 
-# The same choice as tools/setup_env.sh: pyenv's 3.10 first, then a python3.10, then python3.
-find_python() {
-  local cand
-  if command -v pyenv >/dev/null 2>&1; then
-    for cand in "$(pyenv root)"/versions/3.10.*/bin/python3.10; do
-      [ -x "$cand" ] && { echo "$cand"; return; }
-    done
-  fi
-  for cand in /usr/bin/python3.10 python3.10 python3; do
-    if command -v "$cand" >/dev/null 2>&1 &&
-       "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-      command -v "$cand"; return
-    fi
-  done
-  echo "no Python >= 3.10 found (install python3.10)" >&2
-  exit 1
-}
+# shellcheck source=find_python.sh
+. "$ROOT/tools/find_python.sh"
 
 if [ ! -x "$VENV/bin/python" ]; then
   PY="$(find_python)"

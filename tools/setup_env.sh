@@ -14,22 +14,8 @@ BUILD="$ROOT/build"
 REQS="$ROOT/tools/requirements.txt"
 log() { echo "[setup_env] $*"; }
 
-find_python() {
-  local cand
-  if command -v pyenv >/dev/null 2>&1; then
-    for cand in "$(pyenv root)"/versions/3.10.*/bin/python3.10; do
-      [ -x "$cand" ] && { echo "$cand"; return; }
-    done
-  fi
-  for cand in /usr/bin/python3.10 python3.10 python3; do
-    if command -v "$cand" >/dev/null 2>&1 &&
-       "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-      command -v "$cand"; return
-    fi
-  done
-  echo "no Python >= 3.10 found (install python3.10)" >&2
-  exit 1
-}
+# shellcheck source=find_python.sh
+. "$ROOT/tools/find_python.sh"
 
 # 1. venv
 if [ ! -x "$VENV/bin/python" ]; then
