@@ -29,6 +29,7 @@ import pytest
 from repvit_ros.annotate import (annotate, band_box, colour_view, encode_jpeg, label_lines,
                                  perception_info, perception_targets, render, scale_to_width,
                                  scaled_size, STAGES, StageTime, to_stamp)
+from repvit_ros.bench import render_cost
 from repvit_ros.bench.pictures import encode, row_step, sample_picture
 from repvit_ros.preprocess import FrameError, image_view, RAW_ENCODINGS
 
@@ -363,3 +364,17 @@ def test_perception_info_and_stamps():
                              {'pipeline': StageTime(stamp, 1_700_000_000.2)})
     assert msg['perfs'][0]['stamp_start'] == stamp
     assert msg['perfs'][0]['time_ms_duration'] == pytest.approx(76.543211, abs=1e-3)
+
+
+# ------------------------------------------------------------------------ the cost tool
+def test_render_cost_tool_times_frames_and_writes_the_small_example(tmp_path):
+    nv12 = render_cost.frame(64, 48, 'nv12')
+    assert nv12.shape == (72, 64)
+    assert render_cost.cost(nv12, 'nv12', 32, repeat=3) > 0
+    width, height, size = render_cost.write_example(str(tmp_path / 'example.png'))
+    back = cv2.imread(str(tmp_path / 'example.png'))
+    assert (width, height) == (480, 320) and back.shape == (320, 480, 3)
+    assert size <= 60 * 1024
+    # Darkened band top-left, the photo elsewhere.
+    box = band_box(480, 320, render_cost.RANKING)
+    assert back[box[3] // 2, 2].mean() < back[300, 240].mean()
