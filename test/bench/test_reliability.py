@@ -22,7 +22,7 @@ runs use the same code with CI-sized durations and the same pass criteria.
 import numpy as np
 import pytest
 
-from repvit_ros import loadtest
+from repvit_ros.bench import loadtest
 from repvit_ros.frames import message_class
 from repvit_ros.preprocess import FrameError, image_view, to_nv12
 
