@@ -37,12 +37,14 @@ from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.timer import Timer
 from repvit_ros import frames, models, parameters
+from repvit_ros.annotate import StageTime
 from repvit_ros.backends import Backend, BackendError
 from repvit_ros.camera import CameraInput
 from repvit_ros.classifier import Classifier, ClassifierSlot
 from repvit_ros.health import EventLog, HealthMonitor, stop_line
 from repvit_ros.labels import LabelError
 from repvit_ros.memory import release_free_memory
+from repvit_ros.outputs import Outputs, Result
 from repvit_ros.pipeline import DropFrame, Job, Pipeline
 from repvit_ros.preprocess import FrameError
 from std_msgs.msg import Header
@@ -119,7 +121,7 @@ class ClassifierWork:
         self._model: Optional[ClassifierSlot] = None
         self._pipeline: Optional[Pipeline] = None
         self._input: Optional[CameraInput] = None
-        self._cls_pub: Optional[Publisher] = None
+        self._outputs: Optional[Outputs] = None
         self._label_pub: Optional[Publisher] = None
         self._diag_pub: Optional[Publisher] = None
         self._diag_timer: Optional[Timer] = None
@@ -153,8 +155,12 @@ class ClassifierWork:
             self._cleanup()
             self._settings = None  # unconfigured: a later configure starts afresh
             raise StartupError(str(exc)) from None
-        self._cls_pub = self._publisher(Classification, 'classification',
-                                        QoSProfile(depth=10, reliability=RELIABLE))
+        try:
+            self._outputs = Outputs(self._publisher, cfg)
+        except ImportError as exc:
+            self._cleanup()
+            self._settings = None
+            raise StartupError(str(exc)) from None
         if LabelInfo is not None:
             self._label_pub = self._publisher(
                 LabelInfo, 'label_info', QoSProfile(depth=1, reliability=RELIABLE,
@@ -205,10 +211,14 @@ class ClassifierWork:
             released.append(f'the {self._model.current.backend.name} backend')
             self._model.close()
             self._model = None
-        for pub in (self._cls_pub, self._label_pub, self._diag_pub):
+        pubs = [self._label_pub, self._diag_pub]
+        if self._outputs is not None:
+            self._outputs.close()
+            pubs += self._outputs.publishers
+        for pub in pubs:
             if pub is not None and self.context.ok():
                 self.destroy_publisher(pub)
-        self._cls_pub = self._label_pub = self._diag_pub = None
+        self._outputs = self._label_pub = self._diag_pub = None
         if snap is not None:
             # After a signal the context is already shut down and /rosout is gone: log to the
             # console only then, under the node's name, rather than fail to publish.
@@ -283,31 +293,37 @@ class ClassifierWork:
             return
         self._pipeline.submit(frame)
 
-    def _process(self, job: Job) -> Classification:
+    def _process(self, job: Job) -> Result:
         frame = job.payload
         cfg, stats = self._settings, self._pipeline.stats
+        wall = time.time()
         with self._model.use() as clf:  # a model switch takes effect between two frames
             t0 = time.monotonic()
             nv12 = clf.to_nv12(frame.image, frame.encoding)
             t1 = time.monotonic()
             logits = clf.infer(nv12)
             t2 = time.monotonic()
+        ranked = clf.rank(logits, cfg.top_k, cfg.min_score)
+        t3 = time.monotonic()
         stats.latency['preprocess'].add(t1 - t0)
         stats.latency['inference'].add(t2 - t1)
         ids = clf.labels if cfg.class_id_format == 'label' else clf.index_ids
         out = Classification()
         out.header = frame.header if frame.header is not None else Header(stamp=frame.stamp)
-        for i, score in clf.rank(logits, cfg.top_k, cfg.min_score):
+        for i, score in ranked:
             hyp = ObjectHypothesis()  # field by field: the keyword constructor costs twice as much
             hyp.class_id = ids[i]
             hyp.score = score
             out.results.append(hyp)
-        return out
+        timings = {name: StageTime(wall + a - t0, wall + b - t0, 1e3 * (b - a))
+                   for name, a, b in (('preprocess', t0, t1), ('inference', t1, t2),
+                                      ('postprocess', t2, t3))}
+        return Result(out, frame, [(i, clf.labels[i], p) for i, p in ranked], timings)
 
-    def _deliver(self, job: Job, msg: Classification) -> None:
+    def _deliver(self, job: Job, result: Result) -> None:
         if not self._active or not self.context.ok():
             raise DropFrame('shutdown')  # stopped or deactivated while this frame was in work
-        self._cls_pub.publish(msg)
+        self._outputs.publish(result, self.classifier.labels)
 
     def _on_lost(self, n: int, why: str) -> None:
         self._pipeline.stats.count('lost', n=n)
@@ -332,7 +348,10 @@ class ClassifierWork:
 
         :return: the figures by name.
         """
-        return self._pipeline.report()
+        snap = self._pipeline.report()
+        if self._outputs is not None:
+            snap.update(self._outputs.report())
+        return snap
 
     def wait_idle(self, timeout: float) -> bool:
         """

@@ -99,6 +99,11 @@ PARAMETERS: Tuple[Spec, ...] = (
          bounds=(1, 1 << 31)),
     Spec('bit_depth', 16, 'Significant bits of 16-bit (mono16) frames, e.g. 10 or 12 for '
          'sensors that fill 16-bit words partly.', bounds=(9, 16)),
+    Spec('annotated_width', 640, 'Width of the annotated image (annotated_image and its '
+         '/compressed JPEG), drawn only while someone subscribes; 0: the frame width.',
+         runtime=True, bounds=(0, 7680)),
+    Spec('perception_topic', '', 'Also publish every result as ai_msgs/PerceptionTargets on '
+         'this topic, for the RDK web display (D-Robotics websocket); empty: off.'),
     Spec('autostart', False, 'Managed node (classifier_managed) only: configure and activate at '
          'start, without a lifecycle manager.'),
     Spec('top_k', 5, 'Classes per result.', runtime=True, bounds=(1, 1000)),

@@ -505,6 +505,32 @@ def _check_limit(max_input_pixels) -> int:
     return int(max_input_pixels)
 
 
+def _png_size(buf: np.ndarray) -> Tuple[int, int]:
+    if buf.size < 24 or buf[:8].tobytes() != _PNG_SIGNATURE:
+        raise FrameError('corrupt png: bad signature')
+    if buf[12:16].tobytes() != b'IHDR':
+        raise FrameError('corrupt png: no IHDR header')
+    return (int.from_bytes(buf[16:20].tobytes(), 'big'),
+            int.from_bytes(buf[20:24].tobytes(), 'big'))
+
+
+def declared_size(data, fmt: str) -> Tuple[int, int]:
+    """
+    Read the size a JPEG or PNG declares in its header, without decoding it.
+
+    :param data: the compressed bytes.
+    :param fmt: ``jpeg`` or ``png``.
+    :return: (width, height).
+    :raises FrameError: when the header cannot be read.
+    """
+    buf = np.frombuffer(data, dtype=np.uint8).reshape(-1) if not isinstance(data, np.ndarray) \
+        else data.reshape(-1)
+    if fmt == 'png':
+        return _png_size(buf)
+    hdr = _jpeg_header(buf)
+    return hdr.width, hdr.height
+
+
 def decode(data, fmt: str, size: Tuple[int, int] = (224, 224), mode: str = 'letterbox', *,
            max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> np.ndarray:
     """
@@ -546,12 +572,7 @@ def decode(data, fmt: str, size: Tuple[int, int] = (224, 224), mode: str = 'lett
         factor = jpeg_reduction(hdr.width, hdr.height, size[1], size[0], mode)
         flag = dict(_REDUCED).get(factor, cv2.IMREAD_COLOR)
     else:
-        if buf.size < 24 or buf[:8].tobytes() != _PNG_SIGNATURE:
-            raise FrameError('corrupt png: bad signature')
-        if buf[12:16].tobytes() != b'IHDR':
-            raise FrameError('corrupt png: no IHDR header')
-        width = int.from_bytes(buf[16:20].tobytes(), 'big')
-        height = int.from_bytes(buf[20:24].tobytes(), 'big')
+        width, height = _png_size(buf)
         if width == 0 or height == 0:
             raise FrameError(f'corrupt png: zero size {width}x{height}')
         _check_pixels('png declares', width, height, limit)

@@ -22,7 +22,6 @@ fast as possible. As a command: ``python -m repvit_ros.bench.frame_source --enco
 """
 
 import argparse
-import array
 import sys
 import time
 from typing import Optional
@@ -31,24 +30,9 @@ import numpy as np
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros.bench.pictures import encode, row_step, sample_picture
-from repvit_ros.frames import INPUT_TYPES, message_class
+from repvit_ros.frames import INPUT_TYPES, message_class, uint8_array
 
 HBMEM_BYTES = 6220800  # HbmMsg1080P's fixed data array
-
-
-def uint8_array(data) -> array.array:
-    """
-    Wrap bytes for a ``uint8[]`` message field in the form the field stores.
-
-    Humble's generated messages (and Kilted's with ROS_PYTHON_CHECK_FIELDS=1) check every
-    element of anything else in Python: about a second for a 1080p frame.
-
-    :param data: bytes-like pixels.
-    :return: an ``array.array('B')`` copy, made in C.
-    """
-    out = array.array('B')
-    out.frombytes(data)
-    return out
 
 
 def make_message(msg_type: str, rgb: np.ndarray, encoding: str, stamp_ns: int,

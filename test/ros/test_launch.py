@@ -61,8 +61,8 @@ def test_given_arguments_win_over_the_params_file_and_absent_ones_do_not(
 def test_classify_launch_arguments(launch_file):
     module, declared, _, nodes = launch_file('classify.launch.py')
     assert set(declared) == {'model', 'model_path', 'labels_path', 'threads', 'input_type',
-                             'backend', 'image_topic', 'params_file', 'namespace',
-                             'log_level'}
+                             'backend', 'perception_topic', 'image_topic', 'params_file',
+                             'namespace', 'log_level'}
     for name in module.PARAMETER_ARGUMENTS:  # nothing overrides the file unless given
         assert declared[name]['default_value'] == ''
     assert declared['params_file']['default_value'].endswith('config/repvit.yaml')

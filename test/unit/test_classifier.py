@@ -297,6 +297,7 @@ def test_package_import_is_cheap_and_ros_free():
 
 # ------------------------------------------------------------------ switching models
 class _Closable:
+
     def __init__(self):
         self.closed = False
 

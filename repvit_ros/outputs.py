@@ -1,0 +1,217 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+What the node publishes for a camera: results, and on demand a picture and the RDK web display.
+
+Every result goes out as ``vision_msgs/Classification`` first. Then, only while someone
+subscribes, the frame is drawn with its ranking (:mod:`repvit_ros.annotate`) on one render
+thread: a result that arrives while the previous picture is still being drawn gets none
+(counted ``annotation_skipped``), so pictures never delay or queue up behind results. With a
+``perception_topic`` every result is also published as ``ai_msgs/PerceptionTargets`` for
+D-Robotics' web display, whose page pairs pictures and results by equal header stamps.
+"""
+
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+import importlib
+import threading
+import time
+from typing import Any, Callable, Deque, Dict, List, NamedTuple, Tuple
+
+from builtin_interfaces.msg import Time
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from repvit_ros import annotate
+from repvit_ros.frames import Frame, uint8_array
+from repvit_ros.preprocess import declared_size, FrameError
+from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
+from vision_msgs.msg import Classification
+
+RESULTS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+PICTURE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+class Result(NamedTuple):
+    """One classified frame, as the workers hand it to the outputs."""
+
+    msg: Classification
+    frame: Frame
+    ranked: List[Tuple[int, str, float]]      # (index, name, probability), best first
+    timings: Dict[str, annotate.StageTime]    # preprocess, inference, postprocess
+
+
+def ai_msgs():
+    """
+    Import the messages of D-Robotics' web display (TogetheROS ships them).
+
+    :return: the ``ai_msgs.msg`` module.
+    :raises ImportError: naming the package when it is not installed.
+    """
+    try:
+        return importlib.import_module('ai_msgs.msg')
+    except ImportError:
+        raise ImportError('perception_topic needs ai_msgs (D-Robotics hobot_msgs, part of '
+                          'TogetheROS); it is not installed') from None
+
+
+def _time(stamp: Tuple[int, int]) -> Time:
+    return Time(sec=stamp[0], nanosec=stamp[1])
+
+
+class Outputs:
+    """The publishers of one camera's results and pictures."""
+
+    def __init__(self, publisher: Callable[[type, str, QoSProfile], Any], settings: Any,
+                 prefix: str = '', model_name: str = 'repvit'):
+        """
+        Create the publishers.
+
+        :param publisher: the node's publisher factory (plain or lifecycle publishers).
+        :param settings: the node's settings (annotated_width, perception_topic, ...).
+        :param prefix: topic prefix of this camera (``''`` or ``'<name>/'``).
+        :param model_name: the Perf entries' name prefix.
+        :raises ImportError: when perception_topic is set and ai_msgs is missing.
+        """
+        self._settings = settings
+        self._model_name = model_name
+        self.classification = publisher(Classification, f'{prefix}classification',
+                                        RESULTS_QOS)
+        self._image = publisher(Image, f'{prefix}annotated_image', PICTURE_QOS)
+        self._jpeg = publisher(CompressedImage, f'{prefix}annotated_image/compressed',
+                               PICTURE_QOS)
+        self._ai = None
+        self._perception = self._info = None
+        if settings.perception_topic:
+            self._ai = ai_msgs()
+            topic = settings.perception_topic.rstrip('/') + ('' if not prefix else
+                                                             f'/{prefix.rstrip("/")}')
+            self._perception = publisher(self._ai.PerceptionTargets, topic, RESULTS_QOS)
+            if hasattr(self._ai, 'PerceptionInfo'):  # newer ai_msgs releases only
+                self._info = publisher(self._ai.PerceptionInfo, f'{topic}/info', LATCHED_QOS)
+        self._all = [p for p in (self.classification, self._image, self._jpeg,
+                                 self._perception, self._info) if p is not None]
+        self._lock = threading.Lock()
+        self._drawing = False
+        self._sent: Deque[float] = deque()
+        self._info_sent = False
+        self.counts = {'annotated': 0, 'annotation_skipped': 0, 'annotation_bad': 0}
+        self._render = ThreadPoolExecutor(max_workers=1, thread_name_prefix='repvit_render')
+
+    @property
+    def publishers(self) -> List[Any]:
+        """Return every publisher (for the node to destroy them)."""
+        return list(self._all)
+
+    def publish(self, result: Result, labels: List[str]) -> None:
+        """
+        Publish a result, then (without waiting) its picture and web-display entry.
+
+        :param result: the classified frame.
+        :param labels: the model's class names (for PerceptionInfo).
+        """
+        self.classification.publish(result.msg)
+        now = time.monotonic()
+        self._sent.append(now)
+        while self._sent and now - self._sent[0] > 1.0:
+            self._sent.popleft()
+        if self._perception is not None:
+            self._publish_perception(result, labels)
+        if self._image.get_subscription_count() or self._jpeg.get_subscription_count():
+            with self._lock:
+                busy, self._drawing = self._drawing, True
+                if busy:
+                    self.counts['annotation_skipped'] += 1
+            if not busy:
+                self._render.submit(self._draw, result)
+
+    def _draw(self, result: Result) -> None:
+        cfg = self._settings
+        try:
+            bgr = annotate.render(result.frame.image, result.frame.encoding, result.ranked,
+                                  cfg.annotated_width, cfg.bit_depth, cfg.max_input_pixels,
+                                  cfg.yuv_range)
+            header = result.msg.header
+            if self._image.get_subscription_count():
+                h, w = bgr.shape[:2]
+                img = Image(header=header, height=h, width=w, encoding='bgr8', step=w * 3)
+                img.data = uint8_array(bgr)
+                self._image.publish(img)
+            if self._jpeg.get_subscription_count():
+                jpeg = CompressedImage(header=header, format='jpeg')
+                jpeg.data = uint8_array(annotate.encode_jpeg(bgr))
+                self._jpeg.publish(jpeg)
+            key = 'annotated'
+        except (FrameError, ValueError):
+            key = 'annotation_bad'
+        finally:
+            with self._lock:
+                self._drawing = False
+        with self._lock:
+            self.counts[key] += 1
+
+    def _publish_perception(self, result: Result, labels: List[str]) -> None:
+        ai = self._ai
+        h, w = _frame_size(result.frame)
+        stamp = result.msg.header.stamp
+        timings = dict(result.timings)
+        timings['pipeline'] = annotate.StageTime((stamp.sec, stamp.nanosec), time.time())
+        data = annotate.perception_targets((w, h), result.ranked, float(len(self._sent)),
+                                           timings, self._model_name)
+        msg = ai.PerceptionTargets(header=result.msg.header, fps=data['fps'])
+        msg.perfs = [ai.Perf(type=p['type'], stamp_start=_time(p['stamp_start']),
+                             stamp_end=_time(p['stamp_end']),
+                             time_ms_duration=p['time_ms_duration']) for p in data['perfs']]
+        msg.targets = [ai.Target(
+            type=t['type'], track_id=t['track_id'],
+            rois=[ai.Roi(type=r['type'], rect=RegionOfInterest(**r['rect']),
+                         confidence=r['confidence']) for r in t['rois']],
+            attributes=[ai.Attribute(**a) for a in t['attributes']]) for t in data['targets']]
+        self._perception.publish(msg)
+        if self._info is not None and not self._info_sent:
+            info = annotate.perception_info((w, h), labels)
+            self._info.publish(ai.PerceptionInfo(header=result.msg.header, **info))
+            self._info_sent = True
+
+    def report(self) -> Dict[str, int]:
+        """
+        Count the pictures drawn, skipped (the renderer was busy) and refused.
+
+        :return: annotated, annotation_skipped, annotation_bad.
+        """
+        with self._lock:
+            return dict(self.counts)
+
+    def close(self) -> None:
+        """Stop the render thread (a picture being drawn is finished first)."""
+        self._render.shutdown(wait=True)
+
+
+def _frame_size(frame: Frame) -> Tuple[int, int]:
+    """Return a frame's (height, width) as received (JPEG/PNG: from the decoded picture)."""
+    image = frame.image
+    if frame.encoding in ('nv12', 'nv21'):
+        return image.shape[0] * 2 // 3, image.shape[1]
+    if getattr(image, 'ndim', 1) >= 2:
+        return image.shape[0], image.shape[1]
+    return _compressed_size(image, frame.encoding)
+
+
+def _compressed_size(data: Any, fmt: str) -> Tuple[int, int]:
+    try:
+        w, h = declared_size(data, fmt)
+    except FrameError:
+        return 0, 0
+    return h, w
