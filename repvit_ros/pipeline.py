@@ -13,26 +13,37 @@
 # limitations under the License.
 
 """
-The worker pipeline: a bounded newest-frame queue, N workers, results in input order.
+The worker pipeline: newest-frame queues per source, N workers, results in input order.
 
-No ROS here. The node submits frames from its subscription callback (never blocking), workers
+No ROS here. The node submits frames from its subscription callbacks (never blocking), workers
 from a :class:`concurrent.futures.ThreadPoolExecutor` run ``process`` on them, and ``deliver``
-is called with each result in the order the frames were submitted. When the queue is full the
-oldest waiting frame is dropped; every frame ends up counted exactly once as published,
-dropped (with a reason), bad (its data could not be converted) or failed (anything else went
-wrong: the backend raised, or publishing did). A worker survives whatever a frame throws.
+is called with each result in the order the frames of its source were submitted.
+
+Frames carry a source key (a camera): each source has its own newest-frame queue, free workers
+take waiting frames round-robin across sources so that a flooding camera cannot starve a slow
+one, and the in-order guarantee holds per source, so one camera's slow frame never holds back
+another camera's results. Without a source key everything is one source, :data:`DEFAULT_SOURCE`.
+
+When a source's queue is full its oldest waiting frame is dropped; every frame ends up counted
+exactly once, for its source and in the total, as published, dropped (with a reason), bad (its
+data could not be converted) or failed (anything else went wrong: the backend raised, or
+publishing did). A worker survives whatever a frame throws.
 """
 
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional
+from typing import Any, Callable, Deque, Dict, Hashable, List, Optional, Tuple
 
 import numpy as np
 
 DROP_REASONS = ('queue_full', 'rate_limit', 'shutdown')
+#: The source of frames submitted without one: a single camera.
+DEFAULT_SOURCE = ''
+LATENCY_STAGES = ('preprocess', 'inference', 'end_to_end')
 
 
 class DropFrame(Exception):
@@ -43,25 +54,29 @@ class DropFrame(Exception):
         self.reason = reason
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
-    """One frame on its way through the pipeline."""
+    """One frame on its way through the pipeline; ``seq`` counts the frames of its source."""
 
     seq: int
     payload: Any
     received: float = field(default_factory=time.monotonic)
+    source: Hashable = DEFAULT_SOURCE
 
 
 class LatencyWindow:
-    """The last ``size`` samples of a latency, for median and p99."""
+    """The last ``size`` samples of a latency, for median and p99; feeds a total window too."""
 
-    def __init__(self, size: int = 300):
+    def __init__(self, size: int = 300, parent: Optional['LatencyWindow'] = None):
         self._samples: Deque[float] = deque(maxlen=size)
         self._lock = threading.Lock()
+        self._parent = parent
 
     def add(self, seconds: float) -> None:
         with self._lock:
             self._samples.append(seconds)
+        if self._parent is not None:
+            self._parent.add(seconds)
 
     def summary(self) -> Dict[str, float]:
         """
@@ -78,10 +93,16 @@ class LatencyWindow:
 
 
 class PipelineStats:
-    """Counters and latency windows, safe to read from any thread."""
+    """
+    Counters and latency windows, safe to read from any thread.
 
-    def __init__(self):
+    A source's stats have the total as ``parent``: whatever is counted or timed for the source
+    is counted or timed in the total too.
+    """
+
+    def __init__(self, parent: Optional['PipelineStats'] = None):
         self._lock = threading.Lock()
+        self._parent = parent
         self.received = 0
         self.published = 0
         self.bad = 0
@@ -89,7 +110,8 @@ class PipelineStats:
         self.lost = 0  # reported lost by the transport before reaching the node: not received
         self.dropped = dict.fromkeys(DROP_REASONS, 0)
         self.max_queue = 0
-        self.latency = {k: LatencyWindow() for k in ('preprocess', 'inference', 'end_to_end')}
+        self.latency = {k: LatencyWindow(parent=parent.latency[k] if parent else None)
+                        for k in LATENCY_STAGES}
 
     def count(self, what: str, reason: Optional[str] = None, n: int = 1) -> None:
         with self._lock:
@@ -97,6 +119,33 @@ class PipelineStats:
                 self.dropped[reason] += n
             else:
                 setattr(self, what, getattr(self, what) + n)
+        if self._parent is not None:
+            self._parent.count(what, reason, n)
+
+    # The two counts every frame makes, without count()'s generality (the hot path).
+    def _received(self) -> None:
+        with self._lock:
+            self.received += 1
+        parent = self._parent
+        if parent is not None:
+            with parent._lock:
+                parent.received += 1
+
+    def _published(self, seconds: float) -> None:
+        with self._lock:
+            self.published += 1
+        self.latency['end_to_end'].add(seconds)
+        parent = self._parent
+        if parent is not None:
+            with parent._lock:
+                parent.published += 1
+
+    def _queued(self, depth: int) -> None:
+        # Called under the pipeline's lock, which serialises these updates.
+        if depth > self.max_queue:
+            self.max_queue = depth
+            if self._parent is not None and depth > self._parent.max_queue:
+                self._parent.max_queue = depth
 
     def snapshot(self) -> Dict[str, Any]:
         """
@@ -113,8 +162,25 @@ class PipelineStats:
         return snap
 
 
+class _Source:
+    """One source's queue, ordering cursor and stats."""
+
+    __slots__ = ('key', 'queue', 'stats', 'next_seq', 'next_out', 'done', 'out_lock',
+                 'in_flight')
+
+    def __init__(self, key: Hashable, total: PipelineStats):
+        self.key = key
+        self.queue: Deque[Job] = deque()
+        self.stats = PipelineStats(parent=total)
+        self.next_seq = 0
+        self.next_out = 0
+        self.done: Dict[int, Tuple[Job, Any, bool]] = {}
+        self.out_lock = threading.Lock()
+        self.in_flight = 0
+
+
 class Pipeline:
-    """Newest-frame queue, worker pool and in-order delivery."""
+    """Newest-frame queues per source, one worker pool, in-order delivery per source."""
 
     def __init__(self, process: Callable[[Job], Any], deliver: Callable[[Job, Any], None],
                  on_error: Callable[[Job, Exception], None], workers: int = 1,
@@ -124,11 +190,13 @@ class Pipeline:
         Start the workers.
 
         :param process: turns a job into a result (runs on a worker thread).
-        :param deliver: called with each job and result in submission order (any thread).
+        :param deliver: called with each job and result in submission order of the job's
+            source (any thread; two sources may deliver at the same time).
         :param on_error: called with a job and the exception its ``process`` (or ``deliver``)
             raised; ``error_types`` count as bad, anything else as failed.
-        :param workers: number of worker threads.
-        :param queue_size: frames that may wait for a worker; older ones are dropped.
+        :param workers: number of worker threads, shared by all sources.
+        :param queue_size: frames of each source that may wait for a worker; older ones are
+            dropped.
         :param error_types: exceptions that mark a frame bad rather than failed.
         :param name: worker threads are named ``repvit_worker<name>``.
         """
@@ -141,87 +209,134 @@ class Pipeline:
         self._error_types = error_types
         self._workers = workers
         self._queue_size = queue_size
-        self._queue: Deque[Job] = deque()
+        self._sources: Dict[Hashable, _Source] = {}
+        self._ready: Deque[_Source] = deque()  # sources with waiting frames, round-robin
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._running_tasks = 0
         self._in_flight = 0
-        self._next_seq = 0
-        self._next_out = 0
-        self._done: Dict[int, tuple] = {}
-        self._out_lock = threading.Lock()
         self._closed = False
         self._abandoned = False
         self._pool = ThreadPoolExecutor(max_workers=workers,
                                         thread_name_prefix=f'repvit_worker{name}')
 
+    def _source(self, key: Hashable) -> _Source:
+        # Called under self._lock.
+        src = self._sources.get(key)
+        if src is None:
+            src = self._sources[key] = _Source(key, self.stats)
+        return src
+
+    @property
+    def sources(self) -> Tuple[Hashable, ...]:
+        """Give the source keys seen so far, in the order they first appeared."""
+        with self._lock:
+            return tuple(self._sources)
+
+    def stats_of(self, source: Hashable = DEFAULT_SOURCE) -> PipelineStats:
+        """
+        Give a source's counters and latency windows, adding the source if it is new.
+
+        Count and time through these (``stats_of(cam).count('dropped', 'rate_limit')``,
+        ``stats_of(job.source).latency['inference'].add(s)``): they feed the total
+        (:attr:`stats`) as well. Counting into :attr:`stats` directly reaches no source.
+
+        :param source: the source key.
+        :return: that source's stats.
+        """
+        with self._lock:
+            return self._source(source).stats
+
     @property
     def queue_depth(self) -> int:
+        """Give the number of frames waiting for a worker, all sources together."""
         with self._lock:
-            return len(self._queue)
+            return sum(len(src.queue) for src in self._sources.values())
 
-    def report(self) -> Dict[str, Any]:
+    def report(self, source: Optional[Hashable] = None) -> Dict[str, Any]:
         """
         Read every counter, the queue depth, and the latency medians and p99s.
 
-        :return: received, published, dropped (and by reason), bad, failed, lost, max_queue,
-            queue_depth, and ``<stage>_median_ms``/``_p99_ms``/``_count`` for preprocess,
-            inference and end_to_end.
+        :param source: a source key, or None for the total of all sources.
+        :return: received, published, dropped (and by reason), bad, failed, lost, max_queue
+            (the longest any one source's queue has been), queue_depth (frames waiting now),
+            and ``<stage>_median_ms``/``_p99_ms``/``_count`` for preprocess, inference and
+            end_to_end.
         """
-        snap = self.stats.snapshot()
-        snap['queue_depth'] = self.queue_depth
-        for name, window in self.stats.latency.items():
+        if source is None:
+            stats, depth = self.stats, self.queue_depth
+        else:
+            with self._lock:
+                src = self._source(source)
+                stats, depth = src.stats, len(src.queue)
+        snap = stats.snapshot()
+        snap['queue_depth'] = depth
+        for name, window in stats.latency.items():
             for key, value in window.summary().items():
                 snap[f'{name}_{key}'] = value
         return snap
 
-    def submit(self, payload: Any) -> Optional[int]:
+    def submit(self, payload: Any, source: Hashable = DEFAULT_SOURCE) -> Optional[int]:
         """
         Queue a frame; never blocks on inference.
 
         :param payload: what ``process`` needs for this frame.
-        :return: the frame's sequence number, or None after :meth:`close`.
+        :param source: the frame's source (camera) key.
+        :return: the frame's sequence number within its source, or None after :meth:`close`.
         """
-        dropped: List[Job] = []
+        dropped = None
         with self._lock:
             if self._closed:
                 return None
-            job = Job(self._next_seq, payload)
-            self._next_seq += 1
-            self.stats.count('received')
+            src = self._sources.get(source)
+            if src is None:
+                src = self._source(source)
+            seq = src.next_seq
+            src.next_seq = seq + 1
+            job = Job(seq, payload, time.monotonic(), source)
+            src.stats._received()
+            src.in_flight += 1
             self._in_flight += 1
             # A frame goes to a worker at once when one is free (it is claimed here, not when
-            # the worker thread gets round to it); only frames no worker can take wait.
+            # the worker thread gets round to it); only frames no worker can take wait. A free
+            # worker means no source has frames waiting.
             start = self._running_tasks < self._workers
             if start:
                 self._running_tasks += 1
             else:
-                self._queue.append(job)
-                while len(self._queue) > self._queue_size:
-                    dropped.append(self._queue.popleft())
-                self.stats.max_queue = max(self.stats.max_queue, len(self._queue))
-        for old in dropped:
-            self.stats.count('dropped', 'queue_full')
-            self._complete(old, None, deliver=False)
+                queue = src.queue
+                if not queue:
+                    self._ready.append(src)
+                queue.append(job)
+                if len(queue) > self._queue_size:
+                    dropped = queue.popleft()
+                src.stats._queued(len(queue))
+        if dropped is not None:
+            src.stats.count('dropped', 'queue_full')
+            self._complete(src, dropped, None, False)
         if start:
-            self._pool.submit(self._work, job)
-        return job.seq
+            self._pool.submit(self._work, job, src)
+        return seq
 
-    def _take(self) -> Optional[Job]:
+    def _take(self) -> Optional[Tuple[Job, _Source]]:
         with self._lock:
-            if self._queue:
-                return self._queue.popleft()
+            if self._ready:
+                src = self._ready.popleft()
+                job = src.queue.popleft()
+                if src.queue:
+                    self._ready.append(src)  # to the back: the other sources come first
+                return job, src
             self._running_tasks -= 1
             return None
 
-    def _work(self, job: Optional[Job]) -> None:
-        while job is not None:
+    def _work(self, job: Job, src: _Source) -> None:
+        while True:
             try:
                 result = self._process(job)
             except Exception as exc:  # noqa: B902 - a worker must outlive any frame
                 if self._abandoned:
                     return
-                self.stats.count('bad' if isinstance(exc, self._error_types) else 'failed')
+                src.stats.count('bad' if isinstance(exc, self._error_types) else 'failed')
                 self._report(job, exc)
                 result, ok = None, False
             else:
@@ -230,8 +345,10 @@ class Pipeline:
             # (a closed-loop sender) must find this worker's queue slot free again, or a frame
             # sent at exactly the node's pace would push a waiting one out.
             nxt = self._take()
-            self._complete(job, result, deliver=ok)
-            job = nxt
+            self._complete(src, job, result, ok)
+            if nxt is None:
+                return
+            job, src = nxt
 
     def _report(self, job: Job, exc: Exception) -> None:
         try:
@@ -239,28 +356,33 @@ class Pipeline:
         except Exception:  # noqa: B902 - reporting must not take the worker down either
             pass
 
-    def _complete(self, job: Job, result: Any, deliver: bool) -> None:
-        # Deliver strictly in submission order; dropped and bad frames only advance the cursor.
-        with self._out_lock:
+    def _complete(self, src: _Source, job: Job, result: Any, deliver: bool) -> None:
+        # Deliver strictly in the source's submission order; dropped and bad frames only
+        # advance its cursor. Each source has its own lock: sources never wait for each other.
+        with src.out_lock:
             if self._abandoned:
                 return  # close() gave up on this frame and counted it already
-            self._done[job.seq] = (job, result, deliver)
-            while self._next_out in self._done:
-                j, r, d = self._done.pop(self._next_out)
-                self._next_out += 1
+            done = src.done
+            done[job.seq] = (job, result, deliver)
+            finished = 0
+            while src.next_out in done:
+                j, r, d = done.pop(src.next_out)
+                src.next_out += 1
+                finished += 1
                 if d:
                     try:
                         self._deliver(j, r)
                     except DropFrame as drop:
-                        self.stats.count('dropped', drop.reason)
+                        src.stats.count('dropped', drop.reason)
                     except Exception as exc:  # noqa: B902 - counted and reported, not lost
-                        self.stats.count('failed')
+                        src.stats.count('failed')
                         self._report(j, exc)
                     else:
-                        self.stats.count('published')
-                        self.stats.latency['end_to_end'].add(time.monotonic() - j.received)
+                        src.stats._published(time.monotonic() - j.received)
+            if finished:
                 with self._lock:
-                    self._in_flight -= 1
+                    src.in_flight -= finished
+                    self._in_flight -= finished
                     if self._in_flight == 0:
                         self._idle.notify_all()
 
@@ -279,31 +401,43 @@ class Pipeline:
         Stop taking frames, drop the waiting ones, and wait at most ``timeout`` for the rest.
 
         Frames still in a worker after ``timeout`` are abandoned: counted as dropped
-        (``shutdown``) now, and whatever their worker does later is neither delivered nor
-        counted again.
+        (``shutdown``) for their source now, and whatever their worker does later is neither
+        delivered nor counted again.
 
         :param timeout: seconds to wait for frames already being processed.
         :return: how many frames were abandoned in their workers.
         """
         with self._lock:
             self._closed = True
-            waiting = list(self._queue)
-            self._queue.clear()
-        for job in waiting:
-            self.stats.count('dropped', 'shutdown')
-            self._complete(job, None, deliver=False)
+            sources = list(self._sources.values())
+            waiting = [(src, job) for src in sources for job in src.queue]
+            for src in sources:
+                src.queue.clear()
+            self._ready.clear()
+        for src, job in waiting:
+            src.stats.count('dropped', 'shutdown')
+            self._complete(src, job, None, False)
         idle = self.wait_idle(timeout)
         abandoned = 0
         if not idle:
-            with self._out_lock, self._lock:
-                # Frames still out: in a worker, or finished but waiting for an earlier one.
-                # Those waiting undelivered were counted already (dropped, bad, failed).
-                counted = sum(1 for _, _, deliver in self._done.values() if not deliver)
-                uncounted = self._in_flight - counted
-                abandoned = self._in_flight - len(self._done)
+            uncounted: List[Tuple[_Source, int]] = []
+            with ExitStack() as locks:
+                for src in sources:  # always in this order; _complete holds one at a time
+                    locks.enter_context(src.out_lock)
+                locks.enter_context(self._lock)
+                for src in sources:
+                    # Frames still out: in a worker, or finished but waiting for an earlier
+                    # one. Those waiting undelivered were counted already (dropped, bad,
+                    # failed).
+                    counted = sum(1 for _, _, deliver in src.done.values() if not deliver)
+                    uncounted.append((src, src.in_flight - counted))
+                    abandoned += src.in_flight - len(src.done)
+                    src.in_flight = 0
+                    src.done.clear()
                 self._abandoned = True
                 self._in_flight = 0
-                self._done.clear()
-            self.stats.count('dropped', 'shutdown', n=uncounted)
+            for src, n in uncounted:
+                if n:
+                    src.stats.count('dropped', 'shutdown', n=n)
         self._pool.shutdown(wait=idle, cancel_futures=True)
         return abandoned

@@ -23,7 +23,7 @@ import time
 import cv2
 from hypothesis import given, settings, strategies as st
 import numpy as np
-from repvit_ros.pipeline import Pipeline
+from repvit_ros.pipeline import DEFAULT_SOURCE, DropFrame, Pipeline
 from repvit_ros.preprocess import (DEFAULT_MAX_INPUT_PIXELS, ENCODINGS, FrameError, image_view,
                                    to_nv12)
 
@@ -68,6 +68,197 @@ def test_pipeline_close_drops_waiting_frames():
     pipe.close()
     snap = pipe.stats.snapshot()
     assert snap['received'] == snap['published'] + snap['dropped'] == 5
+
+
+def _accounted(snap):
+    return snap['published'] + snap['dropped'] + snap['bad'] + snap['failed']
+
+
+def _check_invariants(pipe, sent):
+    """Each source and the total: received = sent = published + dropped + bad + failed."""
+    total = pipe.report()
+    assert total['received'] == sum(sent.values()) == _accounted(total)
+    keys = ('received', 'published', 'dropped', 'bad', 'failed', 'dropped_queue_full',
+            'dropped_shutdown')
+    sums = dict.fromkeys(keys, 0)
+    for source, n in sent.items():
+        snap = pipe.report(source)
+        assert snap['received'] == n == _accounted(snap), (source, snap)
+        for key in keys:
+            sums[key] += snap[key]
+    assert sums == {key: total[key] for key in keys}
+
+
+def test_pipeline_orders_per_source_not_globally():
+    gate, delivered, lock = threading.Event(), [], threading.Lock()
+
+    def process(job):
+        if job.payload == ('a', 0):
+            assert gate.wait(5)  # camera a's first frame is slow
+        return job.payload
+
+    def deliver(job, result):
+        assert job.source == result[0]
+        with lock:
+            delivered.append(result)
+
+    pipe = Pipeline(process, deliver, lambda j, e: None, workers=2, queue_size=50)
+    assert pipe.submit((DEFAULT_SOURCE, 0)) == 0 and pipe.wait_idle(5)  # as before
+    assert pipe.submit(('a', 0), source='a') == 0
+    assert [pipe.submit(('b', i), source='b') for i in range(20)] == list(range(20))
+    assert [pipe.submit(('a', i), source='a') for i in range(1, 5)] == [1, 2, 3, 4]
+    deadline = time.monotonic() + 5
+    while sum(1 for r in delivered if r[0] == 'b') < 20 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    with lock:  # b is through while a's first frame still holds a's results back
+        assert [r for r in delivered if r[0] == 'a'] == []
+        assert [r for r in delivered if r[0] == 'b'] == [('b', i) for i in range(20)]
+    gate.set()
+    assert pipe.wait_idle(5)
+    assert [r for r in delivered if r[0] == 'a'] == [('a', i) for i in range(5)]
+    assert pipe.sources == (DEFAULT_SOURCE, 'a', 'b')
+    _check_invariants(pipe, {DEFAULT_SOURCE: 1, 'a': 5, 'b': 20})
+    assert pipe.report('b')['published'] == 20 and pipe.report()['published'] == 26
+    pipe.close()
+
+
+def test_pipeline_takes_waiting_frames_round_robin():
+    gate, order = threading.Event(), []
+
+    def process(job):
+        if job.source == 'first':
+            assert gate.wait(5)
+        order.append(job.payload)
+
+    pipe = Pipeline(process, lambda j, r: None, lambda j, e: None, workers=1, queue_size=3)
+    pipe.submit('first', source='first')  # claims the only worker, which blocks
+    for i in range(10):
+        pipe.submit(f'a{i}', source='a')  # a floods: only its newest 3 wait
+    pipe.submit('b0', source='b')
+    pipe.submit('b1', source='b')
+    assert pipe.queue_depth == 5 and pipe.report('a')['queue_depth'] == 3
+    gate.set()
+    assert pipe.wait_idle(5)
+    assert order == ['first', 'a7', 'b0', 'a8', 'b1', 'a9']
+    assert pipe.report('a')['dropped_queue_full'] == 7 and pipe.report('b')['dropped'] == 0
+    assert pipe.report()['max_queue'] == 3 == pipe.report('a')['max_queue']
+    assert pipe.report('b')['max_queue'] == 2
+    _check_invariants(pipe, {'first': 1, 'a': 10, 'b': 2})
+    pipe.close()
+
+
+def test_pipeline_flooding_source_does_not_starve_another():
+    delivered = {'flood': 0, 'calm': 0}
+
+    def process(job):
+        time.sleep(0.002)
+
+    def deliver(job, result):
+        delivered[job.source] += 1
+
+    pipe = Pipeline(process, deliver, lambda j, e: None, workers=2, queue_size=2)
+    for _ in range(100):  # flood: 10 frames per calm frame, twice what two workers can take
+        for _ in range(10):
+            pipe.submit(None, source='flood')
+        pipe.submit(None, source='calm')
+        time.sleep(0.005)
+    assert pipe.wait_idle(5)
+    calm, flood = pipe.report('calm'), pipe.report('flood')
+    assert delivered['calm'] == calm['published'] == 100 and calm['dropped'] == 0
+    assert flood['dropped_queue_full'] > 0 and delivered['flood'] == flood['published']
+    _check_invariants(pipe, {'flood': 1000, 'calm': 100})
+    pipe.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(workers=st.integers(1, 4), queue_size=st.integers(1, 3), seed=st.integers(0, 2**16),
+       frames=st.lists(st.sampled_from(['a', 'b', 'c', DEFAULT_SOURCE]), min_size=1,
+                       max_size=60))
+def test_pipeline_accounting_per_source_under_random_errors(workers, queue_size, seed, frames):
+    rng = random.Random(seed)
+    fate = [rng.choice(['ok'] * 6 + ['bad', 'failed', 'drop', 'deliver_fails', 'slow'])
+            for _ in frames]
+    delivered, lock = {}, threading.Lock()
+
+    def process(job):
+        what = fate[job.payload]
+        if what == 'bad':
+            raise FrameError('bad')
+        if what == 'failed':
+            raise RuntimeError('backend')
+        if what == 'slow':
+            time.sleep(0.001)
+        return job.payload
+
+    def deliver(job, result):
+        if fate[result] == 'drop':
+            raise DropFrame('rate_limit')
+        if fate[result] == 'deliver_fails':
+            raise OSError('publish')
+        with lock:
+            delivered.setdefault(job.source, []).append(result)
+
+    def on_error(job, exc):
+        raise KeyError('the error reporter fails too')
+
+    pipe = Pipeline(process, deliver, on_error, workers=workers, queue_size=queue_size,
+                    error_types=(FrameError,))
+    for i, source in enumerate(frames):
+        pipe.submit(i, source=source)
+    assert pipe.wait_idle(10)
+    sent = {s: frames.count(s) for s in set(frames)}
+    _check_invariants(pipe, sent)
+    for source, got in delivered.items():
+        assert got == sorted(got) and all(frames[i] == source for i in got)
+        assert pipe.report(source)['published'] == len(got)
+    total = pipe.report()
+    expect = {'bad': fate.count('bad'),
+              'failed': fate.count('failed') + fate.count('deliver_fails'),
+              'dropped_rate_limit': fate.count('drop'),
+              'published': fate.count('ok') + fate.count('slow')}
+    for key, n in expect.items():  # exact when no frame was pushed out of a queue
+        assert total[key] <= n and (total['dropped_queue_full'] > 0 or total[key] == n)
+    pipe.close()
+    _check_invariants(pipe, sent)
+
+
+def test_pipeline_close_with_several_sources_counts_each_frame_once():
+    gate, delivered = threading.Event(), []
+    pipe = Pipeline(lambda job: gate.wait(5), lambda j, r: delivered.append(j.payload),
+                    lambda j, e: None, workers=2, queue_size=4)
+    sent = {'a': 6, 'b': 3, 'c': 1}
+    for i in range(6):
+        for source, n in sent.items():
+            if i < n:
+                pipe.submit((source, i), source=source)
+    time.sleep(0.05)
+    assert pipe.close(timeout=0.05) == 2  # the two frames in the workers are abandoned
+    _check_invariants(pipe, sent)
+    total = pipe.report()
+    # a0 and b0 in the workers; waiting a2..a5 (a1 pushed out), b1, b2, c0
+    assert total['published'] == 0 and total['dropped_shutdown'] == 9
+    assert total['dropped_queue_full'] == 1 == pipe.report('a')['dropped_queue_full']
+    assert pipe.submit(('a', 9), source='a') is None
+    gate.set()
+    time.sleep(0.05)  # the abandoned workers finish now: neither delivered nor counted again
+    assert delivered == []
+    _check_invariants(pipe, sent)
+
+
+def test_pipeline_source_stats_feed_the_total():
+    pipe = Pipeline(lambda job: None, lambda j, r: None, lambda j, e: None)
+    cam = pipe.stats_of('cam')
+    cam.count('received')
+    cam.count('dropped', 'rate_limit')
+    cam.count('lost', n=3)
+    cam.latency['inference'].add(0.002)
+    assert pipe.sources == ('cam',)
+    for snap in (pipe.report('cam'), pipe.report()):
+        assert (snap['received'], snap['dropped_rate_limit'], snap['lost']) == (1, 1, 3)
+        assert snap['inference_count'] == 1 and abs(snap['inference_median_ms'] - 2.0) < 1e-9
+    pipe.stats.count('lost')  # the total alone (a single-camera node's counts)
+    assert pipe.report()['lost'] == 4 and pipe.report('cam')['lost'] == 3
+    pipe.close()
 
 
 def _compressed_samples():
