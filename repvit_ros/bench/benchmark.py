@@ -40,6 +40,7 @@ import numpy as np
 
 from repvit_ros import models
 from repvit_ros.backends import Backend, bpu_runtime_available, create_backend, resolve_kind
+from repvit_ros.bench import render_cost
 from repvit_ros.bench.harness import (classifier_params, counts_between, frames, model_file,
                                       node_under_test, use_large_frames_profile)
 from repvit_ros.bench.pictures import encode, sample_picture
@@ -286,6 +287,51 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
     return {'mode': 'overhead', 'threads': threads, 'window': window, 'rows': rows}
 
 
+ANNOTATE_RESOLUTIONS = ((640, 480), (1920, 1080))
+
+
+def bench_annotate(resolutions=ANNOTATE_RESOLUTIONS, encoding: str = 'bgr8', threads: int = 2,
+                   duration: float = 8.0, warmup: float = 2.0, model: str = 'm1_0',
+                   repeats: int = 3, width: int = 640) -> Dict:
+    """
+    Classification throughput with the annotated image subscribed, beside without, same node.
+
+    The classifier (ONNX Runtime, ``model``) is fed closed-loop (workers + 1 frames in flight);
+    runs without and with a subscriber to ``annotated_image`` and its JPEG alternate,
+    ``repeats`` times each; the medians are compared. The render cost per frame (colour view,
+    band, JPEG) is timed in this process beside.
+    """
+    kind, path = backend_model('onnxruntime', model)
+    rows = []
+    for w, h in resolutions:
+        msgs = frames(encoding, w, h)
+        ns = f'/repvit_annotate_{os.getpid()}_{w}'
+        params = {**classifier_params(threads, 'image', 1, path, kind), 'annotated_width': width}
+        fps: Dict[bool, List[float]] = {False: [], True: []}
+        with node_under_test('classifier', ns, params) as (proc, feeder):
+            before = feeder.diagnostics()
+            for _ in range(repeats):
+                for watched in (False, True):
+                    subs = feeder.watch_pictures() if watched else []
+                    run = feeder.run(msgs, window=threads + 1, duration=duration,
+                                     warmup=warmup)
+                    fps[watched].append(run['throughput_fps'])
+                    for sub in subs:
+                        feeder.node.destroy_subscription(sub)
+            after = feeder.diagnostics()
+        image = render_cost.frame(w, h, encoding)
+        drawn = int(after.get('annotated', 0)) - int(before.get('annotated', 0))
+        skipped = int(after.get('annotation_skipped', 0)) - \
+            int(before.get('annotation_skipped', 0))
+        plain, annotated = statistics.median(fps[False]), statistics.median(fps[True])
+        rows.append({'encoding': encoding, 'resolution': f'{w}x{h}', 'fps_plain': plain,
+                     'fps_annotated': annotated, 'ratio': annotated / max(plain, 1e-9),
+                     'render_ms': render_cost.cost(image, encoding, width, 15),
+                     'pictures_drawn': drawn, 'pictures_skipped': skipped})
+    return {'mode': 'annotate', 'model': model, 'threads': threads, 'width': width,
+            'repeats': repeats, 'synthetic': 'synthetic' in path, 'rows': rows}
+
+
 # ------------------------------------------------------------------ output
 def to_markdown(result: Dict) -> str:
     mode = result['mode']
@@ -348,6 +394,21 @@ def to_markdown(result: Dict) -> str:
         lines.append('Dropped by the node (queue full, newest frame kept) / bad, per worker '
                      'count, from its /diagnostics: ' +
                      ', '.join(f'{t} worker(s): {d} / {b}' for t, d, b in drops))
+    elif mode == 'annotate':
+        kind = 'synthetic' if result['synthetic'] else 'real'
+        lines.append(f'RepViT {result["model"]} ({kind} weights) on ONNX Runtime, '
+                     f'{result["threads"]} workers, closed loop; annotated_width '
+                     f'{result["width"]}; medians of {result["repeats"]} runs each, alternating')
+        lines.append('')
+        lines.append('| encoding | resolution | fps, nobody watching | fps, annotated image '
+                     'and JPEG subscribed | ratio | render + JPEG ms per picture | pictures '
+                     'drawn / skipped |')
+        lines.append('|---' * 7 + '|')
+        for r in result['rows']:
+            lines.append(f'| {r["encoding"]} | {r["resolution"]} | {r["fps_plain"]:.1f} | '
+                         f'{r["fps_annotated"]:.1f} | {r["ratio"]:.2f} | '
+                         f'{r["render_ms"]:.2f} | {r["pictures_drawn"]} / '
+                         f'{r["pictures_skipped"]} |')
     elif mode == 'overhead':
         lines.append(f'Do-nothing backend, {result["threads"]} workers, '
                      f'{result["window"]} frames in flight; bare = plain rclpy subscriber '
@@ -390,7 +451,8 @@ def plot(result: Dict, path: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog='benchmark', description=__doc__.split('\n\n')[1])
-    parser.add_argument('mode', choices=('preprocess', 'backend', 'node', 'overhead', 'all'))
+    parser.add_argument('mode', choices=('preprocess', 'backend', 'node', 'overhead', 'annotate',
+                                         'all'))
     parser.add_argument('--repeats', type=int, default=30, help='preprocess/backend repeats')
     parser.add_argument('--models', default='m0_9,m1_0,m1_1', help='backend mode')
     parser.add_argument('--backends', default='onnxruntime',
@@ -414,7 +476,8 @@ def main(argv=None) -> int:
     parser.add_argument('--json', action='store_true', help='JSON instead of markdown')
     parser.add_argument('--plot', default='', help='backend mode: write a PNG here')
     args = parser.parse_args(argv)
-    if args.mode in ('node', 'overhead', 'all') and not args.no_large_frames_profile:
+    if args.mode in ('node', 'overhead', 'annotate', 'all') and \
+            not args.no_large_frames_profile:
         use_large_frames_profile()
     results = []
 
@@ -447,6 +510,10 @@ def main(argv=None) -> int:
                                       sizes(args.resolutions, OVERHEAD_RESOLUTIONS),
                                       min(args.duration, 4.0) if args.mode == 'all'
                                       else args.duration))
+    if args.mode in ('annotate', 'all'):
+        results.append(bench_annotate(sizes(args.resolutions, ANNOTATE_RESOLUTIONS),
+                                      duration=min(args.duration, 4.0) if args.mode == 'all'
+                                      else args.duration, model=args.model))
     for res in results:
         print(json.dumps(res, indent=2) if args.json else to_markdown(res))
         print()

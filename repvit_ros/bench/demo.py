@@ -23,10 +23,12 @@ each Classification's top-5 with class names, then a summary, and exits 0.
 
 import os
 import sys
+import tempfile
 
 import cv2
 import numpy as np
 from repvit_ros import models
+from repvit_ros.annotate import annotate
 from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.harness import classifier_params, model_file, node_under_test
 from repvit_ros.bench.photos import load_rgb
@@ -95,12 +97,27 @@ def main() -> int:
         print(f'\n{name} ({w}x{h} {enc}), {1e3 * latency:.0f} ms:')
         for r in msg.results:
             print(f'  {r.score:6.3f}  {labels[int(r.class_id)]} ({r.class_id})')
+    folder = _write_pictures(photos, results, labels)
     lat = [1e3 * latency for _, latency in results.values()]
     print(f'\n[demo] summary: {len(photos)} frames sent, {len(results)} classified, '
           f'{len(photos) - len(results)} dropped, latency median '
           f'{np.median(lat) if lat else float("nan"):.0f} ms '
           f'(max {max(lat) if lat else float("nan"):.0f} ms)')
+    print(f'[demo] annotated images ({len(results)} PNG files, as the node draws them on '
+          f'annotated_image): {folder}')
     return code
+
+
+def _write_pictures(photos, results, labels) -> str:
+    """Draw each classified photo with its top-5 and write it as PNG; return the folder."""
+    folder = tempfile.mkdtemp(prefix='repvit_demo_')
+    for i, (name, enc, rgb) in photos:
+        if i in results:
+            ranked = [(int(r.class_id), labels[int(r.class_id)], r.score)
+                      for r in results[i][0].results]
+            picture = annotate(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), ranked, width=480)
+            cv2.imwrite(os.path.join(folder, f'{i + 1}_{name}_{enc}.png'), picture)
+    return folder
 
 
 if __name__ == '__main__':

@@ -35,6 +35,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros.frames import message_class
 from repvit_ros.memory import tune_allocator
+from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Classification
 
 # next_frame(i) -> (message, good): good frames are expected to come back as a Classification.
@@ -110,6 +111,23 @@ class Feeder:
             if status.name == self._diag_name:
                 self._diag = {kv.key: kv.value for kv in status.values}
                 self._diag_at = time.monotonic()
+
+    def watch_pictures(self) -> List[Any]:
+        """
+        Subscribe to the node's annotated image and its JPEG, as a viewer would.
+
+        :return: the two subscriptions (destroy them to stop watching).
+        """
+        qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+        subs = [self.node.create_subscription(Image, f'{self.ns}/annotated_image',
+                                              lambda _: None, qos),
+                self.node.create_subscription(CompressedImage,
+                                              f'{self.ns}/annotated_image/compressed',
+                                              lambda _: None, qos)]
+        self.spin_until(lambda: all(self.node.count_publishers(t) for t in (
+            f'{self.ns}/annotated_image', f'{self.ns}/annotated_image/compressed')), 5.0)
+        self.spin_for(0.5)  # the node's side learns of them too
+        return subs
 
     def spin_for(self, seconds: float) -> None:
         """Process callbacks for ``seconds``."""

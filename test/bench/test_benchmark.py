@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 
+import cv2
 import pytest
 
 from repvit_ros import models
@@ -133,3 +134,9 @@ def test_demo_classifies_every_photo(tmp_path):
     assert len(lines) == 6 * 5 and run.stdout.count(' ms:\n') == 6
     assert all(names[int(index)] == name for _, name, index in lines)
     assert 'NO RESULT' not in run.stdout and 'Traceback' not in run.stderr
+    # The last line names the folder of the annotated photos.
+    folder = run.stdout.strip().splitlines()[-1].rsplit(': ', 1)[1]
+    pngs = sorted(f for f in os.listdir(folder) if f.endswith('.png'))
+    assert len(pngs) == 6, pngs
+    picture = cv2.imread(os.path.join(folder, pngs[0]))
+    assert picture is not None and picture.shape[1] <= 480
