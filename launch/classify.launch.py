@@ -29,6 +29,19 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+
+
+def _flag(text):
+    """Read a launch argument as a bool, as launch does (true/false, 1/0)."""
+    if text.lower() in ('true', '1'):
+        return True
+    if text.lower() in ('false', '0'):
+        return False
+    raise ValueError(text)
+
+
+_flag.__name__ = 'true or false'
+
 # Launch arguments that set a node parameter when given: name -> (type, description).
 PARAMETER_ARGUMENTS = {
     'model': (str, 'RepViT size: m0_9, m1_0 or m1_1'),
@@ -38,6 +51,7 @@ PARAMETER_ARGUMENTS = {
     'input_type': (str, 'image, compressed or hbmem'),
     'backend': (str, 'auto, hbm_runtime, pyeasy_dnn or onnxruntime'),
     'perception_topic': (str, 'ai_msgs/PerceptionTargets topic for the RDK web display'),
+    'autostart': (_flag, 'with managed:=true, configure and activate at start'),
 }
 
 
@@ -64,9 +78,10 @@ def parameter_overrides(given):
 def _classifier(context):
     given = {name: LaunchConfiguration(name).perform(context) for name in PARAMETER_ARGUMENTS}
     overrides = parameter_overrides(given)
+    managed = _flag(LaunchConfiguration('managed').perform(context))
     return [Node(
         package='repvit_ros',
-        executable='classifier',
+        executable='classifier_managed' if managed else 'classifier',
         name='repvit_classifier',
         namespace=LaunchConfiguration('namespace'),
         parameters=[LaunchConfiguration('params_file')] + ([overrides] if overrides else []),
@@ -90,5 +105,8 @@ def generate_launch_description():
         DeclareLaunchArgument('namespace', default_value='repvit',
                               description='namespace of the node and its topics'),
         DeclareLaunchArgument('log_level', default_value='info', description='log level'),
+        DeclareLaunchArgument('managed', default_value='false',
+                              description='true: the lifecycle node classifier_managed '
+                                          '(configure and activate it, or autostart:=true)'),
     ]
     return LaunchDescription(args + [OpaqueFunction(function=_classifier)])

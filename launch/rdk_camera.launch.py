@@ -68,6 +68,10 @@ def generate_launch_description():
         DeclareLaunchArgument('threads', default_value='', description='inference workers'),
         DeclareLaunchArgument('web', default_value='false',
                               description='also start the RDK web display (port 8000)'),
+        DeclareLaunchArgument('managed', default_value='false',
+                              description='true: the lifecycle node classifier_managed'),
+        DeclareLaunchArgument('autostart', default_value='',
+                              description='with managed:=true, configure and activate at start'),
         # Empty (the params_file's value) unless web:=true.
         SetLaunchConfiguration('repvit_perception_topic', ''),
         SetLaunchConfiguration('repvit_perception_topic', PERCEPTION_TOPIC,
@@ -76,6 +80,8 @@ def generate_launch_description():
     for camera, args in CAMERAS.items():
         launch_args = dict(args, model=LaunchConfiguration('model'),
                            threads=LaunchConfiguration('threads'),
+                           managed=LaunchConfiguration('managed'),
+                           autostart=LaunchConfiguration('autostart'),
                            perception_topic=LaunchConfiguration('repvit_perception_topic'))
         actions.append(IncludeLaunchDescription(
             PythonLaunchDescriptionSource(classify), launch_arguments=launch_args.items(),

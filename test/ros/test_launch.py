@@ -61,8 +61,8 @@ def test_given_arguments_win_over_the_params_file_and_absent_ones_do_not(
 def test_classify_launch_arguments(launch_file):
     module, declared, _, nodes = launch_file('classify.launch.py')
     assert set(declared) == {'model', 'model_path', 'labels_path', 'threads', 'input_type',
-                             'backend', 'perception_topic', 'image_topic', 'params_file',
-                             'namespace', 'log_level'}
+                             'backend', 'perception_topic', 'autostart', 'image_topic',
+                             'params_file', 'namespace', 'log_level', 'managed'}
     for name in module.PARAMETER_ARGUMENTS:  # nothing overrides the file unless given
         assert declared[name]['default_value'] == ''
     assert declared['params_file']['default_value'].endswith('config/repvit.yaml')
@@ -75,6 +75,33 @@ def test_classify_launch_arguments(launch_file):
     assert node['parameters'][1] == {'model': 'm0_9', 'threads': 3, 'input_type': 'compressed'}
     with pytest.raises(RuntimeError, match='threads:=many is not int'):
         launch_file('classify.launch.py', threads='many')
+
+
+@pytest.mark.parametrize('given, executable, autostart', [
+    ({}, 'classifier', None), ({'managed': 'true'}, 'classifier_managed', None),
+    ({'managed': 'true', 'autostart': 'true'}, 'classifier_managed', True)])
+def test_managed_and_autostart(launch_file, given, executable, autostart):
+    _, _, _, (node,) = launch_file('classify.launch.py', **given)
+    assert node['executable'] == executable
+    overrides = node['parameters'][1] if len(node['parameters']) > 1 else {}
+    assert overrides.get('autostart') is autostart
+    with pytest.raises(RuntimeError, match='autostart:=maybe is not true or false'):
+        launch_file('classify.launch.py', managed='true', autostart='maybe')
+
+
+def test_managed_autostart_from_the_launch_description_runs_like_the_plain_node(
+        launch_file, ros_context, synthetic_model):
+    from repvit_ros.managed import ManagedRepVitClassifier
+    _, _, _, (node_kwargs,) = launch_file('classify.launch.py', managed='true',
+                                          autostart='true')
+    overrides = [Parameter(k, value=v) for k, v in node_kwargs['parameters'][1].items()]
+    overrides.append(Parameter('model_path', value=synthetic_model('m0_9')))
+    node = ManagedRepVitClassifier(context=ros_context, parameter_overrides=overrides)
+    try:
+        assert node.settings is not None and node.input_qos is None  # auto QoS: no camera yet
+        assert node.classifier.backend.path == synthetic_model('m0_9')
+    finally:
+        node.destroy_node()
 
 
 def test_every_parameter_argument_is_a_node_parameter(launch_file, ros_context,
