@@ -30,7 +30,6 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 
-
 def _flag(text):
     """Read a launch argument as a bool, as launch does (true/false, 1/0)."""
     if text.lower() in ('true', '1'):
