@@ -36,7 +36,8 @@ except ImportError:
     from rclpy.qos_event import SubscriptionEventCallbacks, UnsupportedEventTypeError
 from rclpy.subscription import Subscription
 from repvit_ros import frames
-from repvit_ros.health import NO_FRAMES_SEC
+from repvit_ros.health import HealthMonitor, NO_FRAMES_SEC
+from repvit_ros.outputs import Outputs
 
 RELIABLE, BEST_EFFORT = ReliabilityPolicy.RELIABLE, ReliabilityPolicy.BEST_EFFORT
 LOST_HINT = {
@@ -196,3 +197,46 @@ class CameraInput:
         if self._sub is not None:
             self._node.destroy_subscription(self._sub)
             self._sub = None
+
+
+class Camera:
+    """One camera of the node: its name, topic, subscription (while active) and outputs."""
+
+    def __init__(self, name: str, topic: str, outputs: Outputs):
+        """
+        Describe a camera; subscribe later with :meth:`open`.
+
+        :param name: its name ('' for the single camera of a node without image_topics).
+        :param topic: its image topic, relative to the node's namespace or absolute.
+        :param outputs: its publishers.
+        """
+        self.name = name
+        self.topic = topic
+        self.outputs = outputs
+        self.health = HealthMonitor()
+        self.input: Optional[CameraInput] = None
+        self.last_accept = 0.0
+
+    def open(self, node: Node, input_type: str, reliability: str,
+             on_frame: Callable[['Camera', Any], None],
+             on_lost: Callable[['Camera', int, str], None],
+             lost_so_far: Callable[[], int]) -> None:
+        """
+        Subscribe (see :class:`CameraInput`); frames and losses come back with this camera.
+
+        :param node: the node.
+        :param input_type: the input type.
+        :param reliability: the qos_reliability parameter.
+        :param on_frame: called with this camera and each message.
+        :param on_lost: called with this camera, a number of frames and why they were lost.
+        :param lost_so_far: frames of this camera reported lost so far.
+        """
+        self.input = CameraInput(node, input_type, reliability,
+                                 lambda msg: on_frame(self, msg),
+                                 lambda n, why: on_lost(self, n, why), lost_so_far, self.topic)
+
+    def close(self) -> None:
+        """Unsubscribe."""
+        if self.input is not None:
+            self.input.close()
+            self.input = None

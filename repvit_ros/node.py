@@ -26,7 +26,7 @@ created, the managed node (:mod:`repvit_ros.managed`) on lifecycle transitions.
 
 import os
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
@@ -39,7 +39,7 @@ from rclpy.timer import Timer
 from repvit_ros import frames, models, parameters
 from repvit_ros.annotate import StageTime
 from repvit_ros.backends import Backend, BackendError
-from repvit_ros.camera import CameraInput
+from repvit_ros.camera import Camera
 from repvit_ros.classifier import Classifier, ClassifierSlot
 from repvit_ros.health import EventLog, HealthMonitor, stop_line
 from repvit_ros.labels import LabelError
@@ -81,6 +81,8 @@ def descriptor(spec: parameters.Spec) -> ParameterDescriptor:
         desc.floating_point_range = [FloatingPointRange(
             from_value=float(spec.bounds[0]), to_value=float(spec.bounds[1]), step=0.0)]
         desc.dynamic_typing = True  # `ros2 param set max_rate 10` sends an integer
+    elif spec.kind is tuple:
+        desc.dynamic_typing = True  # an empty default has no type of its own: string array
     return desc
 
 
@@ -120,15 +122,13 @@ class ClassifierWork:
         self._settings: Any = None
         self._model: Optional[ClassifierSlot] = None
         self._pipeline: Optional[Pipeline] = None
-        self._input: Optional[CameraInput] = None
-        self._outputs: Optional[Outputs] = None
+        self._cameras: Dict[str, Camera] = {}
         self._label_pub: Optional[Publisher] = None
         self._diag_pub: Optional[Publisher] = None
         self._diag_timer: Optional[Timer] = None
         self._watch_timer: Optional[Timer] = None
         self._log = EventLog(self.get_logger().warning, self.get_logger().error)
-        self._health = HealthMonitor()
-        self._last_accept = 0.0
+        self._total_health = HealthMonitor()
         self._active = False
         self._abandoned = 0
         for spec in parameters.PARAMETERS:
@@ -156,8 +156,15 @@ class ClassifierWork:
             self._settings = None  # unconfigured: a later configure starts afresh
             raise StartupError(str(exc)) from None
         try:
-            self._outputs = Outputs(self._publisher, cfg)
-        except ImportError as exc:
+            if cfg.image_topics:
+                names = parameters.camera_names(cfg.image_topics, cfg.camera_names)
+                topics = dict(zip(names, cfg.image_topics))
+            else:
+                topics = {'': 'image'}
+            for name, topic in topics.items():
+                prefix = f'{name}/' if name else ''
+                self._cameras[name] = Camera(name, topic, Outputs(self._publisher, cfg, prefix))
+        except (ImportError, parameters.ParameterError) as exc:
             self._cleanup()
             self._settings = None
             raise StartupError(str(exc)) from None
@@ -179,9 +186,11 @@ class ClassifierWork:
         """Subscribe to the camera and start the timers; publish LabelInfo."""
         cfg = self._settings
         self._active = True
-        self._input = CameraInput(self, cfg.input_type, cfg.qos_reliability, self._on_frame,
-                                  self._on_lost, lambda: self._pipeline.stats.snapshot()['lost'])
-        self._watch_timer = self.create_timer(0.5, self._input.watch)
+        for cam in self._cameras.values():
+            stats = self._pipeline.stats_of(cam.name)
+            cam.open(self, cfg.input_type, cfg.qos_reliability, self._on_frame, self._on_lost,
+                     lambda s=stats: s.snapshot()['lost'])
+        self._watch_timer = self.create_timer(0.5, self._watch_cameras)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
         if self._label_pub is not None:
             self._publish_label_info()
@@ -193,9 +202,8 @@ class ClassifierWork:
             if timer is not None:
                 self.destroy_timer(timer)
         self._watch_timer = self._diag_timer = None
-        if self._input is not None:
-            self._input.close()
-            self._input = None
+        for cam in self._cameras.values():
+            cam.close()
         if self._pipeline is not None:
             self._pipeline.wait_idle(timeout)
 
@@ -212,13 +220,14 @@ class ClassifierWork:
             self._model.close()
             self._model = None
         pubs = [self._label_pub, self._diag_pub]
-        if self._outputs is not None:
-            self._outputs.close()
-            pubs += self._outputs.publishers
+        for cam in self._cameras.values():
+            cam.outputs.close()
+            pubs += cam.outputs.publishers
         for pub in pubs:
             if pub is not None and self.context.ok():
                 self.destroy_publisher(pub)
-        self._outputs = self._label_pub = self._diag_pub = None
+        self._cameras = {}
+        self._label_pub = self._diag_pub = None
         if snap is not None:
             # After a signal the context is already shut down and /rosout is gone: log to the
             # console only then, under the node's name, rather than fail to publish.
@@ -232,8 +241,8 @@ class ClassifierWork:
         self.get_logger().info(
             f'RepViT {os.path.basename(clf.backend.path)} on {clf.backend.describe()}; '
             f'{cfg.threads} worker(s), input {cfg.input_type} on '
-            f'{self.resolve_topic_name("image")}, {cfg.resize_mode} to {w}x{h}, '
-            f'{cfg.yuv_range}-range NV12')
+            f'{", ".join(self.resolve_topic_name(c.topic) for c in self._cameras.values())}, '
+            f'{cfg.resize_mode} to {w}x{h}, {cfg.yuv_range}-range NV12')
         if clf.synthetic:
             self.get_logger().warning('the model is a synthetic RepViT with untrained weights: '
                                       'its labels are meaningless')
@@ -275,27 +284,29 @@ class ClassifierWork:
         return self._settings
 
     # ------------------------------------------------------------------ hot path
-    def _on_frame(self, msg) -> None:
+    def _on_frame(self, cam: Camera, msg) -> None:
         """Wrap the frame and hand it on; never waits for inference."""
         now = time.monotonic()
-        stats, cfg = self._pipeline.stats, self._settings
-        if cfg.max_rate > 0.0 and now - self._last_accept < 1.0 / cfg.max_rate:
+        cfg = self._settings
+        if cfg.max_rate > 0.0 and now - cam.last_accept < 1.0 / cfg.max_rate:
+            stats = self._pipeline.stats_of(cam.name)
             stats.count('received')
             stats.count('dropped', 'rate_limit')
             return
-        self._last_accept = now
+        cam.last_accept = now
         try:
             frame = frames.wrap(msg, cfg.input_type)
         except FrameError as exc:
+            stats = self._pipeline.stats_of(cam.name)
             stats.count('received')
             stats.count('bad')
             self._log.report('bad', exc)
             return
-        self._pipeline.submit(frame)
+        self._pipeline.submit(frame, cam.name)
 
     def _process(self, job: Job) -> Result:
         frame = job.payload
-        cfg, stats = self._settings, self._pipeline.stats
+        cfg, stats = self._settings, self._pipeline.stats_of(job.source)
         wall = time.time()
         with self._model.use() as clf:  # a model switch takes effect between two frames
             t0 = time.monotonic()
@@ -323,11 +334,11 @@ class ClassifierWork:
     def _deliver(self, job: Job, result: Result) -> None:
         if not self._active or not self.context.ok():
             raise DropFrame('shutdown')  # stopped or deactivated while this frame was in work
-        self._outputs.publish(result, self.classifier.labels)
+        self._cameras[job.source].outputs.publish(result, self.classifier.labels)
 
-    def _on_lost(self, n: int, why: str) -> None:
-        self._pipeline.stats.count('lost', n=n)
-        self._log.report('lost', why, n, self.resolve_topic_name('image'))
+    def _on_lost(self, cam: Camera, n: int, why: str) -> None:
+        self._pipeline.stats_of(cam.name).count('lost', n=n)
+        self._log.report('lost', why, n, self.resolve_topic_name(cam.topic))
 
     def _on_frame_error(self, job: Job, exc: Exception) -> None:
         self._log.report('bad' if isinstance(exc, FrameError) else 'failed', exc,
@@ -342,16 +353,26 @@ class ClassifierWork:
         msg.threshold = float(self._settings.min_score)
         self._label_pub.publish(msg)
 
-    def diagnostics(self) -> Dict[str, Any]:
+    def diagnostics(self, camera: Optional[str] = None) -> Dict[str, Any]:
         """
         Read the node's counters and latency figures (see :meth:`Pipeline.report`).
 
+        :param camera: a camera name (of ``camera_names``), or None for the node's total.
         :return: the figures by name.
         """
-        snap = self._pipeline.report()
-        if self._outputs is not None:
-            snap.update(self._outputs.report())
+        snap = self._pipeline.report(camera)
+        pictures: Dict[str, int] = {}
+        for cam in self._cameras.values():
+            if camera is None or cam.name == camera:
+                for key, value in cam.outputs.report().items():
+                    pictures[key] = pictures.get(key, 0) + value
+        snap.update(pictures)
         return snap
+
+    @property
+    def cameras(self) -> Tuple[str, ...]:
+        """Give the camera names (one empty name without ``image_topics``)."""
+        return tuple(self._cameras)
 
     def wait_idle(self, timeout: float) -> bool:
         """
@@ -369,8 +390,23 @@ class ClassifierWork:
 
     @property
     def input_qos(self) -> Optional[QoSProfile]:
-        """Give the camera subscription's QoS, None while there is no subscription."""
-        return self._input.qos if self._input is not None else None
+        """Give the (first) camera subscription's QoS, None while there is no subscription."""
+        return self.camera_qos(next(iter(self._cameras), ''))
+
+    def camera_qos(self, camera: str) -> Optional[QoSProfile]:
+        """
+        Give a camera subscription's QoS.
+
+        :param camera: the camera name.
+        :return: the QoS, None while there is no subscription.
+        """
+        cam = self._cameras.get(camera)
+        return cam.input.qos if cam is not None and cam.input is not None else None
+
+    def _watch_cameras(self) -> None:
+        for cam in list(self._cameras.values()):
+            if cam.input is not None:
+                cam.input.watch()
 
     @property
     def publishes_label_info(self) -> bool:
@@ -379,24 +415,35 @@ class ClassifierWork:
 
     def _publish_diagnostics(self) -> None:
         release_free_memory()  # heap pages freed since the last second go back to the system
-        snap = self.diagnostics()
-        now = time.monotonic()
-        camera = self._input
-        if camera is None:
+        cams = [c for c in self._cameras.values() if c.input is not None]
+        if not cams:
             return  # deactivated while this timer callback was on its way
-        level, message, rates = self._health.assess(
-            snap, now, camera.publishers, camera.seconds_without_frames(),
-            subscribed=camera.qos is not None)
         backend = self.classifier.backend
-        status = DiagnosticStatus(name=f'{self.get_fully_qualified_name()}: classifier',
-                                  hardware_id=backend.name, level=bytes([level]),
-                                  message=message)
-        values = {'backend': backend.name, 'model': os.path.basename(backend.path),
-                  'model_path': backend.path, 'threads': self._settings.threads,
-                  'synthetic_model': self.classifier.synthetic, **snap, **rates}
-        status.values = [KeyValue(key=k, value=f'{v:.3f}' if isinstance(v, float) else str(v))
-                         for k, v in values.items()]
-        array = DiagnosticArray(status=[status])
+        info = {'backend': backend.name, 'model': os.path.basename(backend.path),
+                'model_path': backend.path, 'threads': self._settings.threads,
+                'synthetic_model': self.classifier.synthetic}
+        now = time.monotonic()
+        name = f'{self.get_fully_qualified_name()}: classifier'
+        # The node's total first (as with one camera), then one status per camera.
+        parts = [(name, None, self._total_health, sum(c.input.publishers for c in cams),
+                  min(c.input.seconds_without_frames() for c in cams),
+                  all(c.input.qos is not None for c in cams))]
+        if len(self._cameras) > 1:
+            parts += [(f'{name} {c.name}', c.name, c.health, c.input.publishers,
+                       c.input.seconds_without_frames(), c.input.qos is not None)
+                      for c in cams]
+        array = DiagnosticArray()
+        for title, camera, health, pubs, since, subscribed in parts:
+            snap = self.diagnostics(camera)
+            level, message, rates = health.assess(snap, now, pubs, since, subscribed)
+            status = DiagnosticStatus(name=title, hardware_id=backend.name,
+                                      level=bytes([level]), message=message)
+            values = {**info, 'camera': camera or '', 'topics': ' '.join(
+                self.resolve_topic_name(c.topic) for c in cams if camera in (None, c.name)),
+                **snap, **rates}
+            status.values = [KeyValue(key=k, value=f'{v:.3f}' if isinstance(v, float)
+                                      else str(v)) for k, v in values.items()]
+            array.status.append(status)
         array.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(array)
 

@@ -51,7 +51,7 @@ class Spec(NamedTuple):
 
     @property
     def kind(self) -> type:
-        """Give the Python type of the value: bool, int, float or str."""
+        """Give the Python type of the value: bool, int, float, str or tuple (of str)."""
         return type(self.default)
 
     def constraints(self) -> str:
@@ -68,6 +68,10 @@ class Spec(NamedTuple):
 
 
 PARAMETERS: Tuple[Spec, ...] = (
+    Spec('image_topics', (), 'Camera topics to classify, all through one model and one worker '
+         'pool; each gets its own outputs under <name>/. Empty: the one topic `image`.'),
+    Spec('camera_names', (), 'Names of the image_topics cameras (same length); empty: each '
+         'topic\'s last meaningful segment.'),
     Spec('model', 'm1_0', 'RepViT size, used when model_path is empty. Changing it at runtime '
          'loads the new model beside the old one and swaps it in between two frames.',
          runtime=True, choices=tuple(MODELS)),
@@ -134,6 +138,10 @@ def check(spec: Spec, value: Any) -> Tuple[Any, Optional[str]]:
     kind = spec.kind
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if kind is tuple:
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return tuple(value), None
+        return None, f'{spec.name} must be a list of strings, got {str(value)[:40]!r}'
     if type(value) is not kind:
         return None, f'{spec.name} must be {kind.__name__}, got {type(value).__name__} ' \
                      f'{str(value)[:40]!r}'
@@ -158,10 +166,50 @@ def settings_from(values: Dict[str, Any]) -> Any:
         if reason:
             raise ParameterError(f'parameter {reason}')
         checked[spec.name] = value
+    if checked['image_topics'] or checked['camera_names']:
+        camera_names(checked['image_topics'], checked['camera_names'])
     if checked['model_path'] and os.path.isdir(checked['model_path']):
         raise ParameterError(f'parameter model_path={checked["model_path"]!r} is a directory, '
                              f'not a model file')
     return Settings(**checked)
+
+
+GENERIC_SEGMENTS = ('image', 'image_raw', 'image_color', 'image_rect', 'image_rect_color',
+                    'image_mono', 'compressed', 'hbmem_img', 'camera', 'color', 'rgb')
+
+
+def camera_names(topics: Tuple[str, ...], names: Tuple[str, ...]) -> Tuple[str, ...]:
+    """
+    Name the cameras of ``image_topics``: the given names, or each topic's last meaningful segment.
+
+    ``/front/image_raw`` is ``front``; generic segments (image, image_raw, compressed, ...) are
+    skipped. Names become topic segments (``<name>/classification``).
+
+    :param topics: the image topics.
+    :param names: the camera_names parameter (empty, or one per topic).
+    :return: one name per topic.
+    :raises ParameterError: for a length mismatch, and empty, invalid or duplicate names.
+    """
+    if names and len(names) != len(topics):
+        raise ParameterError(f'parameter camera_names has {len(names)} names for '
+                             f'{len(topics)} image_topics')
+    if not names:
+        derived = []
+        for topic in topics:
+            parts = [p for p in topic.split('/') if p]
+            meaningful = [p for p in parts if p not in GENERIC_SEGMENTS]
+            derived.append((meaningful or parts or [''])[-1])
+        names = tuple(derived)
+    bad = [n for n in names if not n or not all(c.isalnum() or c == '_' for c in n)
+           or n[0].isdigit()]
+    if bad:
+        raise ParameterError(f'camera names must be non-empty ROS name segments (letters, '
+                             f'digits, _): {", ".join(repr(n) for n in bad)}; set camera_names')
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        raise ParameterError(f'camera names repeat: {", ".join(dups)} (from image_topics '
+                             f'{", ".join(topics)}); set camera_names')
+    return tuple(names)
 
 
 def apply_changes(settings: Any, changes: Iterable[Any]) -> Tuple[Any, Optional[str]]:

@@ -307,7 +307,8 @@ def test_yaml_readme_and_node_parameters_agree(ros_context, synthetic_model):
     for name, value in params.items():  # YAML defaults are the node's defaults
         if name == 'model_path':  # overridden above to find the synthetic model
             continue
-        assert node.get_parameter(name).value == value, name
+        got = node.get_parameter(name).value
+        assert (list(got) if isinstance(value, list) else got) == value, name
     readme = open(os.path.join(ROOT, 'README.md')).read()
     for name in declared:
         assert f'`{name}`' in readme, f'{name} missing from README'
