@@ -204,7 +204,7 @@ class Camera:
 
     def __init__(self, name: str, topic: str, outputs: Outputs):
         """
-        Describe a camera; subscribe later with :meth:`open`.
+        Describe a camera; subscribe later with :meth:`subscribe`.
 
         :param name: its name ('' for the single camera of a node without image_topics).
         :param topic: its image topic, relative to the node's namespace or absolute.
@@ -217,10 +217,10 @@ class Camera:
         self.input: Optional[CameraInput] = None
         self.last_accept = 0.0
 
-    def open(self, node: Node, input_type: str, reliability: str,
-             on_frame: Callable[['Camera', Any], None],
-             on_lost: Callable[['Camera', int, str], None],
-             lost_so_far: Callable[[], int]) -> None:
+    def subscribe(self, node: Node, input_type: str, reliability: str,
+                  on_frame: Callable[['Camera', Any], None],
+                  on_lost: Callable[['Camera', int, str], None],
+                  lost_so_far: Callable[[], int]) -> None:
         """
         Subscribe (see :class:`CameraInput`); frames and losses come back with this camera.
 

@@ -188,8 +188,8 @@ class ClassifierWork:
         self._active = True
         for cam in self._cameras.values():
             stats = self._pipeline.stats_of(cam.name)
-            cam.open(self, cfg.input_type, cfg.qos_reliability, self._on_frame, self._on_lost,
-                     lambda s=stats: s.snapshot()['lost'])
+            cam.subscribe(self, cfg.input_type, cfg.qos_reliability, self._on_frame,
+                          self._on_lost, lambda s=stats: s.snapshot()['lost'])
         self._watch_timer = self.create_timer(0.5, self._watch_cameras)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
         if self._label_pub is not None:

@@ -70,8 +70,8 @@ class Spec(NamedTuple):
 PARAMETERS: Tuple[Spec, ...] = (
     Spec('image_topics', (), 'Camera topics to classify, all through one model and one worker '
          'pool; each gets its own outputs under <name>/. Empty: the one topic `image`.'),
-    Spec('camera_names', (), 'Names of the image_topics cameras (same length); empty: each '
-         'topic\'s last meaningful segment.'),
+    Spec('camera_names', (), 'Names of the image_topics cameras (same length); empty: the last '
+         'meaningful segment of each topic.'),
     Spec('model', 'm1_0', 'RepViT size, used when model_path is empty. Changing it at runtime '
          'loads the new model beside the old one and swaps it in between two frames.',
          runtime=True, choices=tuple(MODELS)),
