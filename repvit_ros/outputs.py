@@ -17,8 +17,9 @@ What the node publishes for a camera: results, and on demand a picture and the R
 
 Every result goes out as ``vision_msgs/Classification`` first. Then, only while someone
 subscribes, the frame is drawn with its ranking (:mod:`repvit_ros.annotate`) on one render
-thread: a result that arrives while the previous picture is still being drawn gets none
-(counted ``annotation_skipped``), so pictures never delay or queue up behind results. With a
+thread: a result that arrives while the previous picture is still being drawn, or sooner than
+the render budget allows (drawing may take at most :data:`RENDER_SHARE` of one core), gets none
+(counted ``annotation_skipped``), so pictures never delay, queue up behind or starve results. With a
 ``perception_topic`` every result is also published as ``ai_msgs/PerceptionTargets`` for
 D-Robotics' web display, whose page pairs pictures and results by equal header stamps.
 """
@@ -40,6 +41,7 @@ from vision_msgs.msg import Classification
 
 RESULTS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 PICTURE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+RENDER_SHARE = 0.1  # pictures may take this share of one core's time, at most
 LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
@@ -105,6 +107,7 @@ class Outputs:
                                  self._perception, self._info) if p is not None]
         self._lock = threading.Lock()
         self._drawing = False
+        self._next_draw = 0.0  # monotonic time before which no picture is started
         self._sent: Deque[float] = deque()
         self._info_sent = False
         self.counts = {'annotated': 0, 'annotation_skipped': 0, 'annotation_bad': 0}
@@ -131,14 +134,17 @@ class Outputs:
             self._publish_perception(result, labels)
         if self._image.get_subscription_count() or self._jpeg.get_subscription_count():
             with self._lock:
-                busy, self._drawing = self._drawing, True
+                busy = self._drawing or now < self._next_draw
                 if busy:
                     self.counts['annotation_skipped'] += 1
+                else:
+                    self._drawing = True
             if not busy:
                 self._render.submit(self._draw, result)
 
     def _draw(self, result: Result) -> None:
         cfg = self._settings
+        started = time.monotonic()
         try:
             bgr = annotate.render(result.frame.image, result.frame.encoding, result.ranked,
                                   cfg.annotated_width, cfg.bit_depth, cfg.max_input_pixels,
@@ -157,8 +163,10 @@ class Outputs:
         except (FrameError, ValueError):
             key = 'annotation_bad'
         finally:
+            took = time.monotonic() - started
             with self._lock:
                 self._drawing = False
+                self._next_draw = started + took / RENDER_SHARE
         with self._lock:
             self.counts[key] += 1
 

@@ -39,7 +39,7 @@ CAMERAS = ('front', 'left', 'rear')
 
 @pytest.fixture
 def rig(ros_context, synthetic_model):
-    """A classifier on three cameras, their publishers and everything it publishes."""
+    """Start a classifier on three cameras; give its publishers and what it publishes."""
     topics = [f'/rig/{name}/image_raw' for name in CAMERAS]
     node = RepVitClassifier(namespace='rig', context=ros_context, parameter_overrides=[
         Parameter('model_path', value=synthetic_model('m0_9')),
