@@ -19,8 +19,8 @@ Every result goes out as ``vision_msgs/Classification`` first. Then, only while 
 subscribes, the frame is drawn with its ranking (:mod:`repvit_ros.annotate`) on one render
 thread: a result that arrives while the previous picture is still being drawn, or sooner than
 the render budget allows (drawing may take at most :data:`RENDER_SHARE` of one core), gets none
-(counted ``annotation_skipped``), so pictures never delay, queue up behind or starve results. With a
-``perception_topic`` every result is also published as ``ai_msgs/PerceptionTargets`` for
+(counted ``annotation_skipped``), so pictures never delay, queue up behind or starve results.
+With a ``perception_topic`` every result is also published as ``ai_msgs/PerceptionTargets`` for
 D-Robotics' web display, whose page pairs pictures and results by equal header stamps.
 """
 
