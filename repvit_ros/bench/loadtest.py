@@ -45,7 +45,9 @@ from repvit_ros.bench.feeder import Feeder
 from repvit_ros.bench.frame_source import make_message, uint8_array
 from repvit_ros.bench.harness import (classifier_params, counts_between, frames, model_file,
                                       node_under_test, NodeProcess, use_large_frames_profile)
-from repvit_ros.bench.pictures import encode, row_step, sample_picture
+from repvit_ros.bench.pictures import (encode, jpeg_cut_scan, jpeg_declaring,
+                                       jpeg_with_app_segments, mono16_big_endian,
+                                       png_declaring, row_step, sample_picture)
 from repvit_ros.frames import input_type_of, message_class
 
 GOOD_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'nv12', 'nv21',
@@ -53,7 +55,11 @@ GOOD_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'nv12', '
 BAD_RAW_KINDS = ('truncated', 'oversized', 'short_step', 'unknown_encoding', 'zero_size',
                  'odd_width_yuv', 'empty')
 BAD_COMPRESSED_KINDS = ('random_bytes', 'truncated_jpeg', 'broken_header', 'empty',
-                        'corrupt_png', 'unknown_format')
+                        'corrupt_png', 'unknown_format', 'png_bomb', 'jpeg_bomb',
+                        'jpeg_headers_only', 'jpeg_scan_missing', 'raw_format')
+# Unusual but valid: each must be classified.
+GOOD_COMPRESSED_KINDS = ('jpeg', 'png', 'jpeg_trailing_bytes', 'jpeg_app_segments')
+GOOD_RAW_EXTRA = ('mono16_big_endian',)
 
 
 def _classifier(ns: str, model: str, threads: int, msg_type: str = 'image',
@@ -117,6 +123,12 @@ class FuzzFrames:
     def _good_raw(self):
         enc = self.rng.choice(GOOD_ENCODINGS)
         w, h = 2 * self.rng.randint(8, 200), 2 * self.rng.randint(8, 150)
+        if self.rng.random() < 0.05:  # a big-endian 16-bit camera
+            msg = make_message('image', self._picture(w, h), 'mono16', 0)
+            msg.data = uint8_array(mono16_big_endian(bytes(msg.data)))
+            msg.is_bigendian = 1
+            self._count('good mono16_big_endian')
+            return msg
         msg = make_message('image', self._picture(w, h), enc, 0)
         pad = self.rng.choice((0, 0, 0, 4, 64))
         if pad:  # row padding, as many camera drivers send
@@ -129,10 +141,19 @@ class FuzzFrames:
         return msg
 
     def _good_compressed(self):
-        fmt = self.rng.choice(('jpeg', 'jpeg', 'png'))
+        kind = self.rng.choice(('jpeg', 'jpeg', 'png', 'jpeg_trailing_bytes',
+                                'jpeg_app_segments'))
         w, h = 2 * self.rng.randint(8, 200), 2 * self.rng.randint(8, 150)
-        self._count(f'good {fmt}')
-        return make_message('compressed', self._picture(w, h), fmt, 0)
+        self._count(f'good {kind}')
+        fmt = 'png' if kind == 'png' else 'jpeg'
+        msg = make_message('compressed', self._picture(w, h), fmt, 0)
+        if kind == 'jpeg_trailing_bytes':  # zero padding and stray bytes after FF D9
+            msg.data = uint8_array(bytes(msg.data) + bytes(self.rng.randint(1, 4096)) +
+                                   b'stale\xff\xd8')
+        elif kind == 'jpeg_app_segments':  # EXIF and ICC profile before the frame header
+            msg.data = uint8_array(jpeg_with_app_segments(bytes(msg.data),
+                                                          self.rng.randint(1000, 150_000)))
+        return msg
 
     def _bad_raw(self):
         kind = self.rng.choice(BAD_RAW_KINDS)
@@ -183,6 +204,16 @@ class FuzzFrames:
             data = b''
         elif kind == 'corrupt_png':
             fmt, data = 'png', encode(self._picture(96, 64), 'png')[:-30]
+        elif kind == 'png_bomb':  # a few hundred bytes declaring 30000x30000
+            fmt, data = 'png', png_declaring(30000, 30000)
+        elif kind == 'jpeg_bomb':  # a small JPEG declaring 60000x60000
+            data = jpeg_declaring(good, 60000, 60000)
+        elif kind == 'jpeg_headers_only':  # still ends with FF D9
+            data = jpeg_cut_scan(good)
+        elif kind == 'jpeg_scan_missing':  # most of the scan missing, still ends with FF D9
+            data = jpeg_cut_scan(good, self.rng.randint(1, 20))
+        elif kind == 'raw_format':  # a raw encoding named as the format
+            fmt, data = 'bgr8', encode(self._picture(32, 24), 'bgr8')
         else:
             fmt, data = self.rng.choice(('tiff', 'webp', 'h264')), good
         msg = message_class('compressed')(format=fmt)

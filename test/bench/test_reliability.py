@@ -54,6 +54,8 @@ def test_fuzz_frames_are_what_they_claim(msg_type):
     assert longest <= 3
     kinds = loadtest.BAD_RAW_KINDS if msg_type == 'image' else loadtest.BAD_COMPRESSED_KINDS
     assert set(kinds) <= set(source.kinds)
+    good = loadtest.GOOD_RAW_EXTRA if msg_type == 'image' else loadtest.GOOD_COMPRESSED_KINDS
+    assert {f'good {k}' for k in good} <= set(source.kinds)  # the unusual valid ones too
 
 
 def test_fuzz_2000_frames_over_dds():
