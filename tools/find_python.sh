@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sourced by tools/setup_env.sh and tools/setup_compat_env.sh: print the Python to build a venv
-# on. The board's Python (3.10) first: pyenv's 3.10 (its `python3.10` shim fails unless pyenv
+# Sourced by tools/setup_env.sh and tools/setup_compat_env.sh. find_python prints the Python to
+# build a venv on; ensure_venv DIR LOG creates the venv at DIR with it unless it exists. The board's Python (3.10) first: pyenv's 3.10 (its `python3.10` shim fails unless pyenv
 # selects it, so the interpreter is taken from pyenv's versions folder), then a python3.10 on
 # PATH, then any python3 >= 3.10.
 find_python() {
@@ -18,4 +18,13 @@ find_python() {
   done
   echo "no Python >= 3.10 found (install python3.10)" >&2
   exit 1
+}
+
+ensure_venv() {
+  local venv="$1" log="$2" py
+  if [ ! -x "$venv/bin/python" ]; then
+    py="$(find_python)"
+    "$log" "creating venv $venv with $py"
+    "$py" -m venv "$venv"
+  fi
 }

@@ -15,11 +15,7 @@ log() { echo "[setup_compat_env] $*"; }
 # shellcheck source=find_python.sh
 . "$ROOT/tools/find_python.sh"
 
-if [ ! -x "$VENV/bin/python" ]; then
-  PY="$(find_python)"
-  log "creating venv $VENV with $PY"
-  "$PY" -m venv "$VENV"
-fi
+ensure_venv "$VENV" log
 
 stamp="$VENV/.requirements.sha256"
 want="$(sha256sum "$REQS" | cut -d' ' -f1)"

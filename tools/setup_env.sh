@@ -18,11 +18,7 @@ log() { echo "[setup_env] $*"; }
 . "$ROOT/tools/find_python.sh"
 
 # 1. venv
-if [ ! -x "$VENV/bin/python" ]; then
-  PY="$(find_python)"
-  log "creating venv $VENV with $PY"
-  "$PY" -m venv "$VENV"
-fi
+ensure_venv "$VENV" log
 PYV="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 log "interpreter: $("$VENV/bin/python" --version) ($VENV/bin/python)"
 
