@@ -30,7 +30,6 @@ setup(
     maintainer_email=_manifest.find('maintainer').get('email'),
     description='RepViT image classification for ROS 2 on the RDK X5 BPU or ONNX Runtime.',
     license=_manifest.findtext('license'),
-    tests_require=['pytest'],
     entry_points={
         'console_scripts': [
             'classifier = repvit_ros.main:main',
