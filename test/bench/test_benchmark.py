@@ -95,6 +95,16 @@ def test_overhead_mode_compares_node_and_bare_subscriber():
     assert '30 Hz cameras per node' in benchmark.to_markdown(res)
 
 
+def test_annotate_mode_compares_watched_and_unwatched_throughput():
+    res = benchmark.bench_annotate([(320, 240)], duration=1.5, warmup=0.5, model='m0_9',
+                                   repeats=1)
+    (row,) = res['rows']
+    assert row['fps_plain'] > 5 and row['fps_annotated'] > 5
+    assert row['ratio'] == pytest.approx(row['fps_annotated'] / row['fps_plain'])
+    assert row['render_ms'] > 0 and row['pictures_drawn'] > 0  # drawn only while watched
+    assert '| bgr8 | 320x240 |' in benchmark.to_markdown(res)
+
+
 def test_do_nothing_backend_is_not_a_node_parameter():
     assert 'fixed' not in BACKENDS
 
