@@ -29,7 +29,7 @@ from typing import Callable
 
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.publisher import Publisher
-from repvit_ros.node import ClassifierWork, StartupError
+from repvit_ros.work import ClassifierWork, StartupError
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 

@@ -160,8 +160,8 @@ def test_label_info_reaches_a_late_subscriber(harness, ros_context):
 
 def test_vision_msgs_without_label_info_still_classifies(harness, monkeypatch):
     # Humble first shipped vision_msgs 4.0.0, before LabelInfo: the node runs without it.
-    import repvit_ros.node
-    monkeypatch.setattr(repvit_ros.node, 'LabelInfo', None)
+    import repvit_ros.work
+    monkeypatch.setattr(repvit_ros.work, 'LabelInfo', None)
     h = harness()
     assert not h.node.publishes_label_info
     h.pub.publish(make_message('image', sample_picture(160, 120), 'bgr8', 7))

@@ -1,0 +1,453 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The classifier's work on any rclpy node class, in lifecycle steps: :class:`ClassifierWork`.
+
+ROS wiring only, shared by the plain node (:mod:`repvit_ros.node`) and the managed one
+(:mod:`repvit_ros.managed`). The subscription callback wraps each message as a zero-copy frame
+(:mod:`repvit_ros.frames`) and hands it to the worker pipeline; workers run the
+:class:`~repvit_ros.classifier.Classifier`; results are published in input order with the
+input's header (:mod:`repvit_ros.outputs`). Parameters come from one table
+(:mod:`repvit_ros.parameters`), the diagnostic level from :mod:`repvit_ros.health`, the cameras'
+subscriptions from :mod:`repvit_ros.camera`.
+"""
+
+
+import os
+import time
+from typing import Any, Dict, Optional, Tuple
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                SetParametersResult)
+import rclpy
+from rclpy.publisher import Publisher
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.timer import Timer
+from repvit_ros import frames, models, parameters
+from repvit_ros.annotate import StageTime
+from repvit_ros.backends import Backend, BackendError
+from repvit_ros.camera import Camera
+from repvit_ros.classifier import Classifier, ClassifierSlot
+from repvit_ros.health import EventLog, HealthMonitor, stop_line
+from repvit_ros.labels import LabelError
+from repvit_ros.memory import release_free_memory
+from repvit_ros.outputs import Outputs, Result
+from repvit_ros.pipeline import DropFrame, Job, Pipeline
+from repvit_ros.preprocess import FrameError
+from std_msgs.msg import Header
+from vision_msgs.msg import Classification, ObjectHypothesis
+
+try:  # LabelInfo arrived in vision_msgs 4.1.0; Humble first shipped 4.0.0.
+    from vision_msgs.msg import LabelInfo, VisionClass
+except ImportError:  # pragma: no cover - depends on the installed vision_msgs
+    LabelInfo = VisionClass = None
+
+RELIABLE = ReliabilityPolicy.RELIABLE
+SHUTDOWN_TIMEOUT_SEC = 1.5  # frames still in a worker after this are abandoned, counted
+START_ERRORS = (parameters.ParameterError, models.ModelError, BackendError, LabelError)
+
+
+class StartupError(RuntimeError):
+    """A configuration or model problem that stops the node from starting."""
+
+
+def descriptor(spec: parameters.Spec) -> ParameterDescriptor:
+    """
+    Build a parameter's ROS descriptor from its table entry.
+
+    :param spec: the parameter's rules.
+    :return: the descriptor (read-only for startup parameters, range, allowed values).
+    """
+    desc = ParameterDescriptor(name=spec.name, description=spec.description,
+                               read_only=not spec.runtime,
+                               additional_constraints=spec.constraints())
+    if spec.bounds is not None and spec.kind is int:
+        desc.integer_range = [IntegerRange(from_value=int(spec.bounds[0]),
+                                           to_value=int(spec.bounds[1]), step=1)]
+    elif spec.bounds is not None and spec.kind is float:
+        desc.floating_point_range = [FloatingPointRange(
+            from_value=float(spec.bounds[0]), to_value=float(spec.bounds[1]), step=0.0)]
+        desc.dynamic_typing = True  # `ros2 param set max_rate 10` sends an integer
+    elif spec.kind is tuple:
+        desc.dynamic_typing = True  # an empty default has no type of its own: string array
+    return desc
+
+
+def load_classifier(cfg: Any, loaded: Optional[Backend] = None) -> Classifier:
+    """
+    Load the model the settings name and check that it classifies a frame (warming it up).
+
+    :param cfg: the node's settings.
+    :param loaded: an already loaded backend to use instead.
+    :return: the classifier.
+    """
+    clf = Classifier(cfg.model, model_path=cfg.model_path, backend=cfg.backend,
+                     labels_path=cfg.labels_path, intra_op_threads=cfg.intra_op_threads,
+                     resize_mode=cfg.resize_mode, yuv_range=cfg.yuv_range,
+                     max_input_pixels=cfg.max_input_pixels, bit_depth=cfg.bit_depth,
+                     loaded=loaded)
+    try:
+        clf.check()
+    except BackendError:
+        clf.close()
+        raise
+    return clf
+
+
+class ClassifierWork:
+    """
+    What the classifier does on any rclpy node class, in lifecycle steps.
+
+    configure: read the parameters, load the model, create the publishers and workers;
+    activate: subscribe, start the timers; deactivate: unsubscribe, stop the timers, let the
+    frames in work finish (their results are dropped, counted); cleanup: release workers,
+    model and publishers. Model parameters may change at any time (:meth:`_on_set_parameters`).
+    """
+
+    def _init_work(self) -> None:
+        """Declare the parameters from the table and the node's state (no model yet)."""
+        self._settings: Any = None
+        self._model: Optional[ClassifierSlot] = None
+        self._pipeline: Optional[Pipeline] = None
+        self._cameras: Dict[str, Camera] = {}
+        self._label_pub: Optional[Publisher] = None
+        self._diag_pub: Optional[Publisher] = None
+        self._diag_timer: Optional[Timer] = None
+        self._watch_timer: Optional[Timer] = None
+        self._log = EventLog(self.get_logger().warning, self.get_logger().error)
+        self._total_health = HealthMonitor()
+        self._active = False
+        self._abandoned = 0
+        for spec in parameters.PARAMETERS:
+            self.declare_parameter(spec.name, spec.default, descriptor(spec))
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+    def _publisher(self, msg_type: type, topic: str, qos: Any) -> Publisher:
+        return self.create_publisher(msg_type, topic, qos)
+
+    # ------------------------------------------------------------------ lifecycle steps
+    def _configure(self, backend: Optional[Backend] = None) -> None:
+        """
+        Read the parameters, load and check the model, create publishers and workers.
+
+        :param backend: an already loaded backend to use (tools), else the configured model.
+        :raises StartupError: naming what is wrong; nothing stays allocated then.
+        """
+        try:
+            self._settings = cfg = parameters.settings_from(
+                {s.name: self.get_parameter(s.name).value for s in parameters.PARAMETERS})
+            frames.message_class(cfg.input_type)
+            self._model = ClassifierSlot(load_classifier(cfg, backend))
+        except (ImportError, *START_ERRORS) as exc:
+            self._cleanup()
+            self._settings = None  # unconfigured: a later configure starts afresh
+            raise StartupError(str(exc)) from None
+        try:
+            if cfg.image_topics:
+                names = parameters.camera_names(cfg.image_topics, cfg.camera_names)
+                topics = dict(zip(names, cfg.image_topics))
+            else:
+                topics = {'': 'image'}
+            for name, topic in topics.items():
+                prefix = f'{name}/' if name else ''
+                self._cameras[name] = Camera(name, topic, Outputs(self._publisher, cfg, prefix))
+        except (ImportError, parameters.ParameterError) as exc:
+            self._cleanup()
+            self._settings = None
+            raise StartupError(str(exc)) from None
+        if LabelInfo is not None:
+            self._label_pub = self._publisher(
+                LabelInfo, 'label_info', QoSProfile(depth=1, reliability=RELIABLE,
+                                                    durability=DurabilityPolicy.TRANSIENT_LOCAL))
+        else:
+            self.get_logger().info('installed vision_msgs has no LabelInfo (added in 4.1.0): '
+                                   'class names are not published')
+        self._diag_pub = self._publisher(DiagnosticArray, '/diagnostics', 10)
+        self._pipeline = Pipeline(self._process, self._deliver, self._on_frame_error,
+                                  workers=cfg.threads, queue_size=cfg.queue_size,
+                                  error_types=(FrameError,),
+                                  name=self.get_fully_qualified_name())
+        self._describe_model()
+
+    def _activate(self) -> None:
+        """Subscribe to the camera and start the timers; publish LabelInfo."""
+        cfg = self._settings
+        self._active = True
+        for cam in self._cameras.values():
+            stats = self._pipeline.stats_of(cam.name)
+            cam.subscribe(self, cfg.input_type, cfg.qos_reliability, self._on_frame,
+                          self._on_lost, lambda s=stats: s.snapshot()['lost'])
+        self._watch_timer = self.create_timer(0.5, self._watch_cameras)
+        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        if self._label_pub is not None:
+            self._publish_label_info()
+
+    def _deactivate(self, timeout: float = SHUTDOWN_TIMEOUT_SEC) -> None:
+        """Unsubscribe and stop the timers; frames in work finish, their results dropped."""
+        self._active = False
+        for timer in (self._watch_timer, self._diag_timer):
+            if timer is not None:
+                self.destroy_timer(timer)
+        self._watch_timer = self._diag_timer = None
+        for cam in self._cameras.values():
+            cam.close()
+        if self._pipeline is not None:
+            self._pipeline.wait_idle(timeout)
+
+    def _cleanup(self) -> None:
+        """Release the workers, the model and the publishers; log the final counts."""
+        released, snap = [], None
+        if self._pipeline is not None:
+            self._abandoned = self._pipeline.close(SHUTDOWN_TIMEOUT_SEC)
+            released.append(f'{self._settings.threads} worker(s)')
+            snap = self._pipeline.stats.snapshot()
+            self._pipeline = None
+        if self._model is not None:
+            released.append(f'the {self._model.current.backend.name} backend')
+            self._model.close()
+            self._model = None
+        pubs = [self._label_pub, self._diag_pub]
+        for cam in self._cameras.values():
+            cam.outputs.close()
+            pubs += cam.outputs.publishers
+        for pub in pubs:
+            if pub is not None and self.context.ok():
+                self.destroy_publisher(pub)
+        self._cameras = {}
+        self._label_pub = self._diag_pub = None
+        if snap is not None:
+            # After a signal the context is already shut down and /rosout is gone: log to the
+            # console only then, under the node's name, rather than fail to publish.
+            logger = self.get_logger() if self.context.ok() else \
+                rclpy.logging.get_logger(f'{self.get_logger().name}.shutdown')
+            logger.info(stop_line(released, snap, self._abandoned))
+
+    def _describe_model(self) -> None:
+        cfg, clf = self._settings, self.classifier
+        h, w = clf.input_size
+        self.get_logger().info(
+            f'RepViT {os.path.basename(clf.backend.path)} on {clf.backend.describe()}; '
+            f'{cfg.threads} worker(s), input {cfg.input_type} on '
+            f'{", ".join(self.resolve_topic_name(c.topic) for c in self._cameras.values())}, '
+            f'{cfg.resize_mode} to {w}x{h}, {cfg.yuv_range}-range NV12')
+        if clf.synthetic:
+            self.get_logger().warning('the model is a synthetic RepViT with untrained weights: '
+                                      'its labels are meaningless')
+        for warning in clf.warnings:
+            self.get_logger().warning(warning)
+
+    # ------------------------------------------------------------------ parameters
+    def _on_set_parameters(self, params) -> SetParametersResult:
+        current = self._settings or parameters.settings_from(
+            {s.name: s.default for s in parameters.PARAMETERS})  # not configured: rules only
+        settings, reason = parameters.apply_changes(current, params)
+        if reason:
+            return SetParametersResult(successful=False, reason=reason)
+        if self._settings is None:  # not configured: the values are read on configure
+            return SetParametersResult(successful=True)
+        old = self._settings
+        if self._model is not None and any(getattr(settings, n) != getattr(old, n)
+                                           for n in parameters.MODEL_CHOICE):
+            try:
+                new = load_classifier(settings)
+            except START_ERRORS as exc:
+                return SetParametersResult(successful=False, reason=f'model not switched, the '
+                                           f'old one keeps running: {exc}')
+            labels_changed = new.labels != self.classifier.labels
+            self._model.swap(new)
+            self._settings = settings
+            self._describe_model()
+            if labels_changed and self._label_pub is not None:
+                self._publish_label_info()
+            return SetParametersResult(successful=True)
+        self._settings = settings
+        if settings.min_score != old.min_score and self._label_pub is not None:
+            self._publish_label_info()
+        return SetParametersResult(successful=True)
+
+    @property
+    def settings(self) -> Any:
+        """Give the node's current :data:`~repvit_ros.parameters.Settings` (None before)."""
+        return self._settings
+
+    # ------------------------------------------------------------------ hot path
+    def _on_frame(self, cam: Camera, msg) -> None:
+        """Wrap the frame and hand it on; never waits for inference."""
+        now = time.monotonic()
+        cfg = self._settings
+        if cfg.max_rate > 0.0 and now - cam.last_accept < 1.0 / cfg.max_rate:
+            stats = self._pipeline.stats_of(cam.name)
+            stats.count('received')
+            stats.count('dropped', 'rate_limit')
+            return
+        cam.last_accept = now
+        try:
+            frame = frames.wrap(msg, cfg.input_type)
+        except FrameError as exc:
+            stats = self._pipeline.stats_of(cam.name)
+            stats.count('received')
+            stats.count('bad')
+            self._log.report('bad', exc)
+            return
+        self._pipeline.submit(frame, cam.name)
+
+    def _process(self, job: Job) -> Result:
+        frame = job.payload
+        cfg, stats = self._settings, self._pipeline.stats_of(job.source)
+        wall = time.time()
+        with self._model.use() as clf:  # a model switch takes effect between two frames
+            t0 = time.monotonic()
+            nv12 = clf.to_nv12(frame.image, frame.encoding)
+            t1 = time.monotonic()
+            logits = clf.infer(nv12)
+            t2 = time.monotonic()
+        ranked = clf.rank(logits, cfg.top_k, cfg.min_score)
+        t3 = time.monotonic()
+        stats.latency['preprocess'].add(t1 - t0)
+        stats.latency['inference'].add(t2 - t1)
+        ids = clf.labels if cfg.class_id_format == 'label' else clf.index_ids
+        out = Classification()
+        out.header = frame.header if frame.header is not None else Header(stamp=frame.stamp)
+        for i, score in ranked:
+            hyp = ObjectHypothesis()  # field by field: the keyword constructor costs twice as much
+            hyp.class_id = ids[i]
+            hyp.score = score
+            out.results.append(hyp)
+        timings = {name: StageTime(wall + a - t0, wall + b - t0, 1e3 * (b - a))
+                   for name, a, b in (('preprocess', t0, t1), ('inference', t1, t2),
+                                      ('postprocess', t2, t3))}
+        return Result(out, frame, [(i, clf.labels[i], p) for i, p in ranked], timings)
+
+    def _deliver(self, job: Job, result: Result) -> None:
+        if not self._active or not self.context.ok():
+            raise DropFrame('shutdown')  # stopped or deactivated while this frame was in work
+        self._cameras[job.source].outputs.publish(result, self.classifier.labels)
+
+    def _on_lost(self, cam: Camera, n: int, why: str) -> None:
+        self._pipeline.stats_of(cam.name).count('lost', n=n)
+        self._log.report('lost', why, n, self.resolve_topic_name(cam.topic))
+
+    def _on_frame_error(self, job: Job, exc: Exception) -> None:
+        self._log.report('bad' if isinstance(exc, FrameError) else 'failed', exc,
+                         where=self._settings.backend)
+
+    # ------------------------------------------------------------------ outputs
+    def _publish_label_info(self) -> None:
+        msg = LabelInfo()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.class_map = [VisionClass(class_id=i, class_name=n)
+                         for i, n in enumerate(self.classifier.labels)]
+        msg.threshold = float(self._settings.min_score)
+        self._label_pub.publish(msg)
+
+    def diagnostics(self, camera: Optional[str] = None) -> Dict[str, Any]:
+        """
+        Read the node's counters and latency figures (see :meth:`Pipeline.report`).
+
+        :param camera: a camera name (of ``camera_names``), or None for the node's total.
+        :return: the figures by name.
+        """
+        snap = self._pipeline.report(camera)
+        pictures: Dict[str, int] = {}
+        for cam in self._cameras.values():
+            if camera is None or cam.name == camera:
+                for key, value in cam.outputs.report().items():
+                    pictures[key] = pictures.get(key, 0) + value
+        snap.update(pictures)
+        return snap
+
+    @property
+    def cameras(self) -> Tuple[str, ...]:
+        """Give the camera names (one empty name without ``image_topics``)."""
+        return tuple(self._cameras)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """
+        Wait until every frame received so far is published, dropped or counted.
+
+        :param timeout: seconds at most.
+        :return: whether that happened.
+        """
+        return self._pipeline.wait_idle(timeout)
+
+    @property
+    def classifier(self) -> Classifier:
+        """Give the model in use with its labels and preprocessing."""
+        return self._model.current
+
+    @property
+    def input_qos(self) -> Optional[QoSProfile]:
+        """Give the (first) camera subscription's QoS, None while there is no subscription."""
+        return self.camera_qos(next(iter(self._cameras), ''))
+
+    def camera_qos(self, camera: str) -> Optional[QoSProfile]:
+        """
+        Give a camera subscription's QoS.
+
+        :param camera: the camera name.
+        :return: the QoS, None while there is no subscription.
+        """
+        cam = self._cameras.get(camera)
+        return cam.input.qos if cam is not None and cam.input is not None else None
+
+    def _watch_cameras(self) -> None:
+        for cam in list(self._cameras.values()):
+            if cam.input is not None:
+                cam.input.watch()
+
+    @property
+    def publishes_label_info(self) -> bool:
+        """Tell whether the installed vision_msgs lets the node publish LabelInfo."""
+        return self._label_pub is not None
+
+    def _publish_diagnostics(self) -> None:
+        release_free_memory()  # heap pages freed since the last second go back to the system
+        cams = [c for c in self._cameras.values() if c.input is not None]
+        if not cams:
+            return  # deactivated while this timer callback was on its way
+        backend = self.classifier.backend
+        info = {'backend': backend.name, 'model': os.path.basename(backend.path),
+                'model_path': backend.path, 'threads': self._settings.threads,
+                'synthetic_model': self.classifier.synthetic}
+        now = time.monotonic()
+        name = f'{self.get_fully_qualified_name()}: classifier'
+        # The node's total first (as with one camera), then one status per camera.
+        parts = [(name, None, self._total_health, sum(c.input.publishers for c in cams),
+                  min(c.input.seconds_without_frames() for c in cams),
+                  all(c.input.qos is not None for c in cams))]
+        if len(self._cameras) > 1:
+            parts += [(f'{name} {c.name}', c.name, c.health, c.input.publishers,
+                       c.input.seconds_without_frames(), c.input.qos is not None)
+                      for c in cams]
+        array = DiagnosticArray()
+        for title, camera, health, pubs, since, subscribed in parts:
+            snap = self.diagnostics(camera)
+            level, message, rates = health.assess(snap, now, pubs, since, subscribed)
+            status = DiagnosticStatus(name=title, hardware_id=backend.name,
+                                      level=bytes([level]), message=message)
+            values = {**info, 'camera': camera or '', 'topics': ' '.join(
+                self.resolve_topic_name(c.topic) for c in cams if camera in (None, c.name)),
+                **snap, **rates}
+            status.values = [KeyValue(key=k, value=f'{v:.3f}' if isinstance(v, float)
+                                      else str(v)) for k, v in values.items()]
+            array.status.append(status)
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diag_pub.publish(array)
+
+    @property
+    def abandoned(self) -> int:
+        """Count the frames given up in a worker at shutdown (their threads may still run)."""
+        return self._abandoned
