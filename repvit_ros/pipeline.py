@@ -114,9 +114,18 @@ class PipelineStats:
                         for k in LATENCY_STAGES}
 
     def count(self, what: str, reason: Optional[str] = None, n: int = 1) -> None:
+        """
+        Add to a counter, here and in the total.
+
+        :param what: ``received``, ``published``, ``dropped``, ``bad``, ``failed`` or ``lost``.
+        :param reason: for ``dropped``: one of :data:`DROP_REASONS`, or any other short key
+            (reported as ``dropped_<reason>`` from its first count on; count ``n=0`` to list it
+            from the start).
+        :param n: how many.
+        """
         with self._lock:
             if what == 'dropped':
-                self.dropped[reason] += n
+                self.dropped[reason] = self.dropped.get(reason, 0) + n
             else:
                 setattr(self, what, getattr(self, what) + n)
         if self._parent is not None:
@@ -158,7 +167,7 @@ class PipelineStats:
                     'failed': self.failed, 'lost': self.lost,
                     'max_queue': self.max_queue}
             snap.update({f'dropped_{k}': v for k, v in self.dropped.items()})
-        snap['dropped'] = sum(snap[f'dropped_{k}'] for k in DROP_REASONS)
+            snap['dropped'] = sum(self.dropped.values())
         return snap
 
 

@@ -256,6 +256,11 @@ def test_pipeline_source_stats_feed_the_total():
     for snap in (pipe.report('cam'), pipe.report()):
         assert (snap['received'], snap['dropped_rate_limit'], snap['lost']) == (1, 1, 3)
         assert snap['inference_count'] == 1 and abs(snap['inference_median_ms'] - 2.0) < 1e-9
+    cam.count('dropped', 'unmatched', n=0)  # a reason of the node's own, listed at 0
+    assert pipe.report('cam')['dropped_unmatched'] == 0
+    cam.count('dropped', 'unmatched', n=2)
+    for snap in (pipe.report('cam'), pipe.report()):
+        assert snap['dropped_unmatched'] == 2 and snap['dropped'] == 3
     pipe.stats.count('lost')  # the total alone (a single-camera node's counts)
     assert pipe.report()['lost'] == 4 and pipe.report('cam')['lost'] == 3
     pipe.close()
