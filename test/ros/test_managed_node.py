@@ -17,10 +17,12 @@
 import threading
 import time
 
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState
 import psutil
 import pytest
 import rclpy
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -39,14 +41,14 @@ SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FA
 class Bench:
     """A node under test, a camera publishing at a fixed rate, and the results it publishes."""
 
-    def __init__(self, context, node, ns):
+    def __init__(self, context, node, ns, executor=None):
         self.node, self.ns = node, ns
         self.peer = rclpy.create_node(f'bench_{ns}', context=context)
         self.results = []
         self.peer.create_subscription(Classification, f'/{ns}/classification',
                                       self.results.append, RELIABLE)
         self.pub = self.peer.create_publisher(message_class('image'), f'/{ns}/image', RELIABLE)
-        self.executor = MultiThreadedExecutor(num_threads=3, context=context)
+        self.executor = executor or MultiThreadedExecutor(num_threads=3, context=context)
         self.executor.add_node(node)
         self.executor.add_node(self.peer)
         self._spin = threading.Thread(target=self.executor.spin, daemon=True)
@@ -88,8 +90,8 @@ class Bench:
 def bench(ros_context):
     made = []
 
-    def make(node, ns):
-        made.append(Bench(ros_context, node, ns))
+    def make(node, ns, executor=None):
+        made.append(Bench(ros_context, node, ns, executor))
         return made[-1]
     yield make
     for b in made:
@@ -156,15 +158,26 @@ def test_autostart_behaves_like_the_plain_node(ros_context, bench, synthetic_mod
 
 def test_twenty_deactivate_activate_cycles_under_load(ros_context, bench, synthetic_model):
     node = _managed(ros_context, 'cycles', synthetic_model('m0_9'), autostart=True)
-    b = bench(node, 'cycles')
+    # One executor thread, as `ros2 run` spins the node: transitions (service callbacks) and
+    # frame callbacks then never run at once.
+    b = bench(node, 'cycles', SingleThreadedExecutor(context=ros_context))
     assert wait_for(lambda: b.subscribers() == 1)
     b.camera(30.0)
     assert wait_for(lambda: len(b.results) >= 5)
 
+    # Transitions come through the lifecycle service, as `ros2 lifecycle set` sends them: they
+    # then run in the node's executor, not beside it from another thread.
+    client = b.peer.create_client(ChangeState, '/cycles/repvit_classifier/change_state')
+    assert client.wait_for_service(timeout_sec=10)
+
+    def change(transition):
+        future = client.call_async(ChangeState.Request(transition=Transition(id=transition)))
+        assert wait_for(future.done, 10) and future.result().success
+
     def cycle():
-        assert node.trigger_deactivate() == SUCCESS
+        change(Transition.TRANSITION_DEACTIVATE)
         time.sleep(0.05)
-        assert node.trigger_activate() == SUCCESS
+        change(Transition.TRANSITION_ACTIVATE)
         time.sleep(0.1)
     cycle()
 
@@ -178,7 +191,7 @@ def test_twenty_deactivate_activate_cycles_under_load(ros_context, bench, synthe
     for _ in range(20):
         cycle()
     got = len(b.results)
-    assert wait_for(lambda: len(b.results) > got + 5)  # still classifying
+    assert wait_for(lambda: len(b.results) > got + 5, 30)  # still classifying
     assert threads()[0] == others and threads()[1] <= 2
     assert psutil.Process().memory_info().rss - rss < 50 * 2**20
     counts = node.diagnostics()
