@@ -31,12 +31,16 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
+import struct
 import sys
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
+import zlib
 
+import cv2
 import numpy as np
 
 from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
@@ -47,19 +51,117 @@ from repvit_ros.bench.harness import (classifier_params, counts_between, frames,
                                       node_under_test, NodeProcess, use_large_frames_profile)
 from repvit_ros.bench.pictures import (encode, jpeg_cut_scan, jpeg_declaring,
                                        jpeg_with_app_segments, mono16_big_endian,
-                                       png_declaring, row_step, sample_picture)
+                                       row_step, sample_picture)
 from repvit_ros.frames import input_type_of, message_class
 
 GOOD_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'nv12', 'nv21',
                   'yuv422', 'yuv422_yuy2')
 BAD_RAW_KINDS = ('truncated', 'oversized', 'short_step', 'unknown_encoding', 'zero_size',
                  'odd_width_yuv', 'empty')
+# Hostile: decompression bombs (PNG and JPEG), JPEGs that still end with FF D9 but lack their
+# data (headers only, most of the scan missing, bytes cut across a restart marker), and a raw
+# encoding named as the CompressedImage format.
 BAD_COMPRESSED_KINDS = ('random_bytes', 'truncated_jpeg', 'broken_header', 'empty',
                         'corrupt_png', 'unknown_format', 'png_bomb', 'jpeg_bomb',
-                        'jpeg_headers_only', 'jpeg_scan_missing', 'raw_format')
+                        'jpeg_headers_only', 'jpeg_scan_missing', 'jpeg_restart_cut',
+                        'raw_format')
 # Unusual but valid: each must be classified.
 GOOD_COMPRESSED_KINDS = ('jpeg', 'png', 'jpeg_trailing_bytes', 'jpeg_app_segments')
 GOOD_RAW_EXTRA = ('mono16_big_endian',)
+# Sizes the PNG bombs declare: all above the default max_input_pixels (8192 x 8192), the last
+# by one column. Decoded as OpenCV does (3 channels), the first needs 2.7 GB.
+PNG_BOMB_SIZES = ((30000, 30000), (20000, 12000), (8193, 8192))
+_PNG_BOMBS: Dict[Tuple[int, int], bytes] = {}
+FUZZ_PEAK_GROWTH_MB = 100.0
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return (struct.pack('>I', len(body)) + kind + body +
+            struct.pack('>I', zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """
+    Build a complete, valid 1-bit greyscale PNG of ``width`` x ``height`` black pixels.
+
+    Unlike a header with a token of data, every row is there (a filter byte and zeros, one
+    zlib stream), so a decoder that trusts the header decodes and fills all of it: 109 KB
+    declaring 30000 x 30000, which OpenCV decodes to 2.7 GB (peak resident memory +5 GB and
+    ~10 s measured here). Rows are compressed a few MB at a time: the image is never held in
+    memory. Built once per size.
+
+    :param width: declared columns.
+    :param height: declared rows.
+    :return: the PNG bytes.
+    """
+    key = (width, height)
+    if key not in _PNG_BOMBS:
+        row = 1 + (width + 7) // 8
+        per_chunk = max(1, (4 << 20) // row)
+        zero_rows = bytes(row * per_chunk)
+        comp = zlib.compressobj(9)
+        parts = [comp.compress(zero_rows[:row * min(per_chunk, height - first)])
+                 for first in range(0, height, per_chunk)]
+        parts.append(comp.flush())
+        ihdr = struct.pack('>IIBBBBB', width, height, 1, 0, 0, 0, 0)  # 1-bit grey
+        _PNG_BOMBS[key] = (b'\x89PNG\r\n\x1a\n' + _png_chunk(b'IHDR', ihdr) +
+                           _png_chunk(b'IDAT', b''.join(parts)) + _png_chunk(b'IEND', b''))
+    return _PNG_BOMBS[key]
+
+
+def _scan_start(jpeg: bytes) -> int:
+    """Offset of a JPEG's first entropy-coded byte (after the first scan header)."""
+    i = 2
+    while jpeg[i + 1] != 0xDA:
+        i += 2 + struct.unpack('>H', jpeg[i + 2:i + 4])[0]
+    return i + 2 + struct.unpack('>H', jpeg[i + 2:i + 4])[0]
+
+
+def jpeg_restart_cut(rgb: np.ndarray, rng: random.Random) -> bytes:
+    """
+    Encode ``rgb`` with restart markers, then cut bytes out of the scan across one marker.
+
+    The result still ends with FF D9 and libjpeg decodes it with a damaged band (warning on
+    stderr only); the node must refuse it by the missing restart marker.
+
+    :param rgb: HxWx3 RGB picture, at least three restart intervals large.
+    :param rng: chooses the restart interval, the marker and the cut.
+    :return: the cut JPEG.
+    """
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    jpeg = cv2.imencode('.jpg', bgr, [cv2.IMWRITE_JPEG_RST_INTERVAL,
+                                      rng.choice((1, 2, 4, 8))])[1].tobytes()
+    start, eoi = _scan_start(jpeg), jpeg.rindex(b'\xff\xd9')
+    found = re.finditer(b'\xff[\xd0-\xd7]', jpeg[start:eoi])
+    marks = [start - 2] + [start + m.start() for m in found] + [eoi]
+    k = rng.randint(1, len(marks) - 2)  # the marker cut out
+
+    def boundary(lo: int, hi: int) -> int:  # never between FF and its stuffed 00
+        pos = rng.randint(min(lo, hi), hi)
+        return pos - 1 if jpeg[pos - 1] == 0xFF else pos
+    cut_from = boundary(marks[k - 1] + 3, marks[k])
+    cut_to = boundary(marks[k] + 3, marks[k + 1])
+    return jpeg[:cut_from] + jpeg[cut_to:]
+
+
+def peak_rss(pid: int) -> Optional[int]:
+    """
+    Read a process's peak resident memory so far (VmHWM, Linux), in bytes.
+
+    A decoded bomb is freed again at once, so resident memory afterwards does not show it;
+    the peak does.
+
+    :param pid: the process.
+    :return: the high-water mark, or None where /proc does not have it.
+    """
+    try:
+        with open(f'/proc/{pid}/status') as status:
+            for line in status:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _classifier(ns: str, model: str, threads: int, msg_type: str = 'image',
@@ -102,6 +204,8 @@ class FuzzFrames:
         self.max_burst = max_burst
         self.burst = 0
         self.kinds: Dict[str, int] = {}
+        #: the kind of the frame made last (``good <kind>`` or the bad kind)
+        self.last_kind = ''
         self._pictures = {}
 
     def _picture(self, w: int, h: int) -> np.ndarray:
@@ -112,6 +216,7 @@ class FuzzFrames:
 
     def _count(self, kind: str) -> None:
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        self.last_kind = kind
 
     def __call__(self, i: int) -> Tuple[Any, bool]:
         bad = self.burst < self.max_burst and self.rng.random() < self.bad_share
@@ -204,14 +309,17 @@ class FuzzFrames:
             data = b''
         elif kind == 'corrupt_png':
             fmt, data = 'png', encode(self._picture(96, 64), 'png')[:-30]
-        elif kind == 'png_bomb':  # a few hundred bytes declaring 30000x30000
-            fmt, data = 'png', png_declaring(30000, 30000)
-        elif kind == 'jpeg_bomb':  # a small JPEG declaring 60000x60000
-            data = jpeg_declaring(good, 60000, 60000)
+        elif kind == 'png_bomb':  # complete: 109 KB declaring 30000x30000 decode to 2.7 GB
+            fmt, data = 'png', png_bomb(*self.rng.choice(PNG_BOMB_SIZES))
+        elif kind == 'jpeg_bomb':  # a small JPEG declaring up to 65535x65535
+            data = jpeg_declaring(good, self.rng.randint(8193, 65535),
+                                  self.rng.randint(8193, 65535))
         elif kind == 'jpeg_headers_only':  # still ends with FF D9
             data = jpeg_cut_scan(good)
         elif kind == 'jpeg_scan_missing':  # most of the scan missing, still ends with FF D9
             data = jpeg_cut_scan(good, self.rng.randint(1, 20))
+        elif kind == 'jpeg_restart_cut':  # a cut across a restart marker, ends with FF D9
+            data = jpeg_restart_cut(self._picture(160, 96), self.rng)
         elif kind == 'raw_format':  # a raw encoding named as the format
             fmt, data = 'bgr8', encode(self._picture(32, 24), 'bgr8')
         else:
@@ -227,8 +335,10 @@ def fuzz(frames_total: int = 2000, model: str = 'm0_9', threads: int = 2, seed: 
     Send a random mix of good and malformed frames to running nodes over DDS.
 
     Raw frames go to an Image node, ``compressed_share`` of the total to a CompressedImage
-    node. Checks: both nodes stay up, every good frame is classified, and each node's
-    diagnostics count exactly the bad frames sent as bad, with nothing dropped or failed.
+    node. Checks: both nodes stay up, every good frame is classified, each node's
+    diagnostics count exactly the bad frames sent as bad, with nothing dropped or failed, and
+    the node's peak resident memory grows less than ``FUZZ_PEAK_GROWTH_MB`` over the run (the
+    frames are at most 400x300; one decoded bomb would be gigabytes).
     """
     parts = {'image': frames_total - int(frames_total * compressed_share),
              'compressed': int(frames_total * compressed_share)}
@@ -243,17 +353,22 @@ def fuzz(frames_total: int = 2000, model: str = 'm0_9', threads: int = 2, seed: 
         with _classifier(ns, model, threads, msg_type, queue_size=window + burst + 1,
                          depth=50, feeder_depth=50) as (proc, feeder):
             before = feeder.diagnostics()
+            peak_before = peak_rss(proc.proc.pid)
             run = feeder.run(source, window=window, count=n, warmup=0.0, stall=10.0,
                              drain=10.0)
             counts, alive = _settle(feeder, proc, before)
+            peak_after = peak_rss(proc.proc.pid) if alive else None
         code = proc.stop()
+        peak = None if peak_before is None or peak_after is None else \
+            (peak_before / 2**20, peak_after / 2**20)
         part = {'sent': run['sent'], 'good': run['good'], 'bad': run['bad'],
                 'classified': run['received'], 'node': counts, 'alive': alive,
-                'exit_code': code, 'kinds': source.kinds}
+                'exit_code': code, 'kinds': source.kinds, 'peak_rss_mb': peak}
         part['ok'] = (alive and code == 0 and run['received'] == run['good'] and
                       counts['bad'] == run['bad'] and counts['received'] == run['sent'] and
                       counts['published'] == run['good'] and counts['dropped'] == 0 and
-                      counts['failed'] == 0 and _no_traceback(proc.output))
+                      counts['failed'] == 0 and _no_traceback(proc.output) and
+                      (peak is None or peak[1] - peak[0] < FUZZ_PEAK_GROWTH_MB))
         if not part['ok']:
             part['log_tail'] = proc.output[-3000:]
         ok = ok and part['ok']
@@ -491,11 +606,13 @@ def to_markdown(report: Dict[str, Any]) -> str:
     lines = [f'### {name}: {verdict}']
     if name == 'fuzz':
         for msg_type, p in report['parts'].items():
+            peak = p.get('peak_rss_mb')
+            memory = 'n/a' if peak is None else f'{peak[0]:.0f} -> {peak[1]:.0f} MB'
             lines.append(f'- {msg_type}: {p["sent"]} frames ({p["good"]} good, {p["bad"]} '
                          f'malformed); classified {p["classified"]}; node counted '
                          f'{p["node"]["bad"]} bad, {p["node"]["dropped"]} dropped, '
                          f'{p["node"]["failed"]} failed; alive {p["alive"]}, exit '
-                         f'{p["exit_code"]}')
+                         f'{p["exit_code"]}; node peak RSS {memory}')
             mix = sorted(p['kinds'].items())
             lines.append('  - mix: ' + ', '.join(f'{k} {v}' for k, v in mix))
     elif name == 'overload':

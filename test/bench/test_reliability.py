@@ -19,20 +19,30 @@ The full-length figures in README come from ``python -m repvit_ros.bench.loadtes
 runs use the same code with CI-sized durations and the same pass criteria.
 """
 
+import random
+
+import cv2
 import numpy as np
 import pytest
 
 from repvit_ros.bench import loadtest
-from repvit_ros.frames import message_class
-from repvit_ros.preprocess import FrameError, image_view, to_nv12
+from repvit_ros.bench.frame_source import uint8_array
+from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.frames import wrap
+from repvit_ros.preprocess import FrameError, to_nv12
 
 
-def _convert(msg):
-    if isinstance(msg, message_class('compressed')):
-        return to_nv12(np.frombuffer(bytes(msg.data), np.uint8), msg.format)
-    frame = image_view(msg.height, msg.width, msg.step, msg.encoding, bytes(msg.data),
-                       msg.is_bigendian)
-    return to_nv12(frame, msg.encoding)
+def _convert(msg, msg_type):
+    # As the node does: the message's fields to a frame (a raw CompressedImage format is
+    # refused here), then the preprocessing.
+    frame = wrap(msg, msg_type)
+    return to_nv12(frame.image, frame.encoding)
+
+
+def _little_endian_copy(msg):
+    values = np.frombuffer(bytes(msg.data), '>u2').astype('<u2')
+    msg.data, msg.is_bigendian = uint8_array(values.tobytes()), 0
+    return msg
 
 
 @pytest.mark.parametrize('msg_type', ['image', 'compressed'])
@@ -44,11 +54,14 @@ def test_fuzz_frames_are_what_they_claim(msg_type):
     for i in range(400):
         msg, good = source(i)
         if good:
-            assert _convert(msg).shape == (336, 224)
+            nv12 = _convert(msg, msg_type)
+            assert nv12.shape == (336, 224)
+            if source.last_kind == 'good mono16_big_endian':  # the same as little-endian
+                assert np.array_equal(nv12, _convert(_little_endian_copy(msg), msg_type))
             burst = 0
         else:
             with pytest.raises(FrameError):
-                _convert(msg)
+                _convert(msg, msg_type)
             burst += 1
             longest = max(longest, burst)
     assert longest <= 3
@@ -56,6 +69,22 @@ def test_fuzz_frames_are_what_they_claim(msg_type):
     assert set(kinds) <= set(source.kinds)
     good = loadtest.GOOD_RAW_EXTRA if msg_type == 'image' else loadtest.GOOD_COMPRESSED_KINDS
     assert {f'good {k}' for k in good} <= set(source.kinds)  # the unusual valid ones too
+
+
+def test_fuzz_hostile_frames_would_cost_what_they_claim():
+    # A bomb is only a test of the node's limit if decoding it really costs memory, and a cut
+    # across a restart marker only if the decoder alone would accept it.
+    small = loadtest.png_bomb(64, 48)  # the builder writes a complete, decodable PNG
+    assert cv2.imdecode(np.frombuffer(small, np.uint8), cv2.IMREAD_COLOR).shape == (48, 64, 3)
+    big = loadtest.png_bomb(30000, 30000)
+    assert len(big) < 120_000 and big[16:24] == (30000).to_bytes(4, 'big') * 2
+    rng = random.Random(3)
+    for _ in range(5):
+        cut = loadtest.jpeg_restart_cut(sample_picture(160, 96), rng)
+        assert cut.endswith(b'\xff\xd9')
+        assert cv2.imdecode(np.frombuffer(cut, np.uint8), cv2.IMREAD_COLOR) is not None
+        with pytest.raises(FrameError, match='restart markers'):
+            to_nv12(np.frombuffer(cut, np.uint8), 'jpeg')
 
 
 def test_fuzz_2000_frames_over_dds():
