@@ -44,11 +44,12 @@ def _compressed(fmt, data):
     return msg
 
 
-def _run(msg_type, items):
+def _run(msg_type, items, **extra):
     """Send (message, good) items closed-loop to a fresh node; return what it counted and used."""
     ns = f'/hostile_{os.getpid()}_{msg_type}'
     params = harness.classifier_params(1, msg_type, 4, harness.model_file('m0_9'), ns=ns,
                                        depth=50)
+    params.update(extra)
     with harness.node_under_test('classifier', ns, params, msg_type, depth=50) as (proc,
                                                                                    feeder):
         pid = proc.proc.pid
@@ -104,6 +105,18 @@ def test_bombs_and_broken_jpegs_are_bad_and_memory_stays_bounded():
     assert got['rss_growth'] < 100 * MB, f'resident memory grew {got["rss_growth"] / MB} MB'
     assert got['cpu'] < 10.0, f'{got["cpu"]:.1f} s of CPU'  # one decoded PNG bomb: ~10 s
     assert 'png declares 30000x30000' in out, out[-3000:]  # the first bad frame is logged
+
+
+def test_the_memory_measure_sees_a_bomb_the_limit_lets_through():
+    # The control for the bound above: with max_input_pixels raised to exactly its size, the
+    # 8193x8192 PNG bomb (8 KB) is decoded and classified, and the node's peak shows it.
+    bomb = loadtest.png_bomb(8193, 8192)
+    assert len(bomb) < 10_000
+    got = _run('compressed', [(_compressed('png', bomb), True)], max_input_pixels=8193 * 8192)
+    counts = got['counts']
+    assert got['alive'] and (counts['published'], counts['bad']) == (1, 0), (counts,
+                                                                             got['output'])
+    assert got['peak_growth'] > 150 * MB, f'peak grew only {got["peak_growth"] / MB:.0f} MB'
 
 
 @pytest.mark.parametrize('width, height', [(320, 240), (97, 61)])
