@@ -16,9 +16,10 @@
 Start the RepViT classifier: ros2 launch repvit_ros classify.launch.py model:=m1_0.
 
 Parameters come from ``params_file`` (default: the package's config/repvit.yaml). The launch
-arguments that mirror parameters (model, model_path, threads, input_type, backend) are empty by
-default and override the file only when given on the command line: ``threads:=3`` wins over
-the file's ``threads``, and a file's ``threads: 4`` holds when ``threads:=`` is not given.
+arguments that mirror parameters (model, model_path, threads, input_type, backend, image_topics,
+detections_topic, ...) are empty by default and override the file only when given on the command
+line: ``threads:=3`` wins over the file's ``threads``, and a file's ``threads: 4`` holds when
+``threads:=`` is not given.
 """
 
 import os
@@ -41,6 +42,17 @@ def _flag(text):
 
 _flag.__name__ = 'true or false'
 
+
+def _names(text):
+    """Read a list launch argument: comma-separated names, or a YAML-style ['a', 'b']."""
+    items = [t.strip().strip('\'"') for t in text.strip().strip('[]').split(',')]
+    if any(not t for t in items):
+        raise ValueError(text)
+    return items
+
+
+_names.__name__ = 'a comma-separated list of names'
+
 # Launch arguments that set a node parameter when given: name -> (type, description).
 PARAMETER_ARGUMENTS = {
     'model': (str, 'RepViT size: m0_9, m1_0 or m1_1'),
@@ -50,6 +62,10 @@ PARAMETER_ARGUMENTS = {
     'input_type': (str, 'image, compressed or hbmem'),
     'backend': (str, 'auto, hbm_runtime, pyeasy_dnn or onnxruntime'),
     'perception_topic': (str, 'ai_msgs/PerceptionTargets topic for the RDK web display'),
+    'image_topics': (_names, 'several cameras through one node: their topics, comma-separated '
+                             '(image_topic is then unused)'),
+    'camera_names': (_names, 'names of the image_topics cameras, comma-separated'),
+    'detections_topic': (str, 'classify the boxes of a Detection2DArray on this topic'),
     'autostart': (_flag, 'with managed:=true, configure and activate at start'),
 }
 

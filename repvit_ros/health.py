@@ -163,8 +163,11 @@ def stop_line(released: List[str], snap: Dict[str, Any], abandoned: int) -> str:
     :param abandoned: frames given up in a worker at shutdown.
     :return: the line.
     """
+    others = ''.join(f', {k[len("dropped_"):].replace("_", " ")} {v}' for k, v in snap.items()
+                     if k.startswith('dropped_') and v and k not in
+                     ('dropped_queue_full', 'dropped_rate_limit', 'dropped_shutdown'))
     return (f'stopped: released {" and ".join(released)}; frames received {snap["received"]}, '
             f'published {snap["published"]}, dropped {snap["dropped"]} (queue full '
-            f'{snap["dropped_queue_full"]}, rate limit {snap["dropped_rate_limit"]}, shutdown '
-            f'{snap["dropped_shutdown"]}, of which {abandoned} abandoned in a worker), bad '
-            f'{snap["bad"]}, failed {snap["failed"]}; lost before the node {snap["lost"]}')
+            f'{snap["dropped_queue_full"]}, rate limit {snap["dropped_rate_limit"]}{others}, '
+            f'shutdown {snap["dropped_shutdown"]}, of which {abandoned} abandoned in a worker), '
+            f'bad {snap["bad"]}, failed {snap["failed"]}; lost before the node {snap["lost"]}')

@@ -108,6 +108,22 @@ PARAMETERS: Tuple[Spec, ...] = (
          runtime=True, bounds=(0, 7680)),
     Spec('perception_topic', '', 'Also publish every result as ai_msgs/PerceptionTargets on '
          'this topic, for the RDK web display (D-Robotics websocket); empty: off.'),
+    Spec('detections_topic', '', 'Classify the boxes of a detector (vision_msgs/'
+         'Detection2DArray) on this topic, paired with frames by stamp, and publish them on '
+         'classified_detections instead of whole-frame results; with image_topics each camera '
+         'reads <name>/<detections_topic>. Empty: off.'),
+    Spec('sync_queue_size', 10, 'Frames, and separately detection arrays, that may wait for '
+         'their partner (the oldest goes first).', bounds=(1, 100)),
+    Spec('sync_timeout', 0.5, 'Seconds a frame or a detection array waits for its partner '
+         'before it is dropped and counted.', bounds=(0.001, 10.0)),
+    Spec('roi_padding', 0.1, 'Each box grows by this fraction of its size on every side '
+         'before it is clamped to the frame and cropped.', runtime=True, bounds=(0.0, 2.0)),
+    Spec('roi_min_size', 8, 'Boxes narrower or lower than this many pixels (after padding and '
+         'clamping) are skipped and counted.', runtime=True, bounds=(1, 4096)),
+    Spec('max_rois', 16, 'Boxes classified per frame at most, the largest first; the rest are '
+         'skipped and counted.', runtime=True, bounds=(1, 256)),
+    Spec('keep_detector_hypotheses', False, "Keep the detector's own hypotheses after the "
+         "classifier's in each classified detection.", runtime=True),
     Spec('autostart', False, 'Managed node (classifier_managed) only: configure and activate at '
          'start, without a lifecycle manager.'),
     Spec('top_k', 5, 'Classes per result.', runtime=True, bounds=(1, 1000)),

@@ -41,6 +41,7 @@ from repvit_ros.annotate import StageTime
 from repvit_ros.backends import Backend, BackendError
 from repvit_ros.camera import Camera
 from repvit_ros.classifier import Classifier, ClassifierSlot
+from repvit_ros.detections import detections_topics, is_pair, Regions, RegionsResult
 from repvit_ros.health import EventLog, HealthMonitor, stop_line
 from repvit_ros.labels import LabelError
 from repvit_ros.memory import release_free_memory
@@ -123,6 +124,8 @@ class ClassifierWork:
         self._model: Optional[ClassifierSlot] = None
         self._pipeline: Optional[Pipeline] = None
         self._cameras: Dict[str, Camera] = {}
+        self._regions: Dict[str, Regions] = {}  # by camera, with detections_topic
+        self._sync_timer: Optional[Timer] = None
         self._label_pub: Optional[Publisher] = None
         self._diag_pub: Optional[Publisher] = None
         self._diag_timer: Optional[Timer] = None
@@ -164,7 +167,14 @@ class ClassifierWork:
             for name, topic in topics.items():
                 prefix = f'{name}/' if name else ''
                 self._cameras[name] = Camera(name, topic, Outputs(self._publisher, cfg, prefix))
-        except (ImportError, parameters.ParameterError) as exc:
+            if cfg.detections_topic:
+                for name, topic in detections_topics(cfg.detections_topic,
+                                                     list(self._cameras)).items():
+                    self._regions[name] = Regions(
+                        self, self._publisher, cfg, topic, f'{name}/' if name else '',
+                        lambda pair, n=name: self._pipeline.submit(pair, n),
+                        lambda n=name: self._pipeline.stats_of(n))
+        except (ImportError, ValueError) as exc:
             self._cleanup()
             self._settings = None
             raise StartupError(str(exc)) from None
@@ -190,6 +200,11 @@ class ClassifierWork:
             stats = self._pipeline.stats_of(cam.name)
             cam.subscribe(self, cfg.input_type, cfg.qos_reliability, self._on_frame,
                           self._on_lost, lambda s=stats: s.snapshot()['lost'])
+        for regions in self._regions.values():
+            regions.subscribe()
+        if self._regions:  # nothing waits much longer than sync_timeout
+            self._sync_timer = self.create_timer(min(0.1, cfg.sync_timeout / 4),
+                                                 self._expire_regions)
         self._watch_timer = self.create_timer(0.5, self._watch_cameras)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
         if self._label_pub is not None:
@@ -198,12 +213,14 @@ class ClassifierWork:
     def _deactivate(self, timeout: float = SHUTDOWN_TIMEOUT_SEC) -> None:
         """Unsubscribe and stop the timers; frames in work finish, their results dropped."""
         self._active = False
-        for timer in (self._watch_timer, self._diag_timer):
+        for timer in (self._watch_timer, self._diag_timer, self._sync_timer):
             if timer is not None:
                 self.destroy_timer(timer)
-        self._watch_timer = self._diag_timer = None
+        self._watch_timer = self._diag_timer = self._sync_timer = None
         for cam in self._cameras.values():
             cam.close()
+        for regions in self._regions.values():
+            regions.close()  # frames and detections still waiting are counted 'shutdown'
         if self._pipeline is not None:
             self._pipeline.wait_idle(timeout)
 
@@ -223,10 +240,13 @@ class ClassifierWork:
         for cam in self._cameras.values():
             cam.outputs.close()
             pubs += cam.outputs.publishers
+        for regions in self._regions.values():
+            regions.close()
+            pubs.append(regions.output)
         for pub in pubs:
             if pub is not None and self.context.ok():
                 self.destroy_publisher(pub)
-        self._cameras = {}
+        self._cameras, self._regions = {}, {}
         self._label_pub = self._diag_pub = None
         if snap is not None:
             # After a signal the context is already shut down and /rosout is gone: log to the
@@ -243,6 +263,12 @@ class ClassifierWork:
             f'{cfg.threads} worker(s), input {cfg.input_type} on '
             f'{", ".join(self.resolve_topic_name(c.topic) for c in self._cameras.values())}, '
             f'{cfg.resize_mode} to {w}x{h}, {cfg.yuv_range}-range NV12')
+        if self._regions:
+            self.get_logger().info(
+                'classifying detector regions from ' + ', '.join(
+                    self.resolve_topic_name(r.topic) for r in self._regions.values()) +
+                f' (frames paired by stamp within {cfg.sync_timeout:g} s, padding '
+                f'{cfg.roi_padding:g}, at most {cfg.max_rois} boxes per frame)')
         if clf.synthetic:
             self.get_logger().warning('the model is a synthetic RepViT with untrained weights: '
                                       'its labels are meaningless')
@@ -302,11 +328,17 @@ class ClassifierWork:
             stats.count('bad')
             self._log.report('bad', exc)
             return
-        self._pipeline.submit(frame, cam.name)
+        if self._regions:
+            self._regions[cam.name].add_frame(frame)  # waits for the detections of its stamp
+        else:
+            self._pipeline.submit(frame, cam.name)
 
     def _process(self, job: Job) -> Result:
         frame = job.payload
         cfg, stats = self._settings, self._pipeline.stats_of(job.source)
+        if is_pair(frame):
+            with self._model.use() as clf:
+                return self._regions[job.source].process(frame, clf, cfg)
         wall = time.time()
         with self._model.use() as clf:  # a model switch takes effect between two frames
             t0 = time.monotonic()
@@ -334,7 +366,14 @@ class ClassifierWork:
     def _deliver(self, job: Job, result: Result) -> None:
         if not self._active or not self.context.ok():
             raise DropFrame('shutdown')  # stopped or deactivated while this frame was in work
-        self._cameras[job.source].outputs.publish(result, self.classifier.labels)
+        if type(result) is RegionsResult:
+            self._regions[job.source].publish(result)
+        else:
+            self._cameras[job.source].outputs.publish(result, self.classifier.labels)
+
+    def _expire_regions(self) -> None:
+        for regions in list(self._regions.values()):
+            regions.expire()
 
     def _on_lost(self, cam: Camera, n: int, why: str) -> None:
         self._pipeline.stats_of(cam.name).count('lost', n=n)
@@ -364,7 +403,10 @@ class ClassifierWork:
         pictures: Dict[str, int] = {}
         for cam in self._cameras.values():
             if camera is None or cam.name == camera:
-                for key, value in cam.outputs.report().items():
+                extra = cam.outputs.report()
+                if cam.name in self._regions:
+                    extra.update(self._regions[cam.name].report())
+                for key, value in extra.items():
                     pictures[key] = pictures.get(key, 0) + value
         snap.update(pictures)
         return snap

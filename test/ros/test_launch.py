@@ -62,6 +62,7 @@ def test_classify_launch_arguments(launch_file):
     module, declared, _, nodes = launch_file('classify.launch.py')
     assert set(declared) == {'model', 'model_path', 'labels_path', 'threads', 'input_type',
                              'backend', 'perception_topic', 'autostart', 'image_topic',
+                             'image_topics', 'camera_names', 'detections_topic',
                              'params_file', 'namespace', 'log_level', 'managed'}
     for name in module.PARAMETER_ARGUMENTS:  # nothing overrides the file unless given
         assert declared[name]['default_value'] == ''
@@ -75,6 +76,25 @@ def test_classify_launch_arguments(launch_file):
     assert node['parameters'][1] == {'model': 'm0_9', 'threads': 3, 'input_type': 'compressed'}
     with pytest.raises(RuntimeError, match='threads:=many is not int'):
         launch_file('classify.launch.py', threads='many')
+
+
+@pytest.mark.parametrize('given', ['/front/image_raw,/rear/image_raw',
+                                   "['/front/image_raw', '/rear/image_raw']"])
+def test_two_cameras_and_detector_regions_from_launch_arguments(launch_file, ros_context,
+                                                                synthetic_model, given):
+    _, _, _, (node_kwargs,) = launch_file('classify.launch.py', image_topics=given,
+                                          detections_topic='detections')
+    assert node_kwargs['parameters'][1] == {
+        'image_topics': ['/front/image_raw', '/rear/image_raw'],
+        'detections_topic': 'detections'}
+    node = _start(ros_context, node_kwargs, synthetic_model('m0_9'))
+    try:
+        assert node.cameras == ('front', 'rear')
+        assert node.settings.detections_topic == 'detections'
+    finally:
+        node.destroy_node()
+    with pytest.raises(RuntimeError, match='image_topics:=a,,b is not a comma-separated'):
+        launch_file('classify.launch.py', image_topics='a,,b')
 
 
 @pytest.mark.parametrize('given, executable, autostart', [

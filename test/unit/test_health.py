@@ -95,3 +95,12 @@ def test_stop_line_has_every_count():
     assert line.startswith('stopped: released 2 worker(s) and the onnxruntime backend')
     assert 'received 10, published 6, dropped 3' in line and 'of which 1 abandoned' in line
     assert 'lost before the node 2' in line
+
+
+def test_stop_line_names_other_drop_reasons_that_happened():
+    counts = {'received': 9, 'published': 5, 'dropped': 4, 'dropped_queue_full': 0,
+              'dropped_rate_limit': 0, 'dropped_shutdown': 1, 'dropped_no_detections': 3,
+              'dropped_sync_overflow': 0, 'bad': 0, 'failed': 0, 'lost': 0}
+    line = stop_line(['1 worker(s)'], counts, 0)
+    assert 'no detections 3' in line and 'sync overflow' not in line
+    assert 'dropped 4 (queue full 0, rate limit 0, no detections 3, shutdown 1' in line

@@ -1,0 +1,256 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Classifying a detector's regions: one camera's detections input, pairing and output.
+
+With ``detections_topic`` set, each camera's frames wait in a small cache
+(:class:`~repvit_ros.sync.StampSync`) for the ``vision_msgs/Detection2DArray`` with the same
+stamp. A pair goes through the node's worker pipeline like a frame: every box is padded,
+clamped and cropped from the frame in its own encoding (:func:`repvit_ros.regions.crop_regions`),
+each crop goes through the model's NV12 preprocessing and backend, and the detections come back
+on ``classified_detections`` unchanged (header, boxes, ids, order) but for their ``results``:
+the classifier's top-k hypotheses, then the detector's own when
+``keep_detector_hypotheses`` is set.
+
+Accounting: a frame that finds no detections within ``sync_timeout`` (or is pushed out of the
+cache) is received and dropped (``dropped_no_detections``, ``dropped_sync_overflow``...);
+detections that find no frame are counted ``detections_unmatched`` (and ``_overflow``,
+``_replaced``, ``_shutdown``); boxes that give no crop are counted ``roi_skipped_<reason>``.
+"""
+
+import math
+import threading
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from repvit_ros.outputs import RESULTS_QOS
+from repvit_ros.regions import crop_regions, Region, SKIP_REASONS
+from repvit_ros.sync import Pair, StampSync, WHY
+from vision_msgs.msg import (Detection2D, Detection2DArray, ObjectHypothesis,
+                             ObjectHypothesisWithPose)
+
+#: Counters of one camera's regions, as the node's diagnostics report them.
+COUNTERS = (('detections_received', 'detections_paired', 'regions_classified')
+            + tuple(f'detections_{why}' for why in WHY)
+            + tuple(f'roi_skipped_{why}' for why in SKIP_REASONS))
+#: The drop reason of a frame that left the cache without detections, by the cache's reason.
+FRAME_DROP = {'unmatched': 'no_detections', 'overflow': 'sync_overflow',
+              'replaced': 'sync_replaced', 'shutdown': 'shutdown'}
+_RELIABILITY = {'reliable': ReliabilityPolicy.RELIABLE,
+                'best_effort': ReliabilityPolicy.BEST_EFFORT,
+                # auto: best effort receives from reliable and best-effort detectors alike.
+                'auto': ReliabilityPolicy.BEST_EFFORT}
+
+
+class RegionsResult(NamedTuple):
+    """One frame's classified detections, as the workers hand them to the output."""
+
+    msg: Detection2DArray
+    regions: List[Region]
+
+
+def axis_aligned_box(det: Detection2D) -> Tuple[float, float, float, float]:
+    """
+    Give a detection's box as (center x, center y, size x, size y), rotation folded in.
+
+    A box rotated by ``theta`` is cropped by the axis-aligned rectangle around it.
+
+    :param det: the detection.
+    :return: the box; NaN or infinite values are passed on (the crop skips them).
+    """
+    box = det.bbox
+    cx, cy = box.center.position.x, box.center.position.y
+    sx, sy, theta = box.size_x, box.size_y, box.center.theta
+    if theta != 0.0 and math.isfinite(theta):
+        c, s = abs(math.cos(theta)), abs(math.sin(theta))
+        sx, sy = sx * c + sy * s, sx * s + sy * c
+    elif not math.isfinite(theta):
+        cx = math.nan
+    return cx, cy, sx, sy
+
+
+def detections_topics(topic: str, cameras: List[str]) -> Dict[str, str]:
+    """
+    Name each camera's detections topic.
+
+    :param topic: the detections_topic parameter.
+    :param cameras: the camera names ('' alone: the node's one camera).
+    :return: camera name -> topic (``topic`` itself for one camera, ``<name>/<topic>`` each
+        with several).
+    :raises ValueError: for an absolute topic with several cameras.
+    """
+    if cameras == ['']:
+        return {'': topic}
+    if topic.startswith('/') or topic.startswith('~'):
+        raise ValueError(f'detections_topic {topic!r} must be a relative name with several '
+                         f'cameras: each camera reads <name>/{topic.lstrip("/~")}')
+    return {name: f'{name}/{topic}' for name in cameras}
+
+
+class Regions:
+    """One camera's detections subscription, frame pairing and classified_detections output."""
+
+    def __init__(self, node: Any, publisher: Callable[[type, str, QoSProfile], Any],
+                 settings: Any, topic: str, prefix: str, submit: Callable[[Pair], None],
+                 stats: Callable[[], Any]):
+        """
+        Create the cache and the output; subscribe later with :meth:`subscribe`.
+
+        :param node: the node (for subscriptions).
+        :param publisher: the node's publisher factory (plain or lifecycle publishers).
+        :param settings: the node's settings.
+        :param topic: this camera's detections topic.
+        :param prefix: topic prefix of this camera (``''`` or ``'<name>/'``).
+        :param submit: hands a pair to the worker pipeline.
+        :param stats: gives this camera's pipeline stats (frames dropped from the cache are
+            counted there).
+        """
+        self._node = node
+        self.topic = topic
+        self._submit = submit
+        self._stats = stats
+        self._lock = threading.Lock()
+        self.counts = dict.fromkeys(COUNTERS, 0)
+        self.sync = StampSync(settings.sync_queue_size, settings.sync_timeout,
+                              on_drop=self._dropped)
+        self.output = publisher(Detection2DArray, f'{prefix}classified_detections', RESULTS_QOS)
+        self._sub = None
+        self._reliability = settings.qos_reliability
+
+    def subscribe(self) -> None:
+        """Subscribe to the detections topic."""
+        stats = self._stats()
+        for reason in FRAME_DROP.values():
+            stats.count('dropped', reason, n=0)  # listed in diagnostics from the start
+        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
+                         reliability=_RELIABILITY[self._reliability])
+        self._sub = self._node.create_subscription(Detection2DArray, self.topic,
+                                                   self._on_detections, qos)
+
+    def close(self) -> None:
+        """Unsubscribe and drop whatever waits (counted ``shutdown``)."""
+        if self._sub is not None:
+            self._node.destroy_subscription(self._sub)
+            self._sub = None
+        self.sync.close()
+
+    def add_frame(self, frame: Any) -> None:
+        """
+        Let a frame wait for its detections; hand the pair on when they are there.
+
+        :param frame: the wrapped frame (:class:`repvit_ros.frames.Frame`).
+        """
+        pair = self.sync.add_frame(frame.stamp, frame)
+        if pair is not None:
+            self._paired(pair)
+
+    def _on_detections(self, msg: Detection2DArray) -> None:
+        self._count('detections_received')
+        pair = self.sync.add_detections(msg.header.stamp, msg)
+        if pair is not None:
+            self._paired(pair)
+
+    def _paired(self, pair: Pair) -> None:
+        self._count('detections_paired')
+        self._submit(pair)
+
+    def _dropped(self, kind: str, item: Any, why: str) -> None:
+        if kind == 'frame':
+            stats = self._stats()
+            stats.count('received')
+            stats.count('dropped', FRAME_DROP[why])
+        else:
+            self._count(f'detections_{why}')
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self.counts[key] += n
+
+    def expire(self) -> None:
+        """Drop what has waited longer than ``sync_timeout``."""
+        self.sync.expire()
+
+    def process(self, pair: Pair, clf: Any, settings: Any) -> RegionsResult:
+        """
+        Classify every box of a pair (on a worker thread).
+
+        :param pair: the frame and its detections.
+        :param clf: the classifier in use.
+        :param settings: the node's settings (roi_*, max_rois, top_k, min_score, ...).
+        :return: the classified detections.
+        :raises FrameError: when the frame itself cannot be used (the pair is counted bad).
+        """
+        frame, dets = pair.frame, pair.detections
+        boxes = [axis_aligned_box(d) for d in dets.detections]
+        regions = crop_regions(frame.image, frame.encoding, boxes, settings.roi_padding,
+                               settings.roi_min_size, settings.max_rois,
+                               max_input_pixels=settings.max_input_pixels)
+        ids = clf.labels if settings.class_id_format == 'label' else clf.index_ids
+        out = Detection2DArray()
+        out.header = dets.header
+        classified = 0
+        for det, region in zip(dets.detections, regions):
+            results = []
+            if region.crop is not None:
+                logits = clf.infer(clf.to_nv12(region.crop, region.encoding))
+                for i, score in clf.rank(logits, settings.top_k, settings.min_score):
+                    hyp = ObjectHypothesisWithPose()
+                    hyp.hypothesis = ObjectHypothesis(class_id=ids[i], score=score)
+                    results.append(hyp)
+                classified += 1
+            if settings.keep_detector_hypotheses:
+                results.extend(det.results)
+            det.results = results
+            out.detections.append(det)
+        skipped: Dict[str, int] = {}
+        for region in regions:
+            if region.skipped is not None:
+                skipped[region.skipped] = skipped.get(region.skipped, 0) + 1
+        with self._lock:
+            self.counts['regions_classified'] += classified
+            for why, n in skipped.items():
+                self.counts[f'roi_skipped_{why}'] += n
+        return RegionsResult(out, regions)
+
+    def publish(self, result: RegionsResult) -> None:
+        """
+        Publish one frame's classified detections.
+
+        :param result: from :meth:`process`.
+        """
+        self.output.publish(result.msg)
+
+    def report(self) -> Dict[str, int]:
+        """
+        Read the counters and what waits in the cache now.
+
+        :return: :data:`COUNTERS`, ``sync_frames_waiting`` and ``sync_detections_waiting``.
+        """
+        with self._lock:
+            snap = dict(self.counts)
+        pending = self.sync.pending()
+        snap['sync_frames_waiting'] = pending['frame']
+        snap['sync_detections_waiting'] = pending['detections']
+        return snap
+
+
+def is_pair(payload: Optional[Any]) -> bool:
+    """
+    Tell a pipeline job's payload of regions from a whole frame.
+
+    :param payload: a job's payload.
+    :return: whether it is a :class:`~repvit_ros.sync.Pair`.
+    """
+    return type(payload) is Pair

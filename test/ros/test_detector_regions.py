@@ -1,0 +1,286 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Classifying a detector's regions over real DDS: scores, skipped boxes, pairing by stamp."""
+
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from repvit_ros import frames
+from repvit_ros.bench.frame_source import make_message
+from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.node import RepVitClassifier, StartupError
+from repvit_ros.regions import crop_regions
+from ros_support import wait_for
+from vision_msgs.msg import (Detection2D, Detection2DArray, ObjectHypothesis,
+                             ObjectHypothesisWithPose)
+
+RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+W, H = 320, 240
+TIMEOUT = 0.3
+
+
+def detection(cx, cy, sx, sy, det_id='', theta=0.0, detector=()):
+    """Build one detection with its box and the detector's own (class, score) hypotheses."""
+    det = Detection2D()
+    det.bbox.center.position.x, det.bbox.center.position.y = float(cx), float(cy)
+    det.bbox.center.theta = float(theta)
+    det.bbox.size_x, det.bbox.size_y = float(sx), float(sy)
+    det.id = det_id
+    for class_id, score in detector:
+        hyp = ObjectHypothesisWithPose()
+        hyp.hypothesis = ObjectHypothesis(class_id=class_id, score=score)
+        det.results.append(hyp)
+    return det
+
+
+def detections_of(frame_msg, dets, frame_id='detector'):
+    """Build the detector's array for a frame: the frame's stamp, the detector's frame id."""
+    arr = Detection2DArray()
+    arr.header.stamp = frame_msg.header.stamp
+    arr.header.frame_id = frame_id
+    arr.detections = list(dets)
+    return arr
+
+
+class Rig:
+    """A classifier on detector regions, with a peer that publishes and listens."""
+
+    def __init__(self, ros_context, model, params, cameras=('',)):
+        overrides = [Parameter('model_path', value=model),
+                     Parameter('qos_reliability', value='reliable'),
+                     Parameter('detections_topic', value='detections'),
+                     Parameter('sync_timeout', value=TIMEOUT)] + params
+        self.node = RepVitClassifier(namespace='regions', context=ros_context,
+                                     parameter_overrides=overrides)
+        self.peer = rclpy.create_node('regions_peer', context=ros_context)
+        self.results = {c: [] for c in cameras}
+        self.images, self.dets = {}, {}
+        for cam in cameras:
+            prefix = f'/regions/{cam}/' if cam else '/regions/'
+            self.peer.create_subscription(Detection2DArray, prefix + 'classified_detections',
+                                          self.results[cam].append, RELIABLE)
+            image_topic = f'/regions/{cam}/image_raw' if cam else '/regions/image'
+            self.images[cam] = self.peer.create_publisher(frames.message_class('image'),
+                                                          image_topic, RELIABLE)
+            self.dets[cam] = self.peer.create_publisher(Detection2DArray,
+                                                        prefix + 'detections', RELIABLE)
+        self.executor = MultiThreadedExecutor(num_threads=4, context=ros_context)
+        self.executor.add_node(self.node)
+        self.executor.add_node(self.peer)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+        assert wait_for(lambda: all(p.get_subscription_count() for p in self.images.values()))
+        assert wait_for(lambda: all(p.get_subscription_count() for p in self.dets.values()))
+        assert wait_for(lambda: all(
+            self.peer.count_publishers(f'/regions/{c}/classified_detections' if c else
+                                       '/regions/classified_detections') for c in cameras))
+
+    def close(self):
+        self.executor.shutdown()
+        self.thread.join(5)
+        self.node.destroy_node()
+        self.peer.destroy_node()
+
+    def expected(self, msg, boxes, settings=None):
+        """Classify each box's crop directly with the node's model: (class ids, scores) per box."""
+        cfg = settings or self.node.settings
+        clf = self.node.classifier
+        frame = frames.wrap(msg, 'image')
+        regions = crop_regions(frame.image, frame.encoding, boxes, cfg.roi_padding,
+                               cfg.roi_min_size, cfg.max_rois,
+                               max_input_pixels=cfg.max_input_pixels)
+        out = []
+        for region in regions:
+            if region.crop is None:
+                out.append(None)
+                continue
+            logits = clf.backend.infer(clf.to_nv12(region.crop, region.encoding))
+            p = np.exp(logits - logits.max())
+            p /= p.sum()
+            top = np.argsort(-p, kind='stable')[:cfg.top_k]
+            out.append(([str(i) for i in top], [float(p[i]) for i in top]))
+        return out
+
+
+@pytest.fixture
+def rig(ros_context, synthetic_model):
+    rigs = []
+
+    def make(params=(), cameras=('',)):
+        rigs.append(Rig(ros_context, synthetic_model('m0_9'), list(params), cameras))
+        return rigs[-1]
+    yield make
+    for r in rigs:
+        r.close()
+
+
+BOXES = [  # (cx, cy, sx, sy), what becomes of it
+    ((160, 120, 80, 60), None),            # inside
+    ((10, 230, 60, 40), None),             # over the bottom-left corner: clamped
+    ((300, 20, 120, 100), None),           # over the top-right corner: clamped
+    ((100, 100, 0, 30), 'empty'),          # zero width
+    ((100, 100, -20, 30), 'empty'),        # negative width
+    ((math.nan, 100, 20, 30), 'invalid'),  # NaN
+    ((900, 500, 40, 40), 'outside'),       # beyond the frame
+    ((200, 100, 4, 4), 'too_small'),       # under roi_min_size even padded
+]
+
+
+@pytest.mark.parametrize('encoding', ['bgr8', 'nv12'])
+def test_each_box_is_classified_like_its_crop_and_bad_boxes_are_counted(rig, encoding):
+    r = rig([Parameter('roi_min_size', value=16)])
+    msg = make_message('image', sample_picture(W, H, seed=3), encoding, 5_000_000_123,
+                       frame_id='cam')
+    dets = [detection(*box, det_id=f'd{i}', detector=[('person', 0.9)])
+            for i, (box, _) in enumerate(BOXES)]
+    r.images[''].publish(msg)
+    r.dets[''].publish(detections_of(msg, dets))
+    assert wait_for(lambda: len(r.results['']) == 1, 10)
+    out = r.results[''][0]
+    # Header, ids, boxes and order are the detector's.
+    assert out.header.frame_id == 'detector'
+    assert (out.header.stamp.sec, out.header.stamp.nanosec) == (5, 123)
+    assert [d.id for d in out.detections] == [f'd{i}' for i in range(len(BOXES))]
+    for got, (box, _) in zip(out.detections, BOXES):
+        b = got.bbox
+        assert [b.center.position.x, b.center.position.y, b.size_x, b.size_y] == \
+            pytest.approx(list(box), nan_ok=True)
+    expected = r.expected(msg, [box for box, _ in BOXES])
+    for i, (got, want, (_, skipped)) in enumerate(zip(out.detections, expected, BOXES)):
+        if skipped:
+            assert want is None and got.results == [], (i, got.results)
+            continue
+        ids = [h.hypothesis.class_id for h in got.results]
+        scores = [h.hypothesis.score for h in got.results]
+        assert ids == want[0], i
+        assert scores == pytest.approx(want[1], abs=1e-5), i
+    # Different crops, different answers: the scores are the crops', not the frame's.
+    assert len({tuple(h.hypothesis.score for h in d.results)
+                for d in out.detections[:3]}) == 3
+    counts = r.node.diagnostics()
+    assert counts['regions_classified'] == 3
+    assert counts['roi_skipped_empty'] == 2
+    assert counts['roi_skipped_invalid'] == 1
+    assert counts['roi_skipped_outside'] == 1
+    assert counts['roi_skipped_too_small'] == 1
+    assert counts['roi_skipped_over_max_rois'] == 0
+    assert counts['received'] == counts['published'] == 1
+    assert counts['detections_received'] == counts['detections_paired'] == 1
+
+
+def test_detector_hypotheses_kept_on_request_and_largest_boxes_first(rig):
+    r = rig([Parameter('max_rois', value=2), Parameter('top_k', value=3)])
+    msg = make_message('image', sample_picture(W, H, seed=5), 'bgr8', 1_000)
+    boxes = [(60, 60, 30, 30), (200, 150, 100, 80), (100, 180, 50, 50), (250, 60, 90, 90)]
+    dets = [detection(*b, detector=[('car', 0.5), ('bus', 0.25)]) for b in boxes]
+    r.node.set_parameters([Parameter('keep_detector_hypotheses', value=True)])
+    r.dets[''].publish(detections_of(msg, dets))  # detections first: they wait for the frame
+    time.sleep(0.05)
+    r.images[''].publish(msg)
+    assert wait_for(lambda: len(r.results['']) == 1, 10)
+    out = r.results[''][0]
+    expected = r.expected(msg, boxes)
+    classified = [i for i, e in enumerate(expected) if e is not None]
+    assert classified == [1, 3]  # the two largest
+    for i, det in enumerate(out.detections):
+        ids = [h.hypothesis.class_id for h in det.results]
+        if i in classified:
+            assert ids[:3] == expected[i][0] and ids[3:] == ['car', 'bus']
+            assert [h.hypothesis.score for h in det.results[3:]] == [0.5, 0.25]
+        else:
+            assert ids == ['car', 'bus']
+    assert r.node.diagnostics()['roi_skipped_over_max_rois'] == 2
+
+
+def test_unpaired_frames_and_detections_are_counted_after_the_timeout(rig):
+    r = rig()
+    lonely_frame = make_message('image', sample_picture(W, H, seed=1), 'bgr8', 7_000)
+    other = make_message('image', sample_picture(W, H, seed=1), 'bgr8', 8_000)
+    empty = make_message('image', sample_picture(W, H, seed=1), 'bgr8', 9_000)
+    r.images[''].publish(lonely_frame)
+    r.dets[''].publish(detections_of(other, [detection(100, 100, 50, 50)]))
+    # The detector found nothing in this frame: an empty result, not a drop.
+    r.images[''].publish(empty)
+    r.dets[''].publish(detections_of(empty, []))
+    assert wait_for(lambda: len(r.results['']) == 1, 10)
+    assert r.results[''][0].detections == []
+    assert r.results[''][0].header.stamp.nanosec == 9_000
+    time.sleep(TIMEOUT / 2)
+    counts = r.node.diagnostics()
+    assert counts['detections_unmatched'] == 0 and counts['dropped_no_detections'] == 0
+    assert wait_for(lambda: r.node.diagnostics()['detections_unmatched'] == 1, 5)
+    counts = r.node.diagnostics()
+    assert counts['dropped_no_detections'] == 1
+    assert counts['received'] == 2 and counts['published'] == 1
+    assert counts['received'] == counts['published'] + counts['dropped'] + counts['bad'] + \
+        counts['failed']
+    assert counts['sync_frames_waiting'] == counts['sync_detections_waiting'] == 0
+    assert len(r.results['']) == 1
+
+
+def test_each_camera_pairs_with_its_own_detections(rig):
+    r = rig([Parameter('image_topics', value=['/regions/front/image_raw',
+                                              '/regions/rear/image_raw'])],
+            cameras=('front', 'rear'))
+    msgs = {c: make_message('image', sample_picture(W, H, seed=i), 'bgr8', 4_000, frame_id=c)
+            for i, c in enumerate(('front', 'rear'))}
+    for cam, msg in msgs.items():  # the same stamp on both cameras: pairing is per camera
+        r.images[cam].publish(msg)
+        r.dets[cam].publish(detections_of(msg, [detection(160, 120, 100, 100)], frame_id=cam))
+    assert wait_for(lambda: all(len(r.results[c]) == 1 for c in msgs), 10)
+    for cam, msg in msgs.items():
+        out = r.results[cam][0]
+        assert out.header.frame_id == cam
+        want = r.expected(msg, [(160, 120, 100, 100)])[0]
+        assert [h.hypothesis.score for h in out.detections[0].results] == \
+            pytest.approx(want[1], abs=1e-5)
+        counts = r.node.diagnostics(cam)
+        assert counts['received'] == counts['published'] == 1
+        assert counts['regions_classified'] == 1
+
+
+def test_an_absolute_detections_topic_with_several_cameras_is_refused(ros_context,
+                                                                      synthetic_model):
+    with pytest.raises(StartupError, match='must be a relative name'):
+        RepVitClassifier(context=ros_context, parameter_overrides=[
+            Parameter('model_path', value=synthetic_model('m0_9')),
+            Parameter('image_topics', value=['/a/image_raw', '/b/image_raw']),
+            Parameter('detections_topic', value='/detector/detections')])
+
+
+def test_rotated_boxes_are_cropped_by_the_rectangle_around_them():
+    from repvit_ros.detections import axis_aligned_box
+    assert axis_aligned_box(detection(50, 40, 30, 10)) == (50, 40, 30, 10)
+    cx, cy, sx, sy = axis_aligned_box(detection(50, 40, 30, 10, theta=math.pi / 2))
+    assert (cx, cy) == (50, 40) and (sx, sy) == pytest.approx((10, 30))
+    _, _, sx, sy = axis_aligned_box(detection(50, 40, 10, 10, theta=math.pi / 4))
+    assert sx == sy == pytest.approx(10 * math.sqrt(2))
+    assert math.isnan(axis_aligned_box(detection(50, 40, 30, 10, theta=math.nan))[0])
+
+
+def test_detections_topics_follow_the_cameras():
+    from repvit_ros.detections import detections_topics
+    assert detections_topics('/yolo/detections', ['']) == {'': '/yolo/detections'}
+    assert detections_topics('detections', ['front', 'rear']) == {
+        'front': 'front/detections', 'rear': 'rear/detections'}
+    with pytest.raises(ValueError, match='relative'):
+        detections_topics('~/detections', ['front', 'rear'])
