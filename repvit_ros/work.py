@@ -46,7 +46,7 @@ from repvit_ros.health import EventLog, HealthMonitor, stop_line
 from repvit_ros.labels import LabelError
 from repvit_ros.memory import release_free_memory
 from repvit_ros.outputs import Outputs, Result
-from repvit_ros.pipeline import DropFrame, Job, Pipeline
+from repvit_ros.pipeline import DropFrame, Job, Pipeline, PipelineStats
 from repvit_ros.preprocess import FrameError
 from std_msgs.msg import Header
 from vision_msgs.msg import Classification, ObjectHypothesis
@@ -173,7 +173,7 @@ class ClassifierWork:
                     self._regions[name] = Regions(
                         self, self._publisher, cfg, topic, f'{name}/' if name else '',
                         lambda pair, n=name: self._pipeline.submit(pair, n),
-                        lambda n=name: self._pipeline.stats_of(n))
+                        lambda n=name: self._stats_of(n))
         except (ImportError, ValueError) as exc:
             self._cleanup()
             self._settings = None
@@ -370,6 +370,11 @@ class ClassifierWork:
             self._regions[job.source].publish(result)
         else:
             self._cameras[job.source].outputs.publish(result, self.classifier.labels)
+
+    def _stats_of(self, camera: str) -> PipelineStats:
+        # After cleanup there is no pipeline: whatever is counted then has nowhere to go.
+        return self._pipeline.stats_of(camera) if self._pipeline is not None \
+            else PipelineStats()
 
     def _expire_regions(self) -> None:
         for regions in list(self._regions.values()):

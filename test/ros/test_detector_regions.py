@@ -21,12 +21,14 @@ import time
 import numpy as np
 import pytest
 import rclpy
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros import frames
 from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.managed import ManagedRepVitClassifier
 from repvit_ros.node import RepVitClassifier, StartupError
 from repvit_ros.regions import crop_regions
 from ros_support import wait_for
@@ -34,6 +36,7 @@ from vision_msgs.msg import (Detection2D, Detection2DArray, ObjectHypothesis,
                              ObjectHypothesisWithPose)
 
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+SUCCESS = TransitionCallbackReturn.SUCCESS
 W, H = 320, 240
 TIMEOUT = 0.3
 
@@ -284,3 +287,54 @@ def test_detections_topics_follow_the_cameras():
         'front': 'front/detections', 'rear': 'rear/detections'}
     with pytest.raises(ValueError, match='relative'):
         detections_topics('~/detections', ['front', 'rear'])
+
+
+def test_managed_node_drops_waiting_frames_on_deactivate_and_pairs_again(
+        ros_context, synthetic_model):
+    node = ManagedRepVitClassifier(namespace='mregions', context=ros_context,
+                                   parameter_overrides=[
+                                       Parameter('model_path', value=synthetic_model('m0_9')),
+                                       Parameter('qos_reliability', value='reliable'),
+                                       Parameter('detections_topic', value='detections'),
+                                       Parameter('sync_timeout', value=5.0)])
+    peer = rclpy.create_node('mregions_peer', context=ros_context)
+    results = []
+    peer.create_subscription(Detection2DArray, '/mregions/classified_detections',
+                             results.append, RELIABLE)
+    image = peer.create_publisher(frames.message_class('image'), '/mregions/image', RELIABLE)
+    dets = peer.create_publisher(Detection2DArray, '/mregions/detections', RELIABLE)
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    executor.add_node(peer)
+    spin = threading.Thread(target=executor.spin, daemon=True)
+    try:
+        assert node.trigger_configure() == SUCCESS
+        assert node.trigger_activate() == SUCCESS
+        spin.start()
+        assert wait_for(lambda: image.get_subscription_count() and dets.get_subscription_count())
+        waiting = make_message('image', sample_picture(W, H), 'bgr8', 1_000)
+        image.publish(waiting)
+        assert wait_for(lambda: node.diagnostics()['sync_frames_waiting'] == 1, 5)
+        executor.shutdown()
+        spin.join(5)
+        assert node.trigger_deactivate() == SUCCESS
+        counts = node.diagnostics()
+        assert counts['dropped_shutdown'] == 1 and counts['sync_frames_waiting'] == 0
+        assert counts['received'] == 1
+        assert node.trigger_activate() == SUCCESS
+        executor = SingleThreadedExecutor(context=ros_context)
+        executor.add_node(node)
+        executor.add_node(peer)
+        spin = threading.Thread(target=executor.spin, daemon=True)
+        spin.start()
+        assert wait_for(lambda: image.get_subscription_count() and dets.get_subscription_count())
+        again = make_message('image', sample_picture(W, H), 'bgr8', 2_000)
+        image.publish(again)
+        dets.publish(detections_of(again, [detection(100, 100, 60, 60)]))
+        assert wait_for(lambda: len(results) == 1, 10)
+        assert len(results[0].detections[0].results) == 5
+    finally:
+        executor.shutdown()
+        spin.join(5)
+        node.destroy_node()
+        peer.destroy_node()
