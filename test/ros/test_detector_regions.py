@@ -67,11 +67,12 @@ def detections_of(frame_msg, dets, frame_id='detector'):
 class Rig:
     """A classifier on detector regions, with a peer that publishes and listens."""
 
-    def __init__(self, ros_context, model, params, cameras=('',)):
+    def __init__(self, ros_context, model, params, cameras=('',), input_type='image'):
         overrides = [Parameter('model_path', value=model),
                      Parameter('qos_reliability', value='reliable'),
                      Parameter('detections_topic', value='detections'),
-                     Parameter('sync_timeout', value=TIMEOUT)] + params
+                     Parameter('sync_timeout', value=TIMEOUT),
+                     Parameter('input_type', value=input_type)] + params
         self.node = RepVitClassifier(namespace='regions', context=ros_context,
                                      parameter_overrides=overrides)
         self.peer = rclpy.create_node('regions_peer', context=ros_context)
@@ -82,7 +83,7 @@ class Rig:
             self.peer.create_subscription(Detection2DArray, prefix + 'classified_detections',
                                           self.results[cam].append, RELIABLE)
             image_topic = f'/regions/{cam}/image_raw' if cam else '/regions/image'
-            self.images[cam] = self.peer.create_publisher(frames.message_class('image'),
+            self.images[cam] = self.peer.create_publisher(frames.message_class(input_type),
                                                           image_topic, RELIABLE)
             self.dets[cam] = self.peer.create_publisher(Detection2DArray,
                                                         prefix + 'detections', RELIABLE)
@@ -91,6 +92,7 @@ class Rig:
         self.executor.add_node(self.peer)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
         self.thread.start()
+        self.input_type = input_type
         assert wait_for(lambda: all(p.get_subscription_count() for p in self.images.values()))
         assert wait_for(lambda: all(p.get_subscription_count() for p in self.dets.values()))
         assert wait_for(lambda: all(
@@ -107,7 +109,7 @@ class Rig:
         """Classify each box's crop directly with the node's model: (class ids, scores) per box."""
         cfg = settings or self.node.settings
         clf = self.node.classifier
-        frame = frames.wrap(msg, 'image')
+        frame = frames.wrap(msg, self.input_type)
         regions = crop_regions(frame.image, frame.encoding, boxes, cfg.roi_padding,
                                cfg.roi_min_size, cfg.max_rois,
                                max_input_pixels=cfg.max_input_pixels)
@@ -128,8 +130,9 @@ class Rig:
 def rig(ros_context, synthetic_model):
     rigs = []
 
-    def make(params=(), cameras=('',)):
-        rigs.append(Rig(ros_context, synthetic_model('m0_9'), list(params), cameras))
+    def make(params=(), cameras=('',), input_type='image'):
+        rigs.append(Rig(ros_context, synthetic_model('m0_9'), list(params), cameras,
+                        input_type))
         return rigs[-1]
     yield make
     for r in rigs:
@@ -148,10 +151,12 @@ BOXES = [  # (cx, cy, sx, sy), what becomes of it
 ]
 
 
-@pytest.mark.parametrize('encoding', ['bgr8', 'nv12'])
-def test_each_box_is_classified_like_its_crop_and_bad_boxes_are_counted(rig, encoding):
-    r = rig([Parameter('roi_min_size', value=16)])
-    msg = make_message('image', sample_picture(W, H, seed=3), encoding, 5_000_000_123,
+@pytest.mark.parametrize('input_type, encoding', [('image', 'bgr8'), ('image', 'nv12'),
+                                                  ('compressed', 'jpeg')])
+def test_each_box_is_classified_like_its_crop_and_bad_boxes_are_counted(rig, input_type,
+                                                                         encoding):
+    r = rig([Parameter('roi_min_size', value=16)], input_type=input_type)
+    msg = make_message(input_type, sample_picture(W, H, seed=3), encoding, 5_000_000_123,
                        frame_id='cam')
     dets = [detection(*box, det_id=f'd{i}', detector=[('person', 0.9)])
             for i, (box, _) in enumerate(BOXES)]
