@@ -42,7 +42,7 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import input_type_of
 from repvit_ros.synthetic import write_model
 
-NODE_KINDS = ('classifier', 'fixed', 'bare')
+NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare')
 PACKAGE_SHARE_PROFILE = os.path.join('config', 'fastdds_large_frames.xml')
 
 
@@ -127,7 +127,9 @@ class NodeProcess:
     One node in its own process, with its output collected and its CPU and memory readable.
 
     :param kind: ``classifier`` (the product), ``fixed`` (the same node on a backend that
-        returns fixed logits at once: the node's own ceiling) or ``bare`` (a plain rclpy
+        returns fixed logits at once: the node's own ceiling), ``emulated`` (the same node on a
+        stand-in for the BPU: fixed logits after ``emulated_ms`` with the GIL released; see
+        :mod:`repvit_ros.bench.servers`) or ``bare`` (a plain rclpy
         subscriber that echoes each frame's header as an empty Classification: the Python-ROS
         limit).
     :param ns: namespace; the node reads ``<ns>/image`` and writes ``<ns>/classification``.
@@ -175,6 +177,20 @@ class NodeProcess:
     def rss(self) -> int:
         """Resident memory in bytes."""
         return self._ps.memory_info().rss
+
+    def pss(self) -> int:
+        """
+        Proportional resident memory in bytes: pages shared with other processes count in part.
+
+        Several node processes share the interpreter's and libraries' pages, which each one's
+        resident memory counts in full; their PSS adds up to what they take together (Linux).
+
+        :return: the bytes (the resident memory where PSS cannot be read).
+        """
+        try:
+            return self._ps.memory_full_info().pss
+        except (AttributeError, psutil.AccessDenied):
+            return self.rss()
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 10.0) -> int:
         """

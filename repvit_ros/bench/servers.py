@@ -13,22 +13,27 @@
 # limitations under the License.
 
 """
-Reference servers for measurements: the node on a do-nothing backend, and a bare subscriber.
+Reference servers for measurements: the node on stand-in backends, and a bare subscriber.
 
-``python -m repvit_ros.bench.servers fixed|bare --ros-args ...``; started by
+``python -m repvit_ros.bench.servers fixed|emulated|bare --ros-args ...``; started by
 :class:`~repvit_ros.bench.harness.NodeProcess`. ``fixed`` is the classifier node on
-:class:`FixedBackend` (fixed logits, returned at once): what the node itself costs. ``bare`` is a
-plain rclpy subscriber that echoes each frame's header as an empty Classification: the
-Python-ROS limit.
+:class:`FixedBackend` (fixed logits, returned at once): what the node itself costs. ``emulated``
+is the classifier node on :class:`EmulatedBackend`, a stand-in for the RDK X5's BPU: each
+inference takes ``emulated_ms`` (default 2 ms, m1_0 on the X5) with the GIL released, and with
+``emulated_model`` an ONNX model is loaded beside and kept alive, unused, so that the process's
+resident memory is that of a node holding a real model. ``bare`` is a plain rclpy subscriber
+that echoes each frame's header as an empty Classification: the Python-ROS limit.
 """
 
 import sys
-from typing import List, Optional
+import time
+from typing import Any, Dict, List, Optional
 
 import numpy as np
+from rcl_interfaces.msg import ParameterDescriptor
 import rclpy
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
-from repvit_ros.backends import Backend
+from repvit_ros.backends import Backend, create_backend
 from repvit_ros.frames import message_class
 from repvit_ros.main import spin_until_shutdown
 from repvit_ros.memory import tune_allocator
@@ -52,6 +57,55 @@ class FixedBackend(Backend):
         return self._logits
 
 
+class EmulatedBackend(FixedBackend):
+    """
+    Stand in for a BPU: fixed logits after a fixed time during which the GIL is released.
+
+    The BPU runs a model while the calling thread waits in C with the GIL released, so other
+    workers and the node's callbacks go on meanwhile; ``time.sleep`` does the same here.
+
+    :param seconds: the time one inference takes.
+    :param model_path: an ONNX model to load beside and keep alive, unused (its resident memory
+        is what the measurement wants); empty: none.
+    :param num_classes: logits returned.
+    """
+
+    name = 'emulated'
+
+    def __init__(self, seconds: float = 0.002, model_path: str = '', num_classes: int = 1000):
+        super().__init__(num_classes)
+        if seconds < 0:
+            raise ValueError(f'emulated inference time {seconds} s is negative')
+        self.seconds = seconds
+        self.path = f'(none: {seconds * 1e3:g} ms emulated inference)'
+        self._model: Optional[Backend] = None
+        if model_path:
+            self._model = create_backend('onnxruntime', model_path)
+            self.path = f'{model_path} (loaded, unused: {seconds * 1e3:g} ms emulated inference)'
+
+    @property
+    def model_loaded(self) -> bool:
+        """Tell whether a real model is held in memory beside."""
+        return self._model is not None
+
+    def infer(self, nv12: np.ndarray) -> np.ndarray:
+        """
+        Check the frame, wait the inference time with the GIL released, return the logits.
+
+        :param nv12: the model input, checked as a real backend checks it.
+        :return: the fixed logits.
+        """
+        self._check_input(nv12)
+        time.sleep(self.seconds)
+        return self._logits
+
+    def close(self) -> None:
+        """Release the model held beside."""
+        if self._model is not None:
+            self._model.close()
+            self._model = None
+
+
 def _serve(node) -> int:
     try:
         spin_until_shutdown(node)
@@ -70,6 +124,42 @@ def serve_fixed(argv: List[str]) -> int:
     """
     rclpy.init(args=argv)
     return _serve(RepVitClassifier(backend=FixedBackend()))
+
+
+def emulated_settings() -> Dict[str, Any]:
+    """
+    Read the emulated backend's parameters, ``emulated_ms`` and ``emulated_model``.
+
+    They come as ROS parameters (``-p emulated_ms:=2.0``) like the node's own; a short-lived
+    node reads them after ``rclpy.init`` took the arguments, since the classifier declares only
+    its own table.
+
+    :return: ``seconds`` and ``model_path`` for :class:`EmulatedBackend`.
+    """
+    reader = rclpy.create_node('repvit_emulated_backend_settings',
+                               start_parameter_services=False)
+    loose = ParameterDescriptor(dynamic_typing=True)  # emulated_ms:=2 as well as 2.0
+    try:
+        ms = float(reader.declare_parameter('emulated_ms', 2.0, loose).value)
+        model = str(reader.declare_parameter('emulated_model', '', loose).value)
+    finally:
+        reader.destroy_node()
+    return {'seconds': ms / 1e3, 'model_path': model}
+
+
+def serve_emulated(argv: List[str]) -> int:
+    """
+    Run the classifier node on the emulated BPU backend.
+
+    :param argv: ROS arguments, with ``emulated_ms`` and ``emulated_model`` among them.
+    :return: exit code.
+    """
+    rclpy.init(args=argv)
+    backend = EmulatedBackend(**emulated_settings())
+    try:
+        return _serve(RepVitClassifier(backend=backend))
+    finally:
+        backend.close()
 
 
 def serve_bare(argv: List[str]) -> int:
@@ -93,14 +183,14 @@ def serve_bare(argv: List[str]) -> int:
     return _serve(node)
 
 
-SERVERS = {'fixed': serve_fixed, 'bare': serve_bare}
+SERVERS = {'fixed': serve_fixed, 'emulated': serve_emulated, 'bare': serve_bare}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """
     Run one reference server.
 
-    :param argv: ``fixed`` or ``bare``, then ROS arguments.
+    :param argv: a server name (``fixed``, ``emulated``, ``bare``), then ROS arguments.
     :return: exit code.
     """
     argv = sys.argv[1:] if argv is None else argv
