@@ -19,6 +19,9 @@ Benchmarks: preprocessing, backends against the RDK X5 reference table, the node
   benchmark backend             # latency and throughput per model, workers
   benchmark node --encoding bgr8 --threads 1,2  # end to end over DDS
   benchmark overhead            # node ceiling with a do-nothing backend
+  benchmark cameras             # 1, 2, 4 cameras: one node against one node per camera
+  benchmark sweep               # most 30 Hz cameras one node (and separate nodes) serve
+  benchmark regions             # a detector's 1, 5, 10 boxes per frame classified
 (``ros2 run repvit_ros benchmark ...``, or ``python -m repvit_ros.bench.benchmark ...``.)
 Add --json for JSON, --plot FILE.png for a plot of throughput and latency against workers
 (backend mode). Times are medians of repeats
@@ -40,7 +43,7 @@ import numpy as np
 
 from repvit_ros import models
 from repvit_ros.backends import Backend, bpu_runtime_available, create_backend, resolve_kind
-from repvit_ros.bench import render_cost
+from repvit_ros.bench import render_cost, robot
 from repvit_ros.bench.harness import (classifier_params, counts_between, frames, model_file,
                                       node_under_test, use_large_frames_profile)
 from repvit_ros.bench.pictures import encode, sample_picture
@@ -335,6 +338,8 @@ def bench_annotate(resolutions=ANNOTATE_RESOLUTIONS, encoding: str = 'bgr8', thr
 # ------------------------------------------------------------------ output
 def to_markdown(result: Dict) -> str:
     mode = result['mode']
+    if mode in ('cameras', 'sweep', 'regions'):
+        return robot.to_markdown(result)
     lines = []
     if mode == 'preprocess':
         lines.append(f'One RepViT m1_0 ONNX Runtime inference (same run): '
@@ -449,10 +454,41 @@ def plot(result: Dict, path: str) -> None:
     fig.savefig(path)
 
 
+def robot_modes(args: argparse.Namespace) -> List[Dict]:
+    """
+    Run the cameras, sweep and regions modes the arguments ask for.
+
+    ``all`` runs cameras and regions, shortened like overhead.
+
+    :param args: the parsed command line.
+    :return: their results.
+    """
+    w, h = (int(v) for v in (args.resolution or 'x'.join(map(str, robot.CAMERA_SIZE)))
+            .split('x'))
+    threads = [int(t) for t in (args.threads or '2').split(',')]
+    if len(threads) != 1:
+        raise SystemExit('cameras/sweep/regions take one worker count (--threads N)')
+    duration = min(args.duration, 4.0) if args.mode == 'all' else args.duration
+    common = {'rate': args.rate, 'encoding': args.encoding or robot.CAMERA_ENCODING,
+              'width': w, 'height': h, 'threads': threads[0], 'repeats': args.runs,
+              'inference_ms': args.inference_ms}
+    results = []
+    if args.mode in ('cameras', 'all'):
+        results.append(robot.bench_cameras([int(n) for n in args.cameras.split(',')],
+                                           duration=duration, model=args.hold_model,
+                                           **common))
+    if args.mode == 'sweep':
+        results.append(robot.bench_sweep(args.max_cameras, duration=duration / 2, **common))
+    if args.mode in ('regions', 'all'):
+        results.append(robot.bench_regions([int(n) for n in args.detections.split(',')],
+                                           duration=duration, **common))
+    return results
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog='benchmark', description=__doc__.split('\n\n')[1])
     parser.add_argument('mode', choices=('preprocess', 'backend', 'node', 'overhead', 'annotate',
-                                         'all'))
+                                         'cameras', 'sweep', 'regions', 'all'))
     parser.add_argument('--repeats', type=int, default=30, help='preprocess/backend repeats')
     parser.add_argument('--models', default='m0_9,m1_0,m1_1', help='backend mode')
     parser.add_argument('--backends', default='onnxruntime',
@@ -460,24 +496,42 @@ def main(argv=None) -> int:
                              'pyeasy_dnn, auto (BPU runtime with the .bin if importable)')
     parser.add_argument('--model', default='m1_0', help='node mode')
     parser.add_argument('--workers', default='1,2,4,8', help='backend mode')
-    parser.add_argument('--encoding', default='bgr8', help='node mode')
+    parser.add_argument('--encoding', default='',
+                        help='node mode (default bgr8); cameras/sweep/regions (default nv12)')
     parser.add_argument('--encodings', default='',
                         help='preprocess/overhead: comma-separated (default: all of the mode)')
-    parser.add_argument('--resolution', default='640x480', help='node mode')
+    parser.add_argument('--resolution', default='',
+                        help='node mode (default 640x480); cameras/sweep/regions (default '
+                             "960x544, the RDK camera's)")
     parser.add_argument('--resolutions', default='',
                         help='preprocess/overhead: e.g. 640x480,1920x1080 (default: all)')
-    parser.add_argument('--threads', default='1,2', help='node mode: worker counts')
-    parser.add_argument('--rate', type=float, default=30.0, help='node mode: fixed rate, Hz')
+    parser.add_argument('--threads', default='',
+                        help='node mode: worker counts (default 1,2); cameras/sweep/regions: '
+                             'workers of every node (default 2)')
+    parser.add_argument('--rate', type=float, default=30.0,
+                        help='node mode: fixed rate; cameras/sweep/regions: rate of each '
+                             'camera, Hz')
     parser.add_argument('--duration', type=float, default=10.0,
-                        help='node/overhead: measured seconds per run')
+                        help='node/overhead/cameras/regions: measured seconds per run (sweep: '
+                             'half of it)')
+    parser.add_argument('--runs', type=int, default=3,
+                        help='cameras/sweep/regions: runs of each case (medians reported)')
+    parser.add_argument('--cameras', default='1,2,4', help='cameras mode: camera counts')
+    parser.add_argument('--max-cameras', type=int, default=8, help='sweep: most cameras tried')
+    parser.add_argument('--detections', default='1,5,10',
+                        help='regions mode: detections per frame')
+    parser.add_argument('--inference-ms', type=float, default=robot.EMULATED_MS,
+                        help='cameras/sweep/regions: time of one emulated BPU inference')
+    parser.add_argument('--hold-model', default='m1_0',
+                        help='cameras mode: the ONNX model each node process holds in memory, '
+                             'unused, for realistic memory figures ("" none)')
     parser.add_argument('--no-large-frames-profile', action='store_true',
                         help='node/overhead: keep Fast DDS defaults instead of the shipped '
                              '16 MB shared-memory profile')
     parser.add_argument('--json', action='store_true', help='JSON instead of markdown')
     parser.add_argument('--plot', default='', help='backend mode: write a PNG here')
     args = parser.parse_args(argv)
-    if args.mode in ('node', 'overhead', 'annotate', 'all') and \
-            not args.no_large_frames_profile:
+    if args.mode not in ('preprocess', 'backend') and not args.no_large_frames_profile:
         use_large_frames_profile()
     results = []
 
@@ -500,11 +554,11 @@ def main(argv=None) -> int:
                 plot(res, args.plot if kind == args.backends.split(',')[0] else
                      f'{root}_{kind}{ext or ".png"}')
     if args.mode in ('node', 'all'):
-        w, h = (int(v) for v in args.resolution.split('x'))
+        w, h = (int(v) for v in (args.resolution or '640x480').split('x'))
         for kind in args.backends.split(','):
-            results.append(bench_node(args.encoding, w, h,
-                                      [int(t) for t in args.threads.split(',')], args.rate,
-                                      args.duration, args.model, kind=kind))
+            results.append(bench_node(args.encoding or 'bgr8', w, h,
+                                      [int(t) for t in (args.threads or '1,2').split(',')],
+                                      args.rate, args.duration, args.model, kind=kind))
     if args.mode in ('overhead', 'all'):
         results.append(bench_overhead(listed(args.encodings, OVERHEAD_ENCODINGS),
                                       sizes(args.resolutions, OVERHEAD_RESOLUTIONS),
@@ -514,6 +568,8 @@ def main(argv=None) -> int:
         results.append(bench_annotate(sizes(args.resolutions, ANNOTATE_RESOLUTIONS),
                                       duration=min(args.duration, 4.0) if args.mode == 'all'
                                       else args.duration, model=args.model))
+    if args.mode in ('cameras', 'sweep', 'regions', 'all'):
+        results += robot_modes(args)
     for res in results:
         print(json.dumps(res, indent=2) if args.json else to_markdown(res))
         print()
