@@ -52,7 +52,7 @@ MAX_DROP_PCT = 1.0
 TARGET_P99_MS = 50.0
 LAYOUTS = ('one node', 'node per camera')
 # Figures of a run taken as the median over repeats (counts are summed instead).
-_MEDIAN_KEYS = ('throughput_fps', 'items_per_s', 'latency_p50_ms', 'latency_p99_ms',
+_MEDIAN_KEYS = ('sent_fps', 'throughput_fps', 'items_per_s', 'latency_p50_ms', 'latency_p99_ms',
                 'cpu_ms_per_frame', 'cpu_ms_per_item', 'feeder_cpu_ms_per_frame', 'others_cores',
                 'rss_mb', 'pss_mb')
 
@@ -142,7 +142,8 @@ def measure(procs: Sequence[NodeProcess], feeder: StreamFeeder, msgs: Sequence[A
     :param warmup: seconds before.
     :param detections: detections per frame, for regions.
     :return: sent, delivered, dropped (frames sent in the measured window; delivered: with a
-        result), items (results, or classified regions), throughput_fps, items_per_s,
+        result), items (results, or classified regions), sent_fps (below the offered rate when
+        this process could not keep the schedule), throughput_fps, items_per_s,
         latency_p50_ms, latency_p99_ms, cpu_ms_per_frame and cpu_ms_per_item (node processes'
         CPU in the window), feeder_cpu_ms_per_frame, others_cores (CPU the rest of the
         machine used meanwhile, in cores: other people's work on a shared machine), rss_mb
@@ -171,7 +172,8 @@ def measure(procs: Sequence[NodeProcess], feeder: StreamFeeder, msgs: Sequence[A
     others = (cpu['end'][2] - cpu['start'][2]) - node_cpu - feeder_cpu
     return {
         'sent': sent, 'delivered': delivered, 'dropped': sent - delivered, 'items': items,
-        'seconds': run['seconds'], 'throughput_fps': delivered / run['seconds'],
+        'seconds': run['seconds'], 'sent_fps': sent / run['seconds'],
+        'throughput_fps': delivered / run['seconds'],
         'items_per_s': items / run['seconds'],
         'latency_p50_ms': float(np.percentile(lat, 50)) if lat.size else float('nan'),
         'latency_p99_ms': float(np.percentile(lat, 99)) if lat.size else float('nan'),
@@ -456,17 +458,19 @@ def to_markdown(result: Dict[str, Any]) -> str:
             if result['model'] else 'no model held'
         lines.append(f'{_setting(result)}; {held}')
         lines.append('')
-        lines.append('| cameras | layout | node processes | offered fps | delivered fps | '
+        lines.append('| cameras | layout | node processes | offered / sent / delivered fps | '
                      'dropped % (worst camera) | latency p50 / p99 ms | CPU ms/frame | '
-                     "RSS MB | PSS MB | others' CPU, cores |" +
+                     "RSS MB | PSS MB | feeder CPU ms/frame | others' CPU, cores |" +
                      (' serves |' if mode == 'sweep' else ''))
         lines.append('|---' * (11 + (mode == 'sweep')) + '|')
         for r in result['rows']:
             lines.append(f'| {r["cameras"]} | {r["layout"]} | {r["processes"]} | '
-                         f'{r["offered_fps"]:.0f} | {r["throughput_fps"]:.1f} | {_drops(r)} | '
+                         f'{r["offered_fps"]:.0f} / {r["sent_fps"]:.1f} / '
+                         f'{r["throughput_fps"]:.1f} | {_drops(r)} | '
                          f'{r["latency_p50_ms"]:.1f} / {r["latency_p99_ms"]:.1f} | '
                          f'{r["cpu_ms_per_frame"]:.2f} | {r["rss_mb"]:.0f} | '
-                         f'{r["pss_mb"]:.0f} | {r["others_cores"]:.2f} |' +
+                         f'{r["pss_mb"]:.0f} | {r["feeder_cpu_ms_per_frame"]:.2f} | '
+                         f'{r["others_cores"]:.2f} |' +
                          (f' {"yes" if r["serves"] else "no"} |' if mode == 'sweep' else ''))
     if mode == 'cameras':
         lines.append('')
@@ -495,12 +499,12 @@ def to_markdown(result: Dict[str, Any]) -> str:
                      f'Detection2DArray with its stamp')
         lines.append('')
         lines.append('| detections per frame | offered regions/s | classified regions/s | '
-                     'frames delivered / sent | dropped % | latency p50 / p99 ms | '
+                     'frames sent / delivered | dropped % | latency p50 / p99 ms | '
                      "CPU ms/region | CPU ms/frame | others' CPU, cores |")
         lines.append('|---' * 9 + '|')
         for r in result['rows']:
             lines.append(f'| {r["detections"]} | {r["offered_regions_per_s"]:.0f} | '
-                         f'{r["items_per_s"]:.1f} | {r["delivered"]} / {r["sent"]} | '
+                         f'{r["items_per_s"]:.1f} | {r["sent"]} / {r["delivered"]} | '
                          f'{r["drop_pct"]:.2f} | {r["latency_p50_ms"]:.1f} / '
                          f'{r["latency_p99_ms"]:.1f} | {r["cpu_ms_per_item"]:.2f} | '
                          f'{r["cpu_ms_per_frame"]:.2f} | {r["others_cores"]:.2f} |')

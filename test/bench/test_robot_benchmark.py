@@ -27,7 +27,7 @@ from repvit_ros.bench.harness import model_file
 from repvit_ros.bench.servers import EmulatedBackend
 from repvit_ros.bench.streams import detector_boxes
 
-FIGURES = ('throughput_fps', 'latency_p50_ms', 'latency_p99_ms', 'cpu_ms_per_frame',
+FIGURES = ('sent_fps', 'throughput_fps', 'latency_p50_ms', 'latency_p99_ms', 'cpu_ms_per_frame',
            'rss_mb', 'pss_mb', 'others_cores', 'feeder_cpu_ms_per_frame')
 
 
@@ -45,6 +45,7 @@ def check_counts(row, runs=1):
     for key in FIGURES:
         assert math.isfinite(row[key]) and row[key] >= 0, key
     assert row['latency_p99_ms'] >= row['latency_p50_ms'] > 0
+    assert row['sent_fps'] >= row['throughput_fps'] > 0
     assert 0 < row['pss_mb'] <= row['rss_mb'] + 1
 
 
@@ -123,7 +124,7 @@ def test_cameras_mode_runs_both_layouts_side_by_side():
     assert res['ratios'][1]['rss_ratio'] < 1.0
     assert res['targets'] == {}  # set for 4 cameras, not run here
     table = benchmark.to_markdown(res)
-    assert '| 2 | node per camera | 2 | 60 |' in table
+    assert '| 2 | node per camera | 2 | 60 / ' in table
     assert 'RepViT m0_9 ONNX held in every node process' in table
     assert 'one node / node per camera' in table
 
