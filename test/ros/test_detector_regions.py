@@ -153,8 +153,8 @@ BOXES = [  # (cx, cy, sx, sy), what becomes of it
 
 @pytest.mark.parametrize('input_type, encoding', [('image', 'bgr8'), ('image', 'nv12'),
                                                   ('compressed', 'jpeg')])
-def test_each_box_is_classified_like_its_crop_and_bad_boxes_are_counted(rig, input_type,
-                                                                         encoding):
+def test_each_box_is_classified_like_its_crop_and_bad_boxes_are_counted(
+        rig, input_type, encoding):
     r = rig([Parameter('roi_min_size', value=16)], input_type=input_type)
     msg = make_message(input_type, sample_picture(W, H, seed=3), encoding, 5_000_000_123,
                        frame_id='cam')
