@@ -126,11 +126,12 @@ def test_nothing_is_drawn_without_a_subscriber_and_drawing_starts_when_one_comes
     started = time.monotonic()
     s.watch_images()
     n = len(s.results)
-    while not s.images and time.monotonic() - started < 1.0:
+    # DDS discovery of the new subscriber takes a moment, longer on a loaded machine.
+    while not s.images and time.monotonic() - started < 5.0:
         s.pub.publish(make_message('image', rgb, 'bgr8', 100 + n))
         n += 1
         time.sleep(0.05)
-    assert s.images, 'no annotated image within a second of subscribing'
+    assert s.images, 'no annotated image within 5 s of subscribing'
     assert s.node.diagnostics()['annotated'] >= 1
 
 
