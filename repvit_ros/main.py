@@ -23,6 +23,7 @@ is bounded: frames still inside the backend after a short wait are abandoned and
 import os
 import signal
 import sys
+import time
 from typing import Callable, List, Optional
 
 import rclpy
@@ -33,20 +34,42 @@ from repvit_ros.memory import tune_allocator
 from repvit_ros.node import RepVitClassifier, StartupError
 
 
+# How long an error waits for a signal's context shutdown before it counts as a real error.
+SIGNAL_GRACE_SEC = 1.0
+
+
+def shutting_down(context, grace: float = SIGNAL_GRACE_SEC) -> bool:
+    """
+    Tell whether ``context`` is going down, waiting up to ``grace`` seconds for it.
+
+    A signal reaches Python (as KeyboardInterrupt, raised inside whatever C call was running)
+    before rclpy's signal handling has shut the context down on its own thread. Inside a pybind11
+    conversion it surfaces as an unrelated RuntimeError ("Unable to convert call argument ...").
+    Waiting briefly for the context tells such an error apart from a real one.
+    """
+    deadline = time.monotonic() + grace
+    while context.ok():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def spin_until_shutdown(node: Node) -> None:
     """
     Spin ``node`` until Ctrl-C, SIGTERM or an rclpy shutdown.
 
     A signal shuts the context down from under a running executor, which may then raise
-    something other than ExternalShutdownException (an invalid handle, a wait on a dead context).
-    Once the context is down such errors are part of the shutdown; before that they propagate.
+    something other than ExternalShutdownException (an invalid handle, a wait on a dead context,
+    a KeyboardInterrupt turned into a RuntimeError inside a message conversion). Errors with
+    which the context goes down are part of the shutdown; others propagate.
     """
     try:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception:  # noqa: B902 - re-raised unless the shutdown caused it
-        if node.context.ok():
+        if not shutting_down(node.context):
             raise
 
 
@@ -94,7 +117,7 @@ def run(make_node: Callable[[], Node], args: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C while the node was still starting
         logger.info('stopped while starting')
     except Exception:  # noqa: B902 - a signal during start-up breaks rclpy calls half-way
-        if rclpy.ok():
+        if not shutting_down(rclpy.get_default_context()):
             raise
         logger.info('stopped while starting')
     finally:

@@ -22,6 +22,7 @@ while loading (slow load) or runs per frame (slow inference).
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import numpy as np
@@ -29,6 +30,7 @@ import onnx
 from onnx import helper, numpy_helper, TensorProto
 import pytest
 import rclpy
+from repvit_ros import main
 from repvit_ros.bench import harness
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -163,3 +165,45 @@ def test_startup_problems_of_models_and_labels_are_one_line(synthetic_model, tmp
         assert 'Traceback' not in out, out
         errors = [ln for ln in out.splitlines() if '[ERROR]' in ln]
         assert len(errors) == 1 and 'cannot start' in errors[0] and words in errors[0], out
+
+
+class _SpinRaises:
+    """Stands in for rclpy.spin: raises what a signal can turn into inside a message conversion."""
+
+    def __init__(self, context, shut_down_after):
+        self.context, self.shut_down_after = context, shut_down_after
+
+    def __call__(self, node):
+        if self.shut_down_after is not None:
+            # rclpy shuts the context down on its own thread, a moment after the signal.
+            threading.Timer(self.shut_down_after,
+                            lambda: rclpy.try_shutdown(context=self.context)).start()
+        raise RuntimeError('Unable to convert call argument \'0\' to Python object')
+
+
+def test_an_error_raised_as_a_signal_shuts_the_context_down_is_part_of_the_shutdown(
+        ros_context, monkeypatch):
+    # Seen in a CI run: a second SIGINT under load made take_message raise this RuntimeError
+    # while the context was still up; the process printed a traceback and exited 1.
+    node = rclpy.create_node('spin_race', context=ros_context)
+    try:
+        monkeypatch.setattr(rclpy, 'spin', _SpinRaises(ros_context, shut_down_after=0.1))
+        start = time.monotonic()
+        main.spin_until_shutdown(node)  # does not raise
+        assert not ros_context.ok()
+        assert time.monotonic() - start < main.SIGNAL_GRACE_SEC
+    finally:
+        node.destroy_node()
+
+
+def test_an_error_without_a_shutdown_still_propagates(ros_context, monkeypatch):
+    node = rclpy.create_node('spin_error', context=ros_context)
+    try:
+        monkeypatch.setattr(rclpy, 'spin', _SpinRaises(ros_context, shut_down_after=None))
+        start = time.monotonic()
+        with pytest.raises(RuntimeError, match='Unable to convert'):
+            main.spin_until_shutdown(node)
+        assert ros_context.ok()
+        assert time.monotonic() - start >= main.SIGNAL_GRACE_SEC
+    finally:
+        node.destroy_node()
