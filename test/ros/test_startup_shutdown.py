@@ -178,7 +178,7 @@ class _SpinRaises:
             # rclpy shuts the context down on its own thread, a moment after the signal.
             threading.Timer(self.shut_down_after,
                             lambda: rclpy.try_shutdown(context=self.context)).start()
-        raise RuntimeError('Unable to convert call argument \'0\' to Python object')
+        raise RuntimeError("Unable to convert call argument '0' to Python object")
 
 
 def test_an_error_raised_as_a_signal_shuts_the_context_down_is_part_of_the_shutdown(
