@@ -20,6 +20,10 @@ publisher is reliable, best effort (which receives from both kinds) as soon as o
 again whenever the publisher set changes (a camera restarted with other QoS, a second camera
 joined). Frames that never arrive are counted where something tells: the RMW's message-lost
 event, and gaps in the frame counter of shared-memory (hbmem) frames.
+
+Images and compressed images are subscribed raw: the callback gets each message serialized, as
+it came, and :func:`repvit_ros.frames.wrap` reads the few fields a frame needs in place instead
+of rclpy building a Python message (and copying the pixels once more) for every frame.
 """
 
 import os
@@ -60,7 +64,7 @@ class CameraInput:
         :param node: the node that owns the subscription.
         :param input_type: one of :data:`repvit_ros.frames.INPUT_TYPES`.
         :param reliability: ``auto``, ``reliable`` or ``best_effort``.
-        :param on_frame: called with every message.
+        :param on_frame: called with every message (image, compressed: serialized, as bytes).
         :param on_lost: called with a number of frames that never arrived and why.
         :param lost_so_far: how many frames were reported lost so far (for the warnings).
         :param topic: the topic, relative to the node's namespace.
@@ -74,6 +78,7 @@ class CameraInput:
         self._relative = topic
         self.topic = node.resolve_topic_name(topic)
         self._msg_type = frames.message_class(input_type)
+        self._raw = input_type in frames.SERIALIZED_TYPES
         self._sub: Optional[Subscription] = None
         self._since = time.monotonic()
         self._last_frame: Optional[float] = None
@@ -117,13 +122,13 @@ class CameraInput:
             self._sub = create(self._msg_type, self._relative, self._receive, qos,
                                qos_overriding_options=options,
                                event_callbacks=SubscriptionEventCallbacks(
-                                   message_lost=self._on_message_lost))
+                                   message_lost=self._on_message_lost), raw=self._raw)
         except UnsupportedEventTypeError:
             self._node.get_logger().info(
                 f'{os.environ.get("RMW_IMPLEMENTATION", "this RMW")} does not report lost '
                 f'messages: transport losses are not counted')
             self._sub = create(self._msg_type, self._relative, self._receive, qos,
-                               qos_overriding_options=options)
+                               qos_overriding_options=options, raw=self._raw)
         self._since = time.monotonic()
         self._warned = False
         self._node.get_logger().info(f'subscribed to {self.topic} ({self._reliability()})')

@@ -17,14 +17,19 @@ Camera messages as frames: a zero-copy view of the pixels, the encoding, and the
 
 The three input types and their message classes are listed once here; :func:`wrap` reads only
 the fields a frame needs, by name, so it works on any message that has them (and is tested
-without ROS). The message classes are imported where they are asked for, so that the product's
-pure modules load where ROS is absent and hbm_img_msgs is needed only by ``hbmem`` users.
+without ROS). Images and compressed images usually arrive serialized (the camera subscription
+is raw, see :mod:`repvit_ros.camera`): :func:`wrap` then reads those fields in place from the
+CDR bytes (:mod:`repvit_ros.cdr`), with the same checks. The message classes are imported where
+they are asked for, so that the product's pure modules load where ROS is absent and
+hbm_img_msgs is needed only by ``hbmem`` users.
 """
 
 import array
 import importlib
 from typing import Any, NamedTuple, Optional
 
+import numpy as np
+from repvit_ros import cdr
 from repvit_ros.preprocess import COMPRESSED_FORMATS, FrameError, image_view, normalize_encoding
 
 #: input_type -> (module, message class) of the camera messages it subscribes to.
@@ -34,6 +39,8 @@ MESSAGE_TYPES = {
     'hbmem': ('hbm_img_msgs.msg', 'HbmMsg1080P'),
 }
 INPUT_TYPES = tuple(MESSAGE_TYPES)
+#: input types whose messages are read serialized (hbmem frames live in shared memory)
+SERIALIZED_TYPES = ('image', 'compressed')
 _INSTALL_HINT = {'hbm_img_msgs.msg': 'hbm_img_msgs (TogetheROS)'}
 LOG_TEXT_MAX = 40  # characters of a message's own strings quoted in a log line
 
@@ -101,26 +108,21 @@ def wrap(msg: Any, input_type: str) -> Frame:
     """
     Turn a camera message into a frame without copying its pixels.
 
-    :param msg: a message of ``input_type``'s class.
+    :param msg: a message of ``input_type``'s class, or (image, compressed) its serialized
+        bytes as a raw subscription receives them.
     :param input_type: one of :data:`INPUT_TYPES`.
     :return: the frame.
-    :raises FrameError: for fields that cannot describe an image.
+    :raises FrameError: for fields that cannot describe an image, or bytes that cannot be read.
     """
+    if type(msg) is bytes:
+        return _wrap_serialized(msg, input_type)
     if input_type == 'image':
         return Frame(image_view(msg.height, msg.width, msg.step, msg.encoding, msg.data,
                                 msg.is_bigendian),
                      msg.encoding, msg.header, msg.header.stamp, None)
     if input_type == 'compressed':
-        try:
-            fmt = normalize_encoding(msg.format)
-        except FrameError:
-            raise FrameError(f'CompressedImage format {quoted(msg.format)} is unknown; '
-                             f'expected jpeg or png') from None
-        if fmt not in COMPRESSED_FORMATS:
-            raise FrameError(f'CompressedImage format {quoted(msg.format)} is a raw encoding: '
-                             f'a CompressedImage carries jpeg or png (publish raw frames as '
-                             f'sensor_msgs/Image)')
-        return Frame(msg.data, fmt, msg.header, msg.header.stamp, None)
+        return Frame(msg.data, _compressed_format(msg.format), msg.header, msg.header.stamp,
+                     None)
     size = int(msg.data_size)
     if size > len(msg.data):
         raise FrameError(f'hbmem frame data_size {size} exceeds the {len(msg.data)}-byte buffer')
@@ -128,6 +130,57 @@ def wrap(msg: Any, input_type: str) -> Frame:
     return Frame(image_view(msg.height, msg.width, msg.step, encoding,
                             msg.data[:size]),
                  encoding, None, msg.time_stamp, int(msg.index))
+
+
+def _compressed_format(text: str) -> str:
+    try:
+        fmt = normalize_encoding(text)
+    except FrameError:
+        raise FrameError(f'CompressedImage format {quoted(text)} is unknown; '
+                         f'expected jpeg or png') from None
+    if fmt not in COMPRESSED_FORMATS:
+        raise FrameError(f'CompressedImage format {quoted(text)} is a raw encoding: '
+                         f'a CompressedImage carries jpeg or png (publish raw frames as '
+                         f'sensor_msgs/Image)')
+    return fmt
+
+
+_header_class: Optional[type] = None
+
+
+def _header(sec: int, nanosec: int, frame_id: str) -> Any:
+    """Build the std_msgs/Header a message with these fields would have had."""
+    global _header_class
+    if _header_class is None:
+        _header_class = getattr(importlib.import_module('std_msgs.msg'), 'Header')
+    header = _header_class(frame_id=frame_id)
+    stamp = header.stamp
+    stamp.sec, stamp.nanosec = sec, nanosec
+    return header
+
+
+def _wrap_serialized(buf: bytes, input_type: str) -> Frame:
+    if input_type not in SERIALIZED_TYPES:
+        raise FrameError(f'{input_type} frames are not read serialized')
+    try:
+        if input_type == 'image':
+            f = cdr.read_image(buf)
+            image = image_view(f.height, f.width, f.step, f.encoding, f.data, f.is_bigendian)
+            encoding = f.encoding
+        else:
+            f = cdr.read_compressed(buf)
+            encoding = _compressed_format(f.fmt)
+            image = np.frombuffer(f.data, np.uint8)
+    except cdr.UnknownEncapsulation:
+        # Another data representation than plain CDR: let the middleware read it.
+        from rclpy.serialization import deserialize_message
+        try:
+            msg = deserialize_message(buf, message_class(input_type))
+        except Exception as exc:  # noqa: B902 - whatever the middleware raises, it is unusable
+            raise FrameError(f'cannot deserialize the {input_type} message: {exc}') from None
+        return wrap(msg, input_type)
+    header = _header(f.sec, f.nanosec, f.frame_id)
+    return Frame(image, encoding, header, header.stamp, None)
 
 
 def uint8_array(data) -> array.array:

@@ -114,3 +114,30 @@ def test_gaps_in_the_camera_frame_counter_are_counted_lost(running):
     counts = node.diagnostics()
     assert counts['received'] == counts['published'] == 5
     assert counts['lost'] == 2
+
+
+@pytest.mark.parametrize('input_type, encoding, raw', [('image', 'nv12', True),
+                                                        ('compressed', 'jpeg', True),
+                                                        ('hbmem', 'nv12', False)])
+def test_frames_are_received_serialized_and_keep_their_header(running, input_type, encoding,
+                                                              raw):
+    # Images and compressed images come serialized and are read in place (frames.wrap); the
+    # result still carries the input's header exactly: stamp and frame id, any characters.
+    ns = f'raw_{input_type}'
+    node, peer, results = running(ns, input_type)
+    cam = peer.create_publisher(message_class(input_type), f'/{ns}/image',
+                                QoSProfile(depth=10, reliability=RELIABLE))
+    assert wait_for(lambda: cam.get_subscription_count() > 0 and node.input_qos is not None)
+    assert node._cameras[''].input._sub.raw is raw
+    frame_id = 'left/caf\u00e9 \u5de6'
+    for i in range(3):
+        msg = make_message(input_type, sample_picture(98, 62, i), encoding, 0,
+                           frame_id=frame_id, index=i + 1)
+        stamp = msg.time_stamp if input_type == 'hbmem' else msg.header.stamp
+        stamp.sec, stamp.nanosec = 2**31 - 1 - i, 999_999_999 - i
+        cam.publish(msg)
+        assert wait_for(lambda: len(results) == i + 1), i
+        out = results[i].header
+        assert (out.stamp.sec, out.stamp.nanosec) == (2**31 - 1 - i, 999_999_999 - i)
+        assert out.frame_id == ('' if input_type == 'hbmem' else frame_id)
+    assert node.diagnostics()['published'] == 3
