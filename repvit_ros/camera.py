@@ -23,7 +23,8 @@ event, and gaps in the frame counter of shared-memory (hbmem) frames.
 
 Images and compressed images are subscribed raw: the callback gets each message serialized, as
 it came, and :func:`repvit_ros.frames.wrap` reads the few fields a frame needs in place instead
-of rclpy building a Python message (and copying the pixels once more) for every frame.
+of rclpy building a Python message (and copying the pixels once more) for every frame. Bytes in
+another data representation than plain CDR are deserialised by the middleware here first.
 """
 
 import os
@@ -34,12 +35,13 @@ from rclpy.node import Node
 from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSPolicyKind, QoSProfile,
                        ReliabilityPolicy)
 from rclpy.qos_overriding_options import QoSOverridingOptions
+from rclpy.serialization import deserialize_message
 try:  # Iron and newer; Humble has the same names in rclpy.qos_event
     from rclpy.event_handler import SubscriptionEventCallbacks, UnsupportedEventTypeError
 except ImportError:
     from rclpy.qos_event import SubscriptionEventCallbacks, UnsupportedEventTypeError
 from rclpy.subscription import Subscription
-from repvit_ros import frames
+from repvit_ros import cdr, frames
 from repvit_ros.health import HealthMonitor, NO_FRAMES_SEC
 from repvit_ros.outputs import Outputs
 
@@ -139,6 +141,13 @@ class CameraInput:
     def _receive(self, msg: Any) -> None:
         self._last_frame = time.monotonic()
         self._warned = False
+        if self._raw and not cdr.is_plain(msg):
+            # Another data representation than plain CDR: the middleware reads it, as rclpy
+            # would have; what it cannot read goes on as it came and is counted bad.
+            try:
+                msg = deserialize_message(msg, self._msg_type)
+            except Exception:  # noqa: B902 - whatever the middleware raises
+                pass
         if self._input_type == 'hbmem':
             index, last = int(msg.index), self._last_index
             self._last_index = index

@@ -46,7 +46,7 @@ _U32 = {order: struct.Struct(order + 'I') for order in '<>'}
 
 
 class UnknownEncapsulation(FrameError):
-    """The bytes are not plain CDR (another data representation): read them some other way."""
+    """The bytes are not plain CDR (another data representation): the middleware must read them."""
 
 
 class ImageFields(NamedTuple):
@@ -71,6 +71,16 @@ class CompressedFields(NamedTuple):
     frame_id: str
     fmt: str                   # the message's ``format`` field
     data: memoryview           # the compressed bytes, a view of the message buffer
+
+
+def is_plain(buf: bytes) -> bool:
+    """
+    Tell whether serialized bytes are plain CDR, which :func:`read_image` reads.
+
+    :param buf: a serialized message.
+    :return: False for another data representation (and for fewer than 4 bytes).
+    """
+    return len(buf) >= 4 and buf[0] == 0 and buf[1] in ENCAPSULATIONS
 
 
 def _order(buf: bytes) -> str:

@@ -162,23 +162,14 @@ def _header(sec: int, nanosec: int, frame_id: str) -> Any:
 def _wrap_serialized(buf: bytes, input_type: str) -> Frame:
     if input_type not in SERIALIZED_TYPES:
         raise FrameError(f'{input_type} frames are not read serialized')
-    try:
-        if input_type == 'image':
-            f = cdr.read_image(buf)
-            image = image_view(f.height, f.width, f.step, f.encoding, f.data, f.is_bigendian)
-            encoding = f.encoding
-        else:
-            f = cdr.read_compressed(buf)
-            encoding = _compressed_format(f.fmt)
-            image = np.frombuffer(f.data, np.uint8)
-    except cdr.UnknownEncapsulation:
-        # Another data representation than plain CDR: let the middleware read it.
-        from rclpy.serialization import deserialize_message
-        try:
-            msg = deserialize_message(buf, message_class(input_type))
-        except Exception as exc:  # noqa: B902 - whatever the middleware raises, it is unusable
-            raise FrameError(f'cannot deserialize the {input_type} message: {exc}') from None
-        return wrap(msg, input_type)
+    if input_type == 'image':
+        f = cdr.read_image(buf)
+        image = image_view(f.height, f.width, f.step, f.encoding, f.data, f.is_bigendian)
+        encoding = f.encoding
+    else:
+        f = cdr.read_compressed(buf)
+        encoding = _compressed_format(f.fmt)
+        image = np.frombuffer(f.data, np.uint8)
     header = _header(f.sec, f.nanosec, f.frame_id)
     return Frame(image, encoding, header, header.stamp, None)
 

@@ -172,6 +172,10 @@ def test_other_data_representations_are_told_apart():
         with pytest.raises(cdr.UnknownEncapsulation, match='not plain CDR'):
             cdr.read_image(head + buf[2:])
     assert issubclass(cdr.UnknownEncapsulation, FrameError)  # counted bad if nobody reads it
+    assert cdr.is_plain(buf) and cdr.is_plain(image_cdr('>')) and cdr.is_plain(b'\0\x07\0\0')
+    heads = (b'\x00\x02', b'\x00\x09', b'\x01\x01')
+    assert not any(cdr.is_plain(head + buf[2:]) for head in heads)
+    assert not cdr.is_plain(b'\0\x01\0')  # too short to be anything
 
 
 @settings(max_examples=300, deadline=None)
