@@ -116,9 +116,8 @@ def test_gaps_in_the_camera_frame_counter_are_counted_lost(running):
     assert counts['lost'] == 2
 
 
-@pytest.mark.parametrize('input_type, encoding, raw', [('image', 'nv12', True),
-                                                        ('compressed', 'jpeg', True),
-                                                        ('hbmem', 'nv12', False)])
+@pytest.mark.parametrize('input_type, encoding, raw', [
+    ('image', 'nv12', True), ('compressed', 'jpeg', True), ('hbmem', 'nv12', False)])
 def test_frames_are_received_serialized_and_keep_their_header(running, input_type, encoding,
                                                               raw):
     # Images and compressed images come serialized and are read in place (frames.wrap); the
