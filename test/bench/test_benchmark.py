@@ -25,8 +25,11 @@ import pytest
 
 from repvit_ros import models
 from repvit_ros.backends import BACKENDS
-from repvit_ros.bench import benchmark
+from repvit_ros.bench import benchmark, harness, servers
+from repvit_ros.bench.frame_source import make_message
+from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.labels import load_labels
+from repvit_ros.preprocess import decode, jpeg_reduction
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -85,14 +88,47 @@ def test_node_mode_over_dds_reports_ratio_latency_and_drops():
 
 def test_overhead_mode_compares_node_and_bare_subscriber():
     res = benchmark.bench_overhead(['nv12', 'jpeg'], [(320, 240)], duration=1.5, warmup=0.5)
-    assert [r['encoding'] for r in res['rows']] == ['nv12', 'jpeg']
+    assert [r['encoding'] for r in res['rows']] == ['nv12', 'jpeg', benchmark.BARE_DECODES]
     for r in res['rows']:
         assert r['node_fps'] > 10 and r['bare_fps'] > 10
         assert r['node_cpu_ms_per_frame'] > 0 and r['bare_cpu_ms_per_frame'] > 0
         assert r['node_to_bare'] == pytest.approx(r['node_fps'] / r['bare_fps'])
+        assert r['cpu_ratio'] == pytest.approx(r['node_cpu_ms_per_frame'] /
+                                               r['bare_cpu_ms_per_frame'])
         assert r['cameras_30hz'] == int(r['node_fps'] // 30)
         assert r['node_stalls'] == 0 and r['bare_stalls'] == 0
-    assert '30 Hz cameras per node' in benchmark.to_markdown(res)
+    # The JPEG case twice: one node run, against the plain and the decoding bare subscriber.
+    jpeg, decodes = res['rows'][1:]
+    assert (jpeg['bare_kind'], decodes['bare_kind']) == ('bare', 'bare_jpeg')
+    for key in ('node_fps', 'node_cpu_ms_per_frame', 'resolution', 'frame_bytes'):
+        assert decodes[key] == jpeg[key]
+    table = benchmark.to_markdown(res)
+    for text in ('30 Hz cameras per node', 'node CPU / bare CPU', '| jpeg (bare decodes) |'):
+        assert text in table, text
+
+
+def test_bare_jpeg_server_answers_every_decodable_jpeg():
+    good = harness.frames('jpeg', 640, 480)
+    bad = make_message('compressed', sample_picture(64, 48), 'jpeg', 0, data=bytes(64))
+
+    def source(i):
+        return (bad, False) if i % 3 == 2 else (good[i % len(good)], True)
+    ns = f'/repvit_test_bare_jpeg_{os.getpid()}'
+    with harness.node_under_test('bare_jpeg', ns, {'input_type': 'compressed'},
+                                 'compressed') as (proc, feeder):
+        run = feeder.run(source, window=2, count=12, warmup=0.0)
+        assert proc.alive()
+    assert run['bad'] == 4 and run['good'] == 8
+    assert run['received'] == 8 and run['skipped'] == 0
+
+
+def test_bare_jpeg_decodes_at_the_nodes_reduced_scale():
+    for w, h in ((320, 240), (960, 544), (1920, 1080)):
+        data = harness.frames('jpeg', w, h, 1)[0].data
+        factor = jpeg_reduction(w, h, 224, 224, 'letterbox')
+        img = servers.decode_like_node(data)
+        assert img.shape[:2] == (-(-h // factor), -(-w // factor))
+        assert img.shape[:2] == decode(data, 'jpeg').shape[:2]
 
 
 def test_annotate_mode_compares_watched_and_unwatched_throughput():
