@@ -18,7 +18,7 @@ Benchmarks: preprocessing, backends against the RDK X5 reference table, the node
   benchmark preprocess          # to_nv12 vs the naive cv_bridge-style path
   benchmark backend             # latency and throughput per model, workers
   benchmark node --encoding bgr8 --threads 1,2  # end to end over DDS
-  benchmark overhead            # node ceiling with a do-nothing backend
+  benchmark overhead            # node ceiling: do-nothing and emulated BPU backends
   benchmark cameras             # 1, 2, 4 cameras: one node against one node per camera
   benchmark sweep               # most 30 Hz cameras one node (and separate nodes) serve
   benchmark regions             # a detector's 1, 5, 10 boxes per frame classified
@@ -251,6 +251,8 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
 
 OVERHEAD_ENCODINGS = ('bgr8', 'rgb8', 'mono8', 'nv12', 'yuv422', 'yuv422_yuy2', 'jpeg')
 OVERHEAD_RESOLUTIONS = ((640, 480), (960, 544), (1920, 1080))
+#: worker counts of the overhead benchmark's emulated-BPU rows
+EMULATED_WORKERS = (1, 2, 4)
 #: the label of a JPEG row compared with the bare subscriber that decodes too
 BARE_DECODES = 'jpeg (bare decodes)'
 
@@ -276,7 +278,9 @@ def _compared(node: Dict[str, float], bare: Dict[str, float], **row: Any) -> Dic
 
 def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTIONS,
                    duration: float = 4.0, threads: int = 2, window: int = 4,
-                   warmup: float = 1.0) -> Dict:
+                   warmup: float = 1.0, emulated_workers=EMULATED_WORKERS,
+                   emulated_ms: float = robot.EMULATED_MS,
+                   emulated_size: Tuple[int, int] = robot.CAMERA_SIZE) -> Dict:
     """
     Measure the node's own ceiling (do-nothing backend) beside a bare rclpy subscriber.
 
@@ -284,7 +288,10 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
     resolution; CPU milliseconds per frame come from each process's CPU time. A JPEG case is
     compared twice: with the plain bare subscriber and with one that also decodes each JPEG at
     the node's reduced scale (``bare_jpeg``, the row labelled :data:`BARE_DECODES`; same node
-    run).
+    run). Then the emulated-BPU rows (:func:`bench_emulated`, none when ``emulated_workers`` is
+    empty).
+
+    :return: ``rows`` and ``emulated_rows`` with their settings.
     """
     rows = []
     for msg_type in ('image', 'compressed'):
@@ -316,7 +323,47 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
                                           frame_bytes=row['frame_bytes'],
                                           cameras_30hz=row['cameras_30hz'],
                                           bare_kind='bare_jpeg'))
-    return {'mode': 'overhead', 'threads': threads, 'window': window, 'rows': rows}
+    return {'mode': 'overhead', 'threads': threads, 'window': window, 'rows': rows,
+            'emulated': {'inference_ms': emulated_ms, 'encoding': robot.CAMERA_ENCODING,
+                         'resolution': '{}x{}'.format(*emulated_size)},
+            'emulated_rows': bench_emulated(emulated_workers, emulated_ms, *emulated_size,
+                                            duration=duration, warmup=warmup)}
+
+
+def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATED_MS,
+                   width: int = robot.CAMERA_SIZE[0], height: int = robot.CAMERA_SIZE[1],
+                   duration: float = 4.0, warmup: float = 1.0) -> List[Dict[str, Any]]:
+    """
+    Measure the node's ceiling on the emulated BPU per worker count, beside a bare subscriber.
+
+    The classifier on the ``emulated`` backend (each inference ``inference_ms`` with the GIL
+    released, as on the RDK X5) and the bare subscriber are fed nv12 frames closed-loop with
+    max(4, 2 x workers) frames in flight (the node's queue holds them all), alternately.
+
+    :param workers: worker counts, one node process each.
+    :param inference_ms: the emulated inference time.
+    :param width: frame columns.
+    :param height: frame rows.
+    :param duration: measured seconds per run.
+    :param warmup: seconds fed before.
+    :return: per worker count: workers, window, node_/bare_ fps, cpu_ms_per_frame and stalls,
+        node_to_bare, cpu_ratio and ideal_fps (workers / inference time).
+    """
+    if not workers:
+        return []
+    msgs = frames(robot.CAMERA_ENCODING, width, height)
+    base = f'/repvit_overhead_{os.getpid()}_emulated'
+    rows = []
+    with node_under_test('bare', base + '_bare', {'input_type': 'image'}) as bare:
+        for n in workers:
+            window = max(4, 2 * n)
+            params = {**robot.emulated_params(n, inference_ms), 'queue_size': window}
+            with node_under_test('emulated', f'{base}_{n}', params) as node:
+                figs = [_closed_loop(*rig, msgs, window, duration, warmup)
+                        for rig in (node, bare)]
+            rows.append(_compared(*figs, workers=n, window=window,
+                                  ideal_fps=n * 1e3 / inference_ms))
+    return rows
 
 
 ANNOTATE_RESOLUTIONS = ((640, 480), (1920, 1080))
@@ -365,7 +412,7 @@ def bench_annotate(resolutions=ANNOTATE_RESOLUTIONS, encoding: str = 'bgr8', thr
 
 
 def _overhead_markdown(result: Dict) -> List[str]:
-    """Render the overhead table: the node against the bare subscribers."""
+    """Render the overhead tables: node against bare, emulated BPU."""
     lines = [f'Do-nothing backend, {result["threads"]} workers, {result["window"]} frames in '
              f'flight; bare = plain rclpy subscriber echoing each header ({BARE_DECODES}: '
              f'one that decodes each JPEG first at the reduced scale the node uses; same '
@@ -379,6 +426,21 @@ def _overhead_markdown(result: Dict) -> List[str]:
                      f'{r["node_cpu_ms_per_frame"]:.2f} | {r["bare_fps"]:.0f} | '
                      f'{r["bare_cpu_ms_per_frame"]:.2f} | {r["node_to_bare"]:.2f} | '
                      f'{r["cpu_ratio"]:.2f} | {r["cameras_30hz"]} |')
+    emu = result.get('emulated_rows', [])
+    if emu:
+        e = result['emulated']
+        lines += ['', f'Emulated BPU backend ({e["inference_ms"]:g} ms per inference, GIL '
+                  f'released), {e["encoding"]} {e["resolution"]}, closed loop with '
+                  f'max(4, 2 x workers) frames in flight; bare = plain rclpy subscriber, '
+                  f'same frames and window', '',
+                  '| workers | frames in flight | node fps | node CPU ms/frame | bare fps | '
+                  'bare CPU ms/frame | node/bare | node CPU / bare CPU | ideal fps '
+                  f'(workers / {e["inference_ms"]:g} ms) |', '|---' * 9 + '|']
+        for r in emu:
+            lines.append(f'| {r["workers"]} | {r["window"]} | {r["node_fps"]:.0f} | '
+                         f'{r["node_cpu_ms_per_frame"]:.2f} | {r["bare_fps"]:.0f} | '
+                         f'{r["bare_cpu_ms_per_frame"]:.2f} | {r["node_to_bare"]:.2f} | '
+                         f'{r["cpu_ratio"]:.2f} | {r["ideal_fps"]:.0f} |')
     return lines
 
 
@@ -557,7 +619,13 @@ def main(argv=None) -> int:
     parser.add_argument('--detections', default='1,5,10',
                         help='regions mode: detections per frame')
     parser.add_argument('--inference-ms', type=float, default=robot.EMULATED_MS,
-                        help='cameras/sweep/regions: time of one emulated BPU inference')
+                        help='cameras/sweep/regions/overhead: time of one emulated BPU '
+                             'inference, ms')
+    parser.add_argument('--emulated-workers', default=','.join(map(str, EMULATED_WORKERS)),
+                        help='overhead: worker counts of the emulated-BPU rows (nv12 960x544, '
+                             'closed loop, max(4, 2 x workers) frames in flight)')
+    parser.add_argument('--no-emulated', action='store_true',
+                        help='overhead: skip the emulated-BPU rows')
     parser.add_argument('--hold-model', default='m1_0',
                         help='cameras mode: the ONNX model each node process holds in memory, '
                              'unused, for realistic memory figures ("" none)')
@@ -596,10 +664,14 @@ def main(argv=None) -> int:
                                       [int(t) for t in (args.threads or '1,2').split(',')],
                                       args.rate, args.duration, args.model, kind=kind))
     if args.mode in ('overhead', 'all'):
-        results.append(bench_overhead(listed(args.encodings, OVERHEAD_ENCODINGS),
-                                      sizes(args.resolutions, OVERHEAD_RESOLUTIONS),
-                                      min(args.duration, 4.0) if args.mode == 'all'
-                                      else args.duration))
+        short = args.mode == 'all'
+        results.append(bench_overhead(
+            listed(args.encodings, OVERHEAD_ENCODINGS),
+            sizes(args.resolutions, OVERHEAD_RESOLUTIONS),
+            min(args.duration, 4.0) if short else args.duration,
+            emulated_workers=[] if args.no_emulated else
+            [int(n) for n in args.emulated_workers.split(',') if n],
+            emulated_ms=args.inference_ms))
     if args.mode in ('annotate', 'all'):
         results.append(bench_annotate(sizes(args.resolutions, ANNOTATE_RESOLUTIONS),
                                       duration=min(args.duration, 4.0) if args.mode == 'all'

@@ -87,7 +87,8 @@ def test_node_mode_over_dds_reports_ratio_latency_and_drops():
 
 
 def test_overhead_mode_compares_node_and_bare_subscriber():
-    res = benchmark.bench_overhead(['nv12', 'jpeg'], [(320, 240)], duration=1.5, warmup=0.5)
+    res = benchmark.bench_overhead(['nv12', 'jpeg'], [(320, 240)], duration=1.5, warmup=0.5,
+                                   emulated_workers=(1, 4), emulated_size=(320, 240))
     assert [r['encoding'] for r in res['rows']] == ['nv12', 'jpeg', benchmark.BARE_DECODES]
     for r in res['rows']:
         assert r['node_fps'] > 10 and r['bare_fps'] > 10
@@ -102,9 +103,28 @@ def test_overhead_mode_compares_node_and_bare_subscriber():
     assert (jpeg['bare_kind'], decodes['bare_kind']) == ('bare', 'bare_jpeg')
     for key in ('node_fps', 'node_cpu_ms_per_frame', 'resolution', 'frame_bytes'):
         assert decodes[key] == jpeg[key]
+    emulated = res['emulated_rows']
+    assert res['emulated']['inference_ms'] == 2.0
+    assert [r['workers'] for r in emulated] == [1, 4]
+    for r in emulated:
+        assert r['window'] == max(4, 2 * r['workers'])
+        assert r['ideal_fps'] == pytest.approx(r['workers'] * 1e3 / 2.0)
+        assert 0 < r['node_fps'] <= r['ideal_fps'] * 1.1
+        assert r['bare_fps'] > 0 and r['bare_cpu_ms_per_frame'] > 0
+        assert r['node_to_bare'] == pytest.approx(r['node_fps'] / r['bare_fps'])
+        assert r['cpu_ratio'] == pytest.approx(r['node_cpu_ms_per_frame'] /
+                                               r['bare_cpu_ms_per_frame'])
     table = benchmark.to_markdown(res)
-    for text in ('30 Hz cameras per node', 'node CPU / bare CPU', '| jpeg (bare decodes) |'):
+    for text in ('30 Hz cameras per node', 'node CPU / bare CPU', '| jpeg (bare decodes) |',
+                 'ideal fps (workers / 2 ms)', '| 4 | 8 |'):
         assert text in table, text
+
+
+def test_overhead_parts_can_be_left_out():
+    res = benchmark.bench_overhead(['mono8'], [(160, 120)], duration=1.0, warmup=0.3,
+                                   emulated_workers=())
+    assert len(res['rows']) == 1 and res['emulated_rows'] == []
+    assert 'Emulated BPU' not in benchmark.to_markdown(res)
 
 
 def test_bare_jpeg_server_answers_every_decodable_jpeg():
@@ -129,6 +149,14 @@ def test_bare_jpeg_decodes_at_the_nodes_reduced_scale():
         img = servers.decode_like_node(data)
         assert img.shape[:2] == (-(-h // factor), -(-w // factor))
         assert img.shape[:2] == decode(data, 'jpeg').shape[:2]
+
+
+def test_cli_help_names_the_overhead_flags(capsys):
+    with pytest.raises(SystemExit):
+        benchmark.main(['--help'])
+    out = capsys.readouterr().out
+    for flag in ('--emulated-workers', '--no-emulated', '--inference-ms'):
+        assert flag in out, flag
 
 
 def test_annotate_mode_compares_watched_and_unwatched_throughput():
