@@ -18,7 +18,7 @@ Benchmarks: preprocessing, backends against the RDK X5 reference table, the node
   benchmark preprocess          # to_nv12 vs the naive cv_bridge-style path
   benchmark backend             # latency and throughput per model, workers
   benchmark node --encoding bgr8 --threads 1,2  # end to end over DDS
-  benchmark overhead            # node ceiling: do-nothing and emulated BPU backends
+  benchmark overhead            # node ceiling: do-nothing and emulated BPU backends; startup
   benchmark cameras             # 1, 2, 4 cameras: one node against one node per camera
   benchmark sweep               # most 30 Hz cameras one node (and separate nodes) serve
   benchmark regions             # a detector's 1, 5, 10 boxes per frame classified
@@ -255,6 +255,8 @@ OVERHEAD_RESOLUTIONS = ((640, 480), (960, 544), (1920, 1080))
 EMULATED_WORKERS = (1, 2, 4)
 #: the label of a JPEG row compared with the bare subscriber that decodes too
 BARE_DECODES = 'jpeg (bare decodes)'
+#: the startup runs' node: model (ONNX Runtime), workers, and its camera's rate (Hz)
+STARTUP_MODEL, STARTUP_THREADS, STARTUP_RATE = 'm1_0', 2, 30.0
 
 
 def _closed_loop(proc: NodeProcess, feeder: Feeder, msgs: List[Any], window: int,
@@ -280,7 +282,9 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
                    duration: float = 4.0, threads: int = 2, window: int = 4,
                    warmup: float = 1.0, emulated_workers=EMULATED_WORKERS,
                    emulated_ms: float = robot.EMULATED_MS,
-                   emulated_size: Tuple[int, int] = robot.CAMERA_SIZE) -> Dict:
+                   emulated_size: Tuple[int, int] = robot.CAMERA_SIZE, startup_runs: int = 3,
+                   startup_size: Tuple[int, int] = robot.CAMERA_SIZE,
+                   startup_follow: float = 3.0) -> Dict:
     """
     Measure the node's own ceiling (do-nothing backend) beside a bare rclpy subscriber.
 
@@ -289,9 +293,9 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
     compared twice: with the plain bare subscriber and with one that also decodes each JPEG at
     the node's reduced scale (``bare_jpeg``, the row labelled :data:`BARE_DECODES`; same node
     run). Then the emulated-BPU rows (:func:`bench_emulated`, none when ``emulated_workers`` is
-    empty).
+    empty) and the startup runs (:func:`bench_startup`, none when ``startup_runs`` is 0).
 
-    :return: ``rows`` and ``emulated_rows`` with their settings.
+    :return: ``rows``, ``emulated_rows`` and ``startup`` with their settings.
     """
     rows = []
     for msg_type in ('image', 'compressed'):
@@ -327,7 +331,14 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
             'emulated': {'inference_ms': emulated_ms, 'encoding': robot.CAMERA_ENCODING,
                          'resolution': '{}x{}'.format(*emulated_size)},
             'emulated_rows': bench_emulated(emulated_workers, emulated_ms, *emulated_size,
-                                            duration=duration, warmup=warmup)}
+                                            duration=duration, warmup=warmup),
+            'startup_setting': {'model': STARTUP_MODEL, 'backend': 'onnxruntime',
+                                'threads': STARTUP_THREADS, 'rate': STARTUP_RATE,
+                                'encoding': robot.CAMERA_ENCODING,
+                                'resolution': '{}x{}'.format(*startup_size),
+                                'follow_s': startup_follow,
+                                'synthetic': 'synthetic' in model_file(STARTUP_MODEL)},
+            'startup': bench_startup(startup_runs, *startup_size, follow=startup_follow)}
 
 
 def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATED_MS,
@@ -364,6 +375,78 @@ def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATE
             rows.append(_compared(*figs, workers=n, window=window,
                                   ideal_fps=n * 1e3 / inference_ms))
     return rows
+
+
+def startup_once(ns: str, params: Dict[str, Any], msgs: List[Any], rate: float = 30.0,
+                 follow: float = 3.0, timeout: float = 120.0) -> Dict[str, Any]:
+    """
+    Start the classifier while frames arrive at ``rate``; time its first result and the next.
+
+    A :class:`Feeder` publishes before the process exists (and goes on until ``follow``
+    seconds after the first result), so the node classifies the first frame it can receive.
+
+    :param ns: the node's namespace.
+    :param params: its parameters.
+    :param msgs: frames.
+    :param rate: Hz.
+    :param follow: seconds of results after the first one.
+    :param timeout: seconds at most to wait for the first result.
+    :return: start_to_first_result_s (process start to the first result's arrival),
+        first_latency_ms (that frame's publication to its result), median_latency_ms (of the
+        results in the ``follow`` seconds after), ratio (first / median), results (after the
+        first), skipped (frames sent but not classified, most before the node was up).
+    :raises RuntimeError: when no result comes or the node exits.
+    """
+    box: Dict[str, Any] = {}
+    feeder = Feeder(ns, 'image')
+    try:
+        def start(_t: float) -> None:
+            if 'proc' not in box:
+                box['t'] = time.monotonic()
+                box['proc'] = NodeProcess('classifier', ns, params)
+
+        def done() -> bool:
+            if 'proc' in box and not box['proc'].alive():
+                return True
+            if feeder.messages and 'first' not in box:
+                box['first'] = time.monotonic()
+            return 'first' in box and time.monotonic() - box['first'] >= follow
+
+        run = feeder.run(msgs, rate=rate, duration=timeout, warmup=0.0, tick=start,
+                         tick_period=2 * timeout, until=done, drain=1.0)
+    finally:
+        feeder.close()
+        code = box['proc'].stop() if 'proc' in box else None
+    lat = run['latencies_ms']
+    if len(lat) < 2:
+        raise RuntimeError(f'classifier on {ns} gave {len(lat)} result(s) (exit code {code}):\n'
+                           + (box['proc'].output[-3000:] if 'proc' in box else ''))
+    median = statistics.median(lat[1:])
+    return {'start_to_first_result_s': run['first_result_at'] - box['t'],
+            'first_latency_ms': lat[0], 'median_latency_ms': median,
+            'ratio': lat[0] / max(median, 1e-9), 'results': len(lat) - 1,
+            'skipped': run['skipped']}
+
+
+def bench_startup(runs: int = 3, width: int = robot.CAMERA_SIZE[0],
+                  height: int = robot.CAMERA_SIZE[1], follow: float = 3.0,
+                  rate: float = STARTUP_RATE) -> List[Dict[str, Any]]:
+    """
+    Start the classifier ``runs`` times under a camera at ``rate``: :func:`startup_once` each.
+
+    The product node (``python -m repvit_ros.main``) on ONNX Runtime with
+    :data:`STARTUP_MODEL` (the synthetic model without the real one), :data:`STARTUP_THREADS`
+    workers; nv12 frames.
+
+    :return: one :func:`startup_once` result per start, with its number as ``run``.
+    """
+    if runs <= 0:
+        return []
+    msgs = frames(robot.CAMERA_ENCODING, width, height)
+    params = classifier_params(STARTUP_THREADS, 'image', 1, model_file(STARTUP_MODEL),
+                               'onnxruntime')
+    return [{'run': i + 1, **startup_once(f'/repvit_startup_{os.getpid()}_{i}', params, msgs,
+                                          rate, follow)} for i in range(runs)]
 
 
 ANNOTATE_RESOLUTIONS = ((640, 480), (1920, 1080))
@@ -412,7 +495,7 @@ def bench_annotate(resolutions=ANNOTATE_RESOLUTIONS, encoding: str = 'bgr8', thr
 
 
 def _overhead_markdown(result: Dict) -> List[str]:
-    """Render the overhead tables: node against bare, emulated BPU."""
+    """Render the overhead tables: node against bare, emulated BPU, startup."""
     lines = [f'Do-nothing backend, {result["threads"]} workers, {result["window"]} frames in '
              f'flight; bare = plain rclpy subscriber echoing each header ({BARE_DECODES}: '
              f'one that decodes each JPEG first at the reduced scale the node uses; same '
@@ -441,6 +524,21 @@ def _overhead_markdown(result: Dict) -> List[str]:
                          f'{r["node_cpu_ms_per_frame"]:.2f} | {r["bare_fps"]:.0f} | '
                          f'{r["bare_cpu_ms_per_frame"]:.2f} | {r["node_to_bare"]:.2f} | '
                          f'{r["cpu_ratio"]:.2f} | {r["ideal_fps"]:.0f} |')
+    starts = result.get('startup', [])
+    if starts:
+        s = result['startup_setting']
+        weights = 'synthetic' if s['synthetic'] else 'real'
+        lines += ['', f'Startup: the classifier (RepViT {s["model"]}, {weights} weights, '
+                  f'{s["backend"]}, {s["threads"]} workers) started while {s["encoding"]} '
+                  f'{s["resolution"]} frames arrive at {s["rate"]:g} Hz; latency from the '
+                  f'publication of a frame to its result; median over the '
+                  f'{s["follow_s"]:g} s after the first result', '',
+                  '| start | process start to first result s | first result latency ms | '
+                  'median latency after ms (results) | first / median |', '|---' * 5 + '|']
+        for r in starts:
+            lines.append(f'| {r["run"]} | {r["start_to_first_result_s"]:.2f} | '
+                         f'{r["first_latency_ms"]:.1f} | {r["median_latency_ms"]:.1f} '
+                         f'({r["results"]}) | {r["ratio"]:.2f} |')
     return lines
 
 
@@ -626,6 +724,13 @@ def main(argv=None) -> int:
                              'closed loop, max(4, 2 x workers) frames in flight)')
     parser.add_argument('--no-emulated', action='store_true',
                         help='overhead: skip the emulated-BPU rows')
+    parser.add_argument('--startup-runs', type=int, default=3,
+                        help='overhead: starts of the classifier (m1_0 on ONNX Runtime, 2 '
+                             'workers) under a 30 Hz nv12 960x544 camera, each timed to its '
+                             'first result, whose latency is set against the median of the '
+                             'next 3 s (all mode: at most 1 start, 2 s)')
+    parser.add_argument('--no-startup', action='store_true',
+                        help='overhead: skip the startup runs')
     parser.add_argument('--hold-model', default='m1_0',
                         help='cameras mode: the ONNX model each node process holds in memory, '
                              'unused, for realistic memory figures ("" none)')
@@ -671,7 +776,10 @@ def main(argv=None) -> int:
             min(args.duration, 4.0) if short else args.duration,
             emulated_workers=[] if args.no_emulated else
             [int(n) for n in args.emulated_workers.split(',') if n],
-            emulated_ms=args.inference_ms))
+            emulated_ms=args.inference_ms,
+            startup_runs=0 if args.no_startup else
+            min(args.startup_runs, 1) if short else args.startup_runs,
+            startup_follow=2.0 if short else 3.0))
     if args.mode in ('annotate', 'all'):
         results.append(bench_annotate(sizes(args.resolutions, ANNOTATE_RESOLUTIONS),
                                       duration=min(args.duration, 4.0) if args.mode == 'all'

@@ -88,7 +88,8 @@ def test_node_mode_over_dds_reports_ratio_latency_and_drops():
 
 def test_overhead_mode_compares_node_and_bare_subscriber():
     res = benchmark.bench_overhead(['nv12', 'jpeg'], [(320, 240)], duration=1.5, warmup=0.5,
-                                   emulated_workers=(1, 4), emulated_size=(320, 240))
+                                   emulated_workers=(1, 4), emulated_size=(320, 240),
+                                   startup_runs=1, startup_size=(320, 240), startup_follow=1.0)
     assert [r['encoding'] for r in res['rows']] == ['nv12', 'jpeg', benchmark.BARE_DECODES]
     for r in res['rows']:
         assert r['node_fps'] > 10 and r['bare_fps'] > 10
@@ -114,17 +115,24 @@ def test_overhead_mode_compares_node_and_bare_subscriber():
         assert r['node_to_bare'] == pytest.approx(r['node_fps'] / r['bare_fps'])
         assert r['cpu_ratio'] == pytest.approx(r['node_cpu_ms_per_frame'] /
                                                r['bare_cpu_ms_per_frame'])
+    (start,) = res['startup']
+    assert start['run'] == 1 and start['start_to_first_result_s'] > 0
+    assert start['first_latency_ms'] > 0 and start['median_latency_ms'] > 0
+    assert start['ratio'] == pytest.approx(start['first_latency_ms'] /
+                                           start['median_latency_ms'])
+    assert start['results'] >= 1 and start['skipped'] >= 0
     table = benchmark.to_markdown(res)
     for text in ('30 Hz cameras per node', 'node CPU / bare CPU', '| jpeg (bare decodes) |',
-                 'ideal fps (workers / 2 ms)', '| 4 | 8 |'):
+                 'ideal fps (workers / 2 ms)', '| 4 | 8 |', 'process start to first result'):
         assert text in table, text
 
 
 def test_overhead_parts_can_be_left_out():
     res = benchmark.bench_overhead(['mono8'], [(160, 120)], duration=1.0, warmup=0.3,
-                                   emulated_workers=())
-    assert len(res['rows']) == 1 and res['emulated_rows'] == []
-    assert 'Emulated BPU' not in benchmark.to_markdown(res)
+                                   emulated_workers=(), startup_runs=0)
+    assert len(res['rows']) == 1 and res['emulated_rows'] == [] and res['startup'] == []
+    table = benchmark.to_markdown(res)
+    assert 'Emulated BPU' not in table and 'Startup' not in table
 
 
 def test_bare_jpeg_server_answers_every_decodable_jpeg():
@@ -155,7 +163,8 @@ def test_cli_help_names_the_overhead_flags(capsys):
     with pytest.raises(SystemExit):
         benchmark.main(['--help'])
     out = capsys.readouterr().out
-    for flag in ('--emulated-workers', '--no-emulated', '--inference-ms'):
+    for flag in ('--emulated-workers', '--no-emulated', '--startup-runs', '--no-startup',
+                 '--inference-ms'):
         assert flag in out, flag
 
 
