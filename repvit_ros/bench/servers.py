@@ -196,9 +196,11 @@ def serve_bare(argv: List[str]) -> int:
 # What preprocess.decode passes to cv2.imdecode for each reduction jpeg_reduction chooses.
 _REDUCED_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
                   4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+# The node's default resize_mode.
+_RESIZE_MODE = next(s.default for s in PARAMETERS if s.name == 'resize_mode')
 
 
-def decode_like_node(data, size=FixedBackend.input_size, mode: str = 'letterbox') -> np.ndarray:
+def decode_like_node(data, size=FixedBackend.input_size, mode: str = _RESIZE_MODE) -> np.ndarray:
     """
     Decode a JPEG at the reduced scale the node decodes it at, and nothing more.
 
@@ -227,8 +229,7 @@ def serve_bare_jpeg(argv: List[str]) -> int:
     rclpy.init(args=argv)
     node = rclpy.create_node('repvit_classifier')
     node.declare_parameter('input_type', 'compressed')
-    mode = node.declare_parameter(
-        'resize_mode', next(s.default for s in PARAMETERS if s.name == 'resize_mode')).value
+    mode = node.declare_parameter('resize_mode', _RESIZE_MODE).value
     pub = node.create_publisher(Classification, 'classification',
                                 QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
 
