@@ -221,7 +221,8 @@ class Feeder:
             rate: float = 0.0, duration: float = 5.0, warmup: float = 1.0,
             count: int = 0, stall: float = 2.0, drain: float = 3.0,
             tick: Optional[Callable[[float], None]] = None,
-            tick_period: float = 1.0) -> Dict[str, Any]:
+            tick_period: float = 1.0,
+            until: Optional[Callable[[], bool]] = None) -> Dict[str, Any]:
         """
         Feed frames and collect the results.
 
@@ -238,10 +239,13 @@ class Feeder:
         :param drain: seconds to wait for the last results after feeding stops.
         :param tick: called with the seconds since the start every ``tick_period`` while
             feeding (memory sampling, parameter changes, signals).
+        :param until: feeding stops early once this returns True (checked as often as the
+            loop turns).
         :return: sent, good, received, skipped (good frames overtaken by a later result:
             dropped by the node), stalls, max_gap_s (longest time without a result while
             feeding), throughput_fps, latency_median_ms,
-            latency_p99_ms, latencies_ms (measured part), seconds.
+            latency_p99_ms, latencies_ms (measured part), seconds, first_result_at
+            (``time.monotonic()`` when the first result came, NaN without one).
         """
         if (window > 0) == (rate > 0):
             raise ValueError('set exactly one of window and rate')
@@ -259,6 +263,8 @@ class Feeder:
         state = {'inflight': 0, 'last_progress': t0, 'next_tick': t0}
 
         def feeding() -> bool:
+            if until is not None and until():
+                return False
             if count:
                 return counters['sent'] < count
             return time.monotonic() < t_end
@@ -323,6 +329,7 @@ class Feeder:
             'latency_median_ms': float(np.median(lat_ms)) if lat_ms.size else float('nan'),
             'latency_p99_ms': float(np.percentile(lat_ms, 99)) if lat_ms.size else float('nan'),
             'latencies_ms': lat_ms.tolist(), 'seconds': t_stop - t0,
+            'first_result_at': self._results[0][0] if self._results else float('nan'),
             'measured_from': t_measure, 'measured_to': min(t_end, t_stop)}
 
     def close(self) -> None:

@@ -42,7 +42,7 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import input_type_of
 from repvit_ros.synthetic import write_model
 
-NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare')
+NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg')
 PACKAGE_SHARE_PROFILE = os.path.join('config', 'fastdds_large_frames.xml')
 
 
@@ -129,9 +129,10 @@ class NodeProcess:
     :param kind: ``classifier`` (the product), ``fixed`` (the same node on a backend that
         returns fixed logits at once: the node's own ceiling), ``emulated`` (the same node on a
         stand-in for the BPU: fixed logits after ``emulated_ms`` with the GIL released; see
-        :mod:`repvit_ros.bench.servers`) or ``bare`` (a plain rclpy
+        :mod:`repvit_ros.bench.servers`), ``bare`` (a plain rclpy
         subscriber that echoes each frame's header as an empty Classification: the Python-ROS
-        limit).
+        limit) or ``bare_jpeg`` (the same for JPEGs, decoding each at the node's reduced scale
+        first).
     :param ns: namespace; the node reads ``<ns>/image`` and writes ``<ns>/classification``.
     :param params: ROS parameters.
     :param env: environment of the process.

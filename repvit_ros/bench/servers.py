@@ -15,7 +15,7 @@
 """
 Reference servers for measurements: the node on stand-in backends, and a bare subscriber.
 
-``python -m repvit_ros.bench.servers fixed|emulated|bare --ros-args ...``; started by
+``python -m repvit_ros.bench.servers fixed|emulated|bare|bare_jpeg --ros-args ...``; started by
 :class:`~repvit_ros.bench.harness.NodeProcess`. ``fixed`` is the classifier node on
 :class:`FixedBackend` (fixed logits, returned at once): what the node itself costs. ``emulated``
 is the classifier node on :class:`EmulatedBackend`, a stand-in for the RDK X5's BPU: each
@@ -23,12 +23,16 @@ inference takes ``emulated_ms`` (default 2 ms, m1_0 on the X5) with the GIL rele
 ``emulated_model`` an ONNX model is loaded beside and kept alive, unused, so that the process's
 resident memory is that of a node holding a real model. ``bare`` is a plain rclpy subscriber
 that echoes each frame's header as an empty Classification: the Python-ROS limit.
+``bare_jpeg`` is the bare subscriber for CompressedImage JPEGs that also decodes each one at
+the reduced scale the node decodes it at (:func:`repvit_ros.preprocess.jpeg_reduction` for the
+model input and ``resize_mode``): the Python-ROS limit for a node that must decode JPEGs.
 """
 
 import sys
 import time
 from typing import Any, Dict, List, Optional
 
+import cv2
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 import rclpy
@@ -38,6 +42,8 @@ from repvit_ros.frames import message_class
 from repvit_ros.main import spin_until_shutdown
 from repvit_ros.memory import tune_allocator
 from repvit_ros.node import RepVitClassifier
+from repvit_ros.parameters import PARAMETERS
+from repvit_ros.preprocess import declared_size, FrameError, jpeg_reduction
 from vision_msgs.msg import Classification
 
 
@@ -162,6 +168,12 @@ def serve_emulated(argv: List[str]) -> int:
         backend.close()
 
 
+# The bare subscribers' frame QoS: the sensor-data history, reliable as the feeders publish.
+_FRAME_QOS = QoSProfile(history=qos_profile_sensor_data.history,
+                        depth=qos_profile_sensor_data.depth,
+                        reliability=ReliabilityPolicy.RELIABLE)
+
+
 def serve_bare(argv: List[str]) -> int:
     """
     Run a bare rclpy subscriber: each frame's header back as an empty Classification.
@@ -175,22 +187,73 @@ def serve_bare(argv: List[str]) -> int:
     kind = node.get_parameter('input_type').value
     pub = node.create_publisher(Classification, 'classification',
                                 QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
-    qos = QoSProfile(history=qos_profile_sensor_data.history,
-                     depth=qos_profile_sensor_data.depth,
-                     reliability=ReliabilityPolicy.RELIABLE)
     node.create_subscription(message_class(kind), 'image',
-                             lambda msg: pub.publish(Classification(header=msg.header)), qos)
+                             lambda msg: pub.publish(Classification(header=msg.header)),
+                             _FRAME_QOS)
     return _serve(node)
 
 
-SERVERS = {'fixed': serve_fixed, 'emulated': serve_emulated, 'bare': serve_bare}
+# What preprocess.decode passes to cv2.imdecode for each reduction jpeg_reduction chooses.
+_REDUCED_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
+                  4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+# The node's default resize_mode.
+_RESIZE_MODE = next(s.default for s in PARAMETERS if s.name == 'resize_mode')
+
+
+def decode_like_node(data, size=FixedBackend.input_size, mode: str = _RESIZE_MODE) -> np.ndarray:
+    """
+    Decode a JPEG at the reduced scale the node decodes it at, and nothing more.
+
+    The scale comes from the JPEG header's size through the node's own choice
+    (:func:`repvit_ros.preprocess.jpeg_reduction`); none of the node's checks are made.
+
+    :param data: the JPEG bytes.
+    :param size: the model input (height, width).
+    :param mode: the node's ``resize_mode``.
+    :return: the decoded BGR image (None when OpenCV cannot decode it).
+    """
+    buf = np.frombuffer(data, np.uint8)
+    w, h = declared_size(buf, 'jpeg')
+    return cv2.imdecode(buf, _REDUCED_FLAGS[jpeg_reduction(w, h, size[1], size[0], mode)])
+
+
+def serve_bare_jpeg(argv: List[str]) -> int:
+    """
+    Run a bare rclpy subscriber to JPEGs that decodes each like the node, then echoes its header.
+
+    A JPEG that cannot be decoded gets no result (like a bad frame at the node).
+
+    :param argv: ROS arguments (``resize_mode``, default the node's).
+    :return: exit code.
+    """
+    rclpy.init(args=argv)
+    node = rclpy.create_node('repvit_classifier')
+    node.declare_parameter('input_type', 'compressed')
+    mode = node.declare_parameter('resize_mode', _RESIZE_MODE).value
+    pub = node.create_publisher(Classification, 'classification',
+                                QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+
+    def on_frame(msg) -> None:
+        try:
+            img = decode_like_node(msg.data, mode=mode)
+        except (FrameError, cv2.error):
+            return
+        if img is not None:
+            pub.publish(Classification(header=msg.header))
+    node.create_subscription(message_class('compressed'), 'image', on_frame, _FRAME_QOS)
+    return _serve(node)
+
+
+SERVERS = {'fixed': serve_fixed, 'emulated': serve_emulated, 'bare': serve_bare,
+           'bare_jpeg': serve_bare_jpeg}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """
     Run one reference server.
 
-    :param argv: a server name (``fixed``, ``emulated``, ``bare``), then ROS arguments.
+    :param argv: a server name (``fixed``, ``emulated``, ``bare``, ``bare_jpeg``), then ROS
+        arguments.
     :return: exit code.
     """
     argv = sys.argv[1:] if argv is None else argv

@@ -25,8 +25,11 @@ import pytest
 
 from repvit_ros import models
 from repvit_ros.backends import BACKENDS
-from repvit_ros.bench import benchmark
+from repvit_ros.bench import benchmark, harness, servers
+from repvit_ros.bench.frame_source import make_message
+from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.labels import load_labels
+from repvit_ros.preprocess import decode, jpeg_reduction
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -84,15 +87,85 @@ def test_node_mode_over_dds_reports_ratio_latency_and_drops():
 
 
 def test_overhead_mode_compares_node_and_bare_subscriber():
-    res = benchmark.bench_overhead(['nv12', 'jpeg'], [(320, 240)], duration=1.5, warmup=0.5)
-    assert [r['encoding'] for r in res['rows']] == ['nv12', 'jpeg']
+    res = benchmark.bench_overhead(['nv12', 'jpeg'], [(320, 240)], duration=1.5, warmup=0.5,
+                                   emulated_workers=(1, 4), emulated_size=(320, 240),
+                                   startup_runs=1, startup_size=(320, 240), startup_follow=1.0)
+    assert [r['encoding'] for r in res['rows']] == ['nv12', 'jpeg', benchmark.BARE_DECODES]
     for r in res['rows']:
         assert r['node_fps'] > 10 and r['bare_fps'] > 10
         assert r['node_cpu_ms_per_frame'] > 0 and r['bare_cpu_ms_per_frame'] > 0
         assert r['node_to_bare'] == pytest.approx(r['node_fps'] / r['bare_fps'])
+        assert r['cpu_ratio'] == pytest.approx(r['node_cpu_ms_per_frame'] /
+                                               r['bare_cpu_ms_per_frame'])
         assert r['cameras_30hz'] == int(r['node_fps'] // 30)
         assert r['node_stalls'] == 0 and r['bare_stalls'] == 0
-    assert '30 Hz cameras per node' in benchmark.to_markdown(res)
+    # The JPEG case twice: one node run, against the plain and the decoding bare subscriber.
+    jpeg, decodes = res['rows'][1:]
+    assert (jpeg['bare_kind'], decodes['bare_kind']) == ('bare', 'bare_jpeg')
+    for key in ('node_fps', 'node_cpu_ms_per_frame', 'resolution', 'frame_bytes'):
+        assert decodes[key] == jpeg[key]
+    emulated = res['emulated_rows']
+    assert res['emulated']['inference_ms'] == 2.0
+    assert [r['workers'] for r in emulated] == [1, 4]
+    for r in emulated:
+        assert r['window'] == max(4, 2 * r['workers'])
+        assert r['ideal_fps'] == pytest.approx(r['workers'] * 1e3 / 2.0)
+        assert 0 < r['node_fps'] <= r['ideal_fps'] * 1.1
+        assert r['bare_fps'] > 0 and r['bare_cpu_ms_per_frame'] > 0
+        assert r['node_to_bare'] == pytest.approx(r['node_fps'] / r['bare_fps'])
+        assert r['cpu_ratio'] == pytest.approx(r['node_cpu_ms_per_frame'] /
+                                               r['bare_cpu_ms_per_frame'])
+    (start,) = res['startup']
+    assert start['run'] == 1 and start['start_to_first_result_s'] > 0
+    assert start['first_latency_ms'] > 0 and start['median_latency_ms'] > 0
+    assert start['ratio'] == pytest.approx(start['first_latency_ms'] /
+                                           start['median_latency_ms'])
+    assert start['results'] >= 1 and start['skipped'] >= 0
+    table = benchmark.to_markdown(res)
+    for text in ('30 Hz cameras per node', 'node CPU / bare CPU', '| jpeg (bare decodes) |',
+                 'ideal fps (workers / 2 ms)', '| 4 | 8 |', 'process start to first result'):
+        assert text in table, text
+
+
+def test_overhead_parts_can_be_left_out():
+    res = benchmark.bench_overhead(['mono8'], [(160, 120)], duration=1.0, warmup=0.3,
+                                   emulated_workers=(), startup_runs=0)
+    assert len(res['rows']) == 1 and res['emulated_rows'] == [] and res['startup'] == []
+    table = benchmark.to_markdown(res)
+    assert 'Emulated BPU' not in table and 'Startup' not in table
+
+
+def test_bare_jpeg_server_answers_every_decodable_jpeg():
+    good = harness.frames('jpeg', 640, 480)
+    bad = make_message('compressed', sample_picture(64, 48), 'jpeg', 0, data=bytes(64))
+
+    def source(i):
+        return (bad, False) if i % 3 == 2 else (good[i % len(good)], True)
+    ns = f'/repvit_test_bare_jpeg_{os.getpid()}'
+    with harness.node_under_test('bare_jpeg', ns, {'input_type': 'compressed'},
+                                 'compressed') as (proc, feeder):
+        run = feeder.run(source, window=2, count=12, warmup=0.0)
+        assert proc.alive()
+    assert run['bad'] == 4 and run['good'] == 8
+    assert run['received'] == 8 and run['skipped'] == 0
+
+
+def test_bare_jpeg_decodes_at_the_nodes_reduced_scale():
+    for w, h in ((320, 240), (960, 544), (1920, 1080)):
+        data = harness.frames('jpeg', w, h, 1)[0].data
+        factor = jpeg_reduction(w, h, 224, 224, 'letterbox')
+        img = servers.decode_like_node(data)
+        assert img.shape[:2] == (-(-h // factor), -(-w // factor))
+        assert img.shape[:2] == decode(data, 'jpeg').shape[:2]
+
+
+def test_cli_help_names_the_overhead_flags(capsys):
+    with pytest.raises(SystemExit):
+        benchmark.main(['--help'])
+    out = capsys.readouterr().out
+    for flag in ('--emulated-workers', '--no-emulated', '--startup-runs', '--no-startup',
+                 '--inference-ms'):
+        assert flag in out, flag
 
 
 def test_annotate_mode_compares_watched_and_unwatched_throughput():
