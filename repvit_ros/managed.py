@@ -29,7 +29,7 @@ from typing import Callable
 
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.publisher import Publisher
-from repvit_ros.work import ClassifierWork, StartupError
+from repvit_ros.work import ClassifierWork, QUIET_PUBLISHER, StartupError
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 
@@ -52,7 +52,8 @@ class ManagedRepVitClassifier(ClassifierWork, LifecycleNode):
                 self.trigger_activate()
 
     def _publisher(self, msg_type: type, topic: str, qos) -> Publisher:
-        return self.create_lifecycle_publisher(msg_type, topic, qos)
+        return self.create_lifecycle_publisher(msg_type, topic, qos,
+                                               event_callbacks=QUIET_PUBLISHER)
 
     def _transition(self, name: str, step: Callable[[], None]) -> TransitionCallbackReturn:
         started = time.monotonic()

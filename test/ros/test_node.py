@@ -55,6 +55,7 @@ class Harness:
         # nothing in a burst and every drop is the node's own, counted one.
         overrides.append(Parameter(f'qos_overrides./{namespace}/image.subscription.depth',
                                    value=100))
+        self.namespace = namespace
         self.node = RepVitClassifier(namespace=namespace, context=context,
                                      parameter_overrides=overrides)
         self.peer = rclpy.create_node(f'peer_{namespace}', context=context)
@@ -183,6 +184,24 @@ def test_rmw_without_message_lost_events_still_classifies(harness, monkeypatch):
     h.pub.publish(make_message('image', sample_picture(160, 120), 'bgr8', 8))
     assert wait_for(lambda: h.results)
     assert h.node.diagnostics()['lost'] == 0
+
+
+def test_publishers_add_no_event_handlers_to_every_executor_wake_up(harness):
+    # The executor rebuilds its wait set with every event handler on each wake-up, once per
+    # frame: the node's publishers have none (a subscriber with incompatible QoS is told by its
+    # own subscription), the camera subscription keeps its own, rclpy's /parameter_events
+    # publisher is rclpy's.
+    h = harness()
+    node = h.node
+    ours = [p for p in node.publishers if p.topic_name != '/parameter_events']
+    assert {p.topic_name for p in ours} >= {f'/{h.namespace}/classification', '/diagnostics',
+                                            f'/{h.namespace}/annotated_image'}
+    assert all(p.event_handlers == [] for p in ours)
+    camera = [s for s in node.subscriptions if s.topic_name == f'/{h.namespace}/image']
+    assert len(camera) == 1 and len(camera[0].event_handlers) >= 1  # lost messages counted
+    rclpy_own = [p for p in node.publishers if p.topic_name == '/parameter_events']
+    assert len(list(node.waitables)) == \
+        len(camera[0].event_handlers) + sum(len(p.event_handlers) for p in rclpy_own)
 
 
 def test_diagnostics_report_the_counts(harness, ros_context):
