@@ -505,10 +505,8 @@ def _overhead_markdown(result: Dict) -> List[str]:
              'bare CPU ms/frame | node/bare | node CPU / bare CPU | 30 Hz cameras per node |',
              '|---' * 9 + '|']
     for r in result['rows']:
-        lines.append(f'| {r["encoding"]} | {r["resolution"]} | {r["node_fps"]:.0f} | '
-                     f'{r["node_cpu_ms_per_frame"]:.2f} | {r["bare_fps"]:.0f} | '
-                     f'{r["bare_cpu_ms_per_frame"]:.2f} | {r["node_to_bare"]:.2f} | '
-                     f'{r["cpu_ratio"]:.2f} | {r["cameras_30hz"]} |')
+        lines.append(f'| {r["encoding"]} | {r["resolution"]} | {_node_and_bare(r)} | '
+                     f'{r["cameras_30hz"]} |')
     emu = result.get('emulated_rows', [])
     if emu:
         e = result['emulated']
@@ -520,10 +518,8 @@ def _overhead_markdown(result: Dict) -> List[str]:
                   'bare CPU ms/frame | node/bare | node CPU / bare CPU | ideal fps '
                   f'(workers / {e["inference_ms"]:g} ms) |', '|---' * 9 + '|']
         for r in emu:
-            lines.append(f'| {r["workers"]} | {r["window"]} | {r["node_fps"]:.0f} | '
-                         f'{r["node_cpu_ms_per_frame"]:.2f} | {r["bare_fps"]:.0f} | '
-                         f'{r["bare_cpu_ms_per_frame"]:.2f} | {r["node_to_bare"]:.2f} | '
-                         f'{r["cpu_ratio"]:.2f} | {r["ideal_fps"]:.0f} |')
+            lines.append(f'| {r["workers"]} | {r["window"]} | {_node_and_bare(r)} | '
+                         f'{r["ideal_fps"]:.0f} |')
     starts = result.get('startup', [])
     if starts:
         s = result['startup_setting']
@@ -543,6 +539,12 @@ def _overhead_markdown(result: Dict) -> List[str]:
 
 
 # ------------------------------------------------------------------ output
+def _node_and_bare(r: Dict) -> str:
+    """Give the node-beside-bare cells of an overhead row: fps, CPU per frame, both ratios."""
+    return (f'{r["node_fps"]:.0f} | {r["node_cpu_ms_per_frame"]:.2f} | {r["bare_fps"]:.0f} | '
+            f'{r["bare_cpu_ms_per_frame"]:.2f} | {r["node_to_bare"]:.2f} | {r["cpu_ratio"]:.2f}')
+
+
 def to_markdown(result: Dict) -> str:
     mode = result['mode']
     if mode in ('cameras', 'sweep', 'regions'):

@@ -138,26 +138,25 @@ def _bad_images():
     yield mono16
 
 
+def _same_error_on_both_paths(msg, msg_type, input_type):
+    buf = serialize_message(msg)
+    with pytest.raises(FrameError) as from_bytes:
+        frames.wrap(buf, input_type)
+    with pytest.raises(FrameError) as from_message:
+        frames.wrap(deserialize_message(buf, msg_type), input_type)
+    assert str(from_bytes.value) == str(from_message.value)
+
+
 def test_bad_fields_fail_the_same_way_on_both_paths():
     n = 0
     for msg in _bad_images():
-        buf = serialize_message(msg)
-        with pytest.raises(FrameError) as from_bytes:
-            frames.wrap(buf, 'image')
-        with pytest.raises(FrameError) as from_message:
-            frames.wrap(deserialize_message(buf, Image), 'image')
-        assert str(from_bytes.value) == str(from_message.value)
+        _same_error_on_both_paths(msg, Image, 'image')
         n += 1
     assert n == 8
     for fmt in ('bgr8', 'gif', 'x' * 5000):
         msg = make_message('compressed', sample_picture(8, 8), 'jpeg', 0)
         msg.format = fmt
-        buf = serialize_message(msg)
-        with pytest.raises(FrameError) as from_bytes:
-            frames.wrap(buf, 'compressed')
-        with pytest.raises(FrameError) as from_message:
-            frames.wrap(deserialize_message(buf, CompressedImage), 'compressed')
-        assert str(from_bytes.value) == str(from_message.value)
+        _same_error_on_both_paths(msg, CompressedImage, 'compressed')
 
 
 def test_truncated_and_lying_messages_are_frame_errors():
