@@ -72,9 +72,9 @@ class StartupError(RuntimeError):
 #: Event callbacks of every publisher the node creates: none. rclpy otherwise gives each
 #: publisher an event handler per QoS event it warns about (Humble: incompatible QoS; Iron and
 #: newer also incompatible type), and the executor rebuilds its wait set with every handler in it
-#: on every wake-up, i.e. for every frame: with 6 publishers (12 handlers here) that cost about a
-#: sixth of the node's CPU per frame (measured: 2.2 -> 1.85 ms per 960x544 nv12 frame with a
-#: 2 ms emulated BPU). A subscriber with incompatible QoS is still told, by its own
+#: on every wake-up, i.e. for every frame: the node's 5 publishers had 10 such handlers here,
+#: about a fifth of its CPU per frame (measured in-process: 2.2 -> 1.75 ms per 960x544 nv12
+#: frame with a 2 ms emulated BPU). A subscriber with incompatible QoS is still told, by its own
 #: subscription's handler (rclpy and rclcpp install one by default); the camera subscription
 #: keeps its handlers (incompatible QoS, lost messages).
 QUIET_PUBLISHER = PublisherEventCallbacks(use_default_callbacks=False)
