@@ -459,6 +459,17 @@ def _needed_size(src_w: int, src_h: int, dst_w: int, dst_h: int, mode: str) -> T
 
 _REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4),
             (2, cv2.IMREAD_REDUCED_COLOR_2))
+_REDUCED_FLAG = dict(_REDUCED)
+
+
+def jpeg_decode_flag(factor: int) -> int:
+    """
+    Give the ``cv2.imdecode`` flag that decodes a JPEG reduced by ``factor``, in colour.
+
+    :param factor: a :func:`jpeg_reduction` result (1, 2, 4 or 8).
+    :return: the flag (``IMREAD_COLOR`` for 1).
+    """
+    return _REDUCED_FLAG.get(factor, cv2.IMREAD_COLOR)
 
 
 def jpeg_reduction(src_w: int, src_h: int, dst_w: int, dst_h: int, mode: str) -> int:
@@ -570,7 +581,7 @@ def decode(data, fmt: str, size: Tuple[int, int] = (224, 224), mode: str = 'lett
         _check_jpeg_scan(buf, hdr, eoi)
         buf = buf[:eoi + 2]
         factor = jpeg_reduction(hdr.width, hdr.height, size[1], size[0], mode)
-        flag = dict(_REDUCED).get(factor, cv2.IMREAD_COLOR)
+        flag = jpeg_decode_flag(factor)
     else:
         width, height = _png_size(buf)
         if width == 0 or height == 0:

@@ -42,8 +42,9 @@ from repvit_ros.frames import message_class
 from repvit_ros.main import spin_until_shutdown
 from repvit_ros.memory import tune_allocator
 from repvit_ros.node import RepVitClassifier
-from repvit_ros.parameters import PARAMETERS
-from repvit_ros.preprocess import declared_size, FrameError, jpeg_reduction
+from repvit_ros.parameters import SPECS
+from repvit_ros.preprocess import (declared_size, FrameError, jpeg_decode_flag,
+                                   jpeg_reduction)
 from vision_msgs.msg import Classification
 
 
@@ -193,11 +194,8 @@ def serve_bare(argv: List[str]) -> int:
     return _serve(node)
 
 
-# What preprocess.decode passes to cv2.imdecode for each reduction jpeg_reduction chooses.
-_REDUCED_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
-                  4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 # The node's default resize_mode.
-_RESIZE_MODE = next(s.default for s in PARAMETERS if s.name == 'resize_mode')
+_RESIZE_MODE = SPECS['resize_mode'].default
 
 
 def decode_like_node(data, size=FixedBackend.input_size, mode: str = _RESIZE_MODE) -> np.ndarray:
@@ -214,7 +212,7 @@ def decode_like_node(data, size=FixedBackend.input_size, mode: str = _RESIZE_MOD
     """
     buf = np.frombuffer(data, np.uint8)
     w, h = declared_size(buf, 'jpeg')
-    return cv2.imdecode(buf, _REDUCED_FLAGS[jpeg_reduction(w, h, size[1], size[0], mode)])
+    return cv2.imdecode(buf, jpeg_decode_flag(jpeg_reduction(w, h, size[1], size[0], mode)))
 
 
 def serve_bare_jpeg(argv: List[str]) -> int:
