@@ -80,6 +80,25 @@ class StartupError(RuntimeError):
 QUIET_PUBLISHER = PublisherEventCallbacks(use_default_callbacks=False)
 
 
+def classification(frame: frames.Frame, ranked, ids) -> Classification:
+    """
+    Build a frame's result message.
+
+    :param frame: the classified frame (its header, or its stamp alone, goes on the result).
+    :param ranked: (class index, probability) pairs, best first.
+    :param ids: the class_id text of every class index.
+    :return: the Classification.
+    """
+    out = Classification()
+    out.header = frame.header if frame.header is not None else Header(stamp=frame.stamp)
+    for i, score in ranked:
+        hyp = ObjectHypothesis()  # field by field: the keyword constructor costs twice as much
+        hyp.class_id = ids[i]
+        hyp.score = score
+        out.results.append(hyp)
+    return out
+
+
 def descriptor(spec: parameters.Spec) -> ParameterDescriptor:
     """
     Build a parameter's ROS descriptor from its table entry.
@@ -366,13 +385,7 @@ class ClassifierWork:
         stats.latency['preprocess'].add(t1 - t0)
         stats.latency['inference'].add(t2 - t1)
         ids = clf.labels if cfg.class_id_format == 'label' else clf.index_ids
-        out = Classification()
-        out.header = frame.header if frame.header is not None else Header(stamp=frame.stamp)
-        for i, score in ranked:
-            hyp = ObjectHypothesis()  # field by field: the keyword constructor costs twice as much
-            hyp.class_id = ids[i]
-            hyp.score = score
-            out.results.append(hyp)
+        out = classification(frame, ranked, ids)
         timings = {name: StageTime(wall + a - t0, wall + b - t0, 1e3 * (b - a))
                    for name, a, b in (('preprocess', t0, t1), ('inference', t1, t2),
                                       ('postprocess', t2, t3))}

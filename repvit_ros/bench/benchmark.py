@@ -278,6 +278,17 @@ def _compared(node: Dict[str, float], bare: Dict[str, float], **row: Any) -> Dic
     return row
 
 
+def _with_floor(row: Dict[str, Any], serial: Dict[str, float]) -> Dict[str, Any]:
+    """Add the serial subscriber's figures (the floor) to a :func:`_compared` row."""
+    row.update({f'serial_{key}': value for key, value in serial.items()})
+    row['serial_to_bare'] = serial['fps'] / max(row['bare_fps'], 1e-9)
+    serial_cpu = max(serial['cpu_ms_per_frame'], 1e-9)
+    row['serial_cpu_ratio'] = serial_cpu / max(row['bare_cpu_ms_per_frame'], 1e-9)
+    row['node_to_serial'] = row['node_fps'] / max(serial['fps'], 1e-9)
+    row['node_cpu_to_serial'] = row['node_cpu_ms_per_frame'] / serial_cpu
+    return row
+
+
 def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTIONS,
                    duration: float = 4.0, threads: int = 2, window: int = 4,
                    warmup: float = 1.0, emulated_workers=EMULATED_WORKERS,
@@ -292,8 +303,10 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
     resolution; CPU milliseconds per frame come from each process's CPU time. A JPEG case is
     compared twice: with the plain bare subscriber and with one that also decodes each JPEG at
     the node's reduced scale (``bare_jpeg``, the row labelled :data:`BARE_DECODES`; same node
-    run). Then the emulated-BPU rows (:func:`bench_emulated`, none when ``emulated_workers`` is
-    empty) and the startup runs (:func:`bench_startup`, none when ``startup_runs`` is 0).
+    run). Every case also runs the ``serial`` subscriber, the node's per-frame work inside one
+    callback (the floor of any Python subscriber doing this job; ``serial_*`` figures). Then
+    the emulated-BPU rows (:func:`bench_emulated`, none when ``emulated_workers`` is empty) and
+    the startup runs (:func:`bench_startup`, none when ``startup_runs`` is 0).
 
     :return: ``rows``, ``emulated_rows`` and ``startup`` with their settings.
     """
@@ -304,14 +317,16 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
         if not cases:
             continue
         base = f'/repvit_overhead_{os.getpid()}_{msg_type}'
-        kinds = ['node', 'bare'] + (['bare_jpeg'] if any(c[0] == 'jpeg' for c in cases) else [])
+        kinds = ['node', 'bare', 'serial'] + \
+            (['bare_jpeg'] if any(c[0] == 'jpeg' for c in cases) else [])
+        params = classifier_params(threads, msg_type, window)
         with ExitStack() as stack:
             rigs = {'node': stack.enter_context(node_under_test(
-                'fixed', base + '_node', classifier_params(threads, msg_type, window),
-                msg_type))}
+                'fixed', base + '_node', params, msg_type))}
             for k in kinds[1:]:
                 rigs[k] = stack.enter_context(node_under_test(
-                    k, f'{base}_{k}', {'input_type': msg_type}, msg_type))
+                    k, f'{base}_{k}', params if k == 'serial' else {'input_type': msg_type},
+                    msg_type))
             for enc, w, h in cases:
                 msgs = frames(enc, w, h)
                 figs = {k: _closed_loop(*rigs[k], msgs, window, duration, warmup)
@@ -320,7 +335,7 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
                                 resolution=f'{w}x{h}', frame_bytes=len(msgs[0].data),
                                 bare_kind='bare')
                 row['cameras_30hz'] = int(row['node_fps'] // 30)
-                rows.append(row)
+                rows.append(_with_floor(row, figs['serial']))
                 if 'bare_jpeg' in figs:
                     rows.append(_compared(figs['node'], figs['bare_jpeg'],
                                           encoding=BARE_DECODES, resolution=row['resolution'],
@@ -348,8 +363,9 @@ def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATE
     Measure the node's ceiling on the emulated BPU per worker count, beside a bare subscriber.
 
     The classifier on the ``emulated`` backend (each inference ``inference_ms`` with the GIL
-    released, as on the RDK X5) and the bare subscriber are fed nv12 frames closed-loop with
-    max(4, 2 x workers) frames in flight (the node's queue holds them all), alternately.
+    released, as on the RDK X5), the bare subscriber and the ``serial_emulated`` one (the node's
+    per-frame work, inference included, inside one callback) are fed nv12 frames closed-loop
+    with max(4, 2 x workers) frames in flight (the node's queue holds them all), alternately.
 
     :param workers: worker counts, one node process each.
     :param inference_ms: the emulated inference time.
@@ -358,22 +374,27 @@ def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATE
     :param duration: measured seconds per run.
     :param warmup: seconds fed before.
     :return: per worker count: workers, window, node_/bare_ fps, cpu_ms_per_frame and stalls,
-        node_to_bare, cpu_ratio and ideal_fps (workers / inference time).
+        node_to_bare, cpu_ratio, ideal_fps (workers / inference time) and the ``serial_*``
+        figures (see :func:`_with_floor`).
     """
     if not workers:
         return []
     msgs = frames(robot.CAMERA_ENCODING, width, height)
     base = f'/repvit_overhead_{os.getpid()}_emulated'
     rows = []
-    with node_under_test('bare', base + '_bare', {'input_type': 'image'}) as bare:
+    with ExitStack() as stack:
+        bare = stack.enter_context(node_under_test('bare', base + '_bare',
+                                                   {'input_type': 'image'}))
+        serial = stack.enter_context(node_under_test(
+            'serial_emulated', base + '_serial', robot.emulated_params(1, inference_ms)))
         for n in workers:
             window = max(4, 2 * n)
             params = {**robot.emulated_params(n, inference_ms), 'queue_size': window}
             with node_under_test('emulated', f'{base}_{n}', params) as node:
                 figs = [_closed_loop(*rig, msgs, window, duration, warmup)
-                        for rig in (node, bare)]
-            rows.append(_compared(*figs, workers=n, window=window,
-                                  ideal_fps=n * 1e3 / inference_ms))
+                        for rig in (node, bare, serial)]
+            rows.append(_with_floor(_compared(*figs[:2], workers=n, window=window,
+                                              ideal_fps=n * 1e3 / inference_ms), figs[2]))
     return rows
 
 
@@ -507,19 +528,32 @@ def _overhead_markdown(result: Dict) -> List[str]:
     for r in result['rows']:
         lines.append(f'| {r["encoding"]} | {r["resolution"]} | {_node_and_bare(r)} | '
                      f'{r["cameras_30hz"]} |')
+    floors = [r for r in result['rows'] if 'serial_fps' in r]
+    if floors:
+        lines += ['', "The floor: serial = the node's per-frame work (raw take, frame reading, "
+                  'NV12, inference, ranking, the Classification) inside one rclpy subscription '
+                  'callback, nothing else; same cases, same run', '',
+                  '| encoding | resolution | serial fps | serial CPU ms/frame | serial/bare | '
+                  'serial CPU / bare CPU | node/serial | node CPU / serial CPU |',
+                  '|---' * 8 + '|']
+        for r in floors:
+            lines.append(f'| {r["encoding"]} | {r["resolution"]} | {_floor_cells(r)} |')
     emu = result.get('emulated_rows', [])
     if emu:
         e = result['emulated']
         lines += ['', f'Emulated BPU backend ({e["inference_ms"]:g} ms per inference, GIL '
                   f'released), {e["encoding"]} {e["resolution"]}, closed loop with '
                   f'max(4, 2 x workers) frames in flight; bare = plain rclpy subscriber, '
-                  f'same frames and window', '',
+                  f"serial = the node's work with the same emulated inference in one "
+                  f'callback; same frames and window', '',
                   '| workers | frames in flight | node fps | node CPU ms/frame | bare fps | '
                   'bare CPU ms/frame | node/bare | node CPU / bare CPU | ideal fps '
-                  f'(workers / {e["inference_ms"]:g} ms) |', '|---' * 9 + '|']
+                  f'(workers / {e["inference_ms"]:g} ms) | serial fps | serial CPU ms/frame | '
+                  'node/serial |', '|---' * 12 + '|']
         for r in emu:
             lines.append(f'| {r["workers"]} | {r["window"]} | {_node_and_bare(r)} | '
-                         f'{r["ideal_fps"]:.0f} |')
+                         f'{r["ideal_fps"]:.0f} | {r["serial_fps"]:.0f} | '
+                         f'{r["serial_cpu_ms_per_frame"]:.2f} | {r["node_to_serial"]:.2f} |')
     starts = result.get('startup', [])
     if starts:
         s = result['startup_setting']
@@ -543,6 +577,13 @@ def _node_and_bare(r: Dict) -> str:
     """Give the node-beside-bare cells of an overhead row: fps, CPU per frame, both ratios."""
     return (f'{r["node_fps"]:.0f} | {r["node_cpu_ms_per_frame"]:.2f} | {r["bare_fps"]:.0f} | '
             f'{r["bare_cpu_ms_per_frame"]:.2f} | {r["node_to_bare"]:.2f} | {r["cpu_ratio"]:.2f}')
+
+
+def _floor_cells(r: Dict) -> str:
+    """Give the serial-subscriber cells of an overhead row: its figures, beside bare and node."""
+    return (f'{r["serial_fps"]:.0f} | {r["serial_cpu_ms_per_frame"]:.2f} | '
+            f'{r["serial_to_bare"]:.2f} | {r["serial_cpu_ratio"]:.2f} | '
+            f'{r["node_to_serial"]:.2f} | {r["node_cpu_to_serial"]:.2f}')
 
 
 def to_markdown(result: Dict) -> str:

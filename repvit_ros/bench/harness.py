@@ -42,7 +42,7 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import input_type_of
 from repvit_ros.synthetic import write_model
 
-NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg')
+NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg', 'serial', 'serial_emulated')
 PACKAGE_SHARE_PROFILE = os.path.join('config', 'fastdds_large_frames.xml')
 
 
@@ -131,8 +131,9 @@ class NodeProcess:
         stand-in for the BPU: fixed logits after ``emulated_ms`` with the GIL released; see
         :mod:`repvit_ros.bench.servers`), ``bare`` (a plain rclpy
         subscriber that echoes each frame's header as an empty Classification: the Python-ROS
-        limit) or ``bare_jpeg`` (the same for JPEGs, decoding each at the node's reduced scale
-        first).
+        limit), ``bare_jpeg`` (the same for JPEGs, decoding each at the node's reduced scale
+        first), ``serial`` or ``serial_emulated`` (the node's per-frame work inside one
+        subscription callback, on the ``fixed`` or ``emulated`` backend: its floor).
     :param ns: namespace; the node reads ``<ns>/image`` and writes ``<ns>/classification``.
     :param params: ROS parameters.
     :param env: environment of the process.

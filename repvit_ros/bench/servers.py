@@ -15,7 +15,7 @@
 """
 Reference servers for measurements: the node on stand-in backends, and a bare subscriber.
 
-``python -m repvit_ros.bench.servers fixed|emulated|bare|bare_jpeg --ros-args ...``; started by
+``python -m repvit_ros.bench.servers NAME --ros-args ...`` (a name of :data:`SERVERS`); started by
 :class:`~repvit_ros.bench.harness.NodeProcess`. ``fixed`` is the classifier node on
 :class:`FixedBackend` (fixed logits, returned at once): what the node itself costs. ``emulated``
 is the classifier node on :class:`EmulatedBackend`, a stand-in for the RDK X5's BPU: each
@@ -26,6 +26,9 @@ that echoes each frame's header as an empty Classification: the Python-ROS limit
 ``bare_jpeg`` is the bare subscriber for CompressedImage JPEGs that also decodes each one at
 the reduced scale the node decodes it at (:func:`repvit_ros.preprocess.jpeg_reduction` for the
 model input and ``resize_mode``): the Python-ROS limit for a node that must decode JPEGs.
+``serial`` and ``serial_emulated`` do the node's whole per-frame work, on the ``fixed`` and
+``emulated`` backends, inside the subscription callback (:func:`serve_serial`): what any
+Python subscriber doing this job pays at least, the floor of the node's own cost.
 """
 
 import sys
@@ -37,14 +40,16 @@ import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 import rclpy
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from repvit_ros import frames
 from repvit_ros.backends import Backend, create_backend
 from repvit_ros.frames import message_class
 from repvit_ros.main import spin_until_shutdown
 from repvit_ros.memory import tune_allocator
 from repvit_ros.node import RepVitClassifier
-from repvit_ros.parameters import SPECS
+from repvit_ros.parameters import PARAMETERS, settings_from, SPECS
 from repvit_ros.preprocess import (declared_size, FrameError, jpeg_decode_flag,
                                    jpeg_reduction)
+from repvit_ros.work import classification, descriptor, load_classifier
 from vision_msgs.msg import Classification
 
 
@@ -242,16 +247,60 @@ def serve_bare_jpeg(argv: List[str]) -> int:
     return _serve(node)
 
 
+def serve_serial(argv: List[str], emulated: bool = False) -> int:
+    """
+    Run the node's per-frame work inside one rclpy callback: the floor of any Python subscriber.
+
+    The same raw subscription and frame reading (:func:`repvit_ros.frames.wrap`), the same
+    :class:`~repvit_ros.classifier.Classifier` steps (to_nv12, infer, rank) on the same stand-in
+    backend, the same Classification (:func:`repvit_ros.work.classification`) published from
+    the callback; nothing else: no workers, queue, counters, health, timers or diagnostics.
+    Bad frames get no result. It takes the classifier's parameters (``threads`` and the others
+    that only the node uses are read and ignored).
+
+    :param argv: ROS arguments (the node's parameters; ``emulated_ms`` and ``emulated_model``
+        with ``emulated``).
+    :param emulated: the emulated BPU backend instead of the do-nothing one.
+    :return: exit code.
+    """
+    rclpy.init(args=argv)
+    backend = EmulatedBackend(**emulated_settings()) if emulated else FixedBackend()
+    node = rclpy.create_node('repvit_classifier')
+    cfg = settings_from({s.name: node.declare_parameter(s.name, s.default, descriptor(s)).value
+                         for s in PARAMETERS})
+    clf = load_classifier(cfg, backend)
+    ids = clf.labels if cfg.class_id_format == 'label' else clf.index_ids
+    kind = cfg.input_type
+    pub = node.create_publisher(Classification, 'classification',
+                                QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+
+    def on_frame(msg) -> None:
+        try:
+            frame = frames.wrap(msg, kind)
+            nv12 = clf.to_nv12(frame.image, frame.encoding)
+        except FrameError:
+            return
+        pub.publish(classification(frame, clf.rank(clf.infer(nv12), cfg.top_k, cfg.min_score),
+                                   ids))
+    node.create_subscription(frames.message_class(kind), 'image', on_frame, _FRAME_QOS,
+                             raw=kind in frames.SERIALIZED_TYPES)
+    try:
+        return _serve(node)
+    finally:
+        clf.close()
+        backend.close()
+
+
 SERVERS = {'fixed': serve_fixed, 'emulated': serve_emulated, 'bare': serve_bare,
-           'bare_jpeg': serve_bare_jpeg}
+           'bare_jpeg': serve_bare_jpeg, 'serial': serve_serial,
+           'serial_emulated': lambda argv: serve_serial(argv, emulated=True)}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """
     Run one reference server.
 
-    :param argv: a server name (``fixed``, ``emulated``, ``bare``, ``bare_jpeg``), then ROS
-        arguments.
+    :param argv: a server name (a key of :data:`SERVERS`), then ROS arguments.
     :return: exit code.
     """
     argv = sys.argv[1:] if argv is None else argv

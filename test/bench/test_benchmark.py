@@ -99,6 +99,14 @@ def test_overhead_mode_compares_node_and_bare_subscriber():
                                                r['bare_cpu_ms_per_frame'])
         assert r['cameras_30hz'] == int(r['node_fps'] // 30)
         assert r['node_stalls'] == 0 and r['bare_stalls'] == 0
+    # Every case against the floor too: the node's work in one callback.
+    for r in (res['rows'][0], res['rows'][1], *res['emulated_rows']):
+        assert r['serial_fps'] > 10 and r['serial_cpu_ms_per_frame'] > 0
+        assert r['serial_stalls'] == 0
+        assert r['serial_to_bare'] == pytest.approx(r['serial_fps'] / r['bare_fps'])
+        assert r['node_to_serial'] == pytest.approx(r['node_fps'] / r['serial_fps'])
+        assert r['node_cpu_to_serial'] == pytest.approx(r['node_cpu_ms_per_frame'] /
+                                                        r['serial_cpu_ms_per_frame'])
     # The JPEG case twice: one node run, against the plain and the decoding bare subscriber.
     jpeg, decodes = res['rows'][1:]
     assert (jpeg['bare_kind'], decodes['bare_kind']) == ('bare', 'bare_jpeg')
@@ -123,7 +131,8 @@ def test_overhead_mode_compares_node_and_bare_subscriber():
     assert start['results'] >= 1 and start['skipped'] >= 0
     table = benchmark.to_markdown(res)
     for text in ('30 Hz cameras per node', 'node CPU / bare CPU', '| jpeg (bare decodes) |',
-                 'ideal fps (workers / 2 ms)', '| 4 | 8 |', 'process start to first result'):
+                 'ideal fps (workers / 2 ms)', '| 4 | 8 |', 'process start to first result',
+                 'node CPU / serial CPU', 'The floor: serial'):
         assert text in table, text
 
 
@@ -148,6 +157,34 @@ def test_bare_jpeg_server_answers_every_decodable_jpeg():
         assert proc.alive()
     assert run['bad'] == 4 and run['good'] == 8
     assert run['received'] == 8 and run['skipped'] == 0
+
+
+@pytest.mark.parametrize('msg_type', ['image', 'compressed'])
+def test_serial_server_publishes_what_the_node_publishes(msg_type):
+    # The floor must do the node's work: the same results for the same frames (class ids,
+    # scores, count under top_k and min_score, the frame's header) and no result for a bad one.
+    encodings = ['bgr8', 'nv12', 'mono8'] if msg_type == 'image' else ['jpeg']
+    good = [m for e in encodings for m in harness.frames(e, 320, 240, 1)]
+    bad = make_message(msg_type, sample_picture(64, 48), encodings[0], 0, data=bytes(64))
+
+    def source(i):
+        return (bad, False) if i % 4 == 3 else (good[i % len(good)], True)
+    params = {**harness.classifier_params(2, msg_type), 'top_k': 3, 'min_score': 0.00595,
+              'class_id_format': 'label'}
+    got = {}
+    for kind in ('serial', 'fixed'):
+        ns = f'/repvit_test_serial_{os.getpid()}_{kind}_{msg_type}'
+        with harness.node_under_test(kind, ns, params, msg_type) as (proc, feeder):
+            run = feeder.run(source, window=1, count=12, warmup=0.0)
+            assert proc.alive()
+        assert run['bad'] == 3 and run['received'] == 9 and run['skipped'] == 0
+        got[kind] = [(m.header.frame_id, [(h.class_id, h.score) for h in m.results])
+                     for _stamp, (m, _lat) in sorted(feeder.messages.items())]
+    assert got['serial'] == got['fixed']
+    frame_id, ranked = got['serial'][0]
+    assert frame_id == good[0].header.frame_id
+    # FixedBackend's logits make exactly two classes more probable than 0.00595.
+    assert len(ranked) == 2 and not ranked[0][0].isdigit()
 
 
 def test_bare_jpeg_decodes_at_the_nodes_reduced_scale():
