@@ -261,12 +261,12 @@ STARTUP_MODEL, STARTUP_THREADS, STARTUP_RATE = 'm1_0', 2, 30.0
 
 def _closed_loop(proc: NodeProcess, feeder: Feeder, msgs: List[Any], window: int,
                  duration: float, warmup: float) -> Dict[str, float]:
-    """Feed ``proc`` closed-loop; its throughput, CPU ms per classified frame and stalls."""
+    """Feed ``proc`` closed-loop: throughput, CPU ms per classified frame, stalls, refusals."""
     cpu0 = proc.cpu_seconds()
     run = feeder.run(msgs, window=window, duration=duration, warmup=warmup)
     cpu = proc.cpu_seconds() - cpu0
     return {'fps': run['throughput_fps'], 'cpu_ms_per_frame': 1e3 * cpu / max(1, run['received']),
-            'stalls': run['stalls']}
+            'stalls': run['stalls'], 'publish_failed': run['publish_failed']}
 
 
 def _compared(node: Dict[str, float], bare: Dict[str, float], **row: Any) -> Dict[str, Any]:

@@ -242,7 +242,9 @@ class Feeder:
         :param until: feeding stops early once this returns True (checked as often as the
             loop turns).
         :return: sent, good, received, skipped (good frames overtaken by a later result:
-            dropped by the node), stalls, max_gap_s (longest time without a result while
+            dropped by the node), stalls, publish_failed (frames the feeder's own DDS writer
+            refused, e.g. when a reader on a starved machine acknowledged too late; not sent,
+            not counted in sent), max_gap_s (longest time without a result while
             feeding), throughput_fps, latency_median_ms,
             latency_p99_ms, latencies_ms (measured part), seconds, first_result_at
             (``time.monotonic()`` when the first result came, NaN without one).
@@ -256,7 +258,7 @@ class Feeder:
         self._results = []
         self._sent = {}
         self._lost = 0
-        counters = {'sent': 0, 'good': 0, 'stalls': 0}
+        counters = {'sent': 0, 'good': 0, 'stalls': 0, 'publish_failed': 0}
         t0 = time.monotonic()
         t_measure = t0 + warmup
         t_end = t_measure + duration
@@ -269,16 +271,22 @@ class Feeder:
                 return counters['sent'] < count
             return time.monotonic() < t_end
 
-        def send_one() -> None:
-            good = self._send(source, counters['sent'])
+        def send_one() -> bool:
+            try:
+                good = self._send(source, counters['sent'])
+            except RuntimeError:  # rclpy's RCLError: the DDS writer gave up on this frame
+                counters['publish_failed'] += 1
+                return False
             counters['sent'] += 1
             if good:
                 counters['good'] += 1
                 state['inflight'] += 1
+            return True
 
         def refill() -> None:
-            while state['inflight'] < window and feeding():
-                send_one()
+            # After a failed publish the next result, or the stall timer, refills.
+            while state['inflight'] < window and feeding() and send_one():
+                pass
 
         def on_good_result(done: int) -> None:
             state['inflight'] = max(0, state['inflight'] - done)
@@ -324,7 +332,7 @@ class Feeder:
             'max_gap_s': float(np.max(np.diff(arrivals))),
             'sent': counters['sent'], 'good': counters['good'], 'bad': counters['sent'] -
             counters['good'], 'received': len(self._results), 'stalls': counters['stalls'],
-            'skipped': self._lost,
+            'skipped': self._lost, 'publish_failed': counters['publish_failed'],
             'throughput_fps': len(measured) / span,
             'latency_median_ms': float(np.median(lat_ms)) if lat_ms.size else float('nan'),
             'latency_p99_ms': float(np.percentile(lat_ms, 99)) if lat_ms.size else float('nan'),

@@ -14,6 +14,7 @@
 
 """The benchmark tool: every mode runs, in small, and reports consistent figures."""
 
+import itertools
 import json
 import os
 import re
@@ -185,6 +186,24 @@ def test_serial_server_publishes_what_the_node_publishes(msg_type):
     assert frame_id == good[0].header.frame_id
     # FixedBackend's logits make exactly two classes more probable than 0.00595.
     assert len(ranked) == 2 and not ranked[0][0].isdigit()
+
+
+def test_feeder_counts_a_refused_publish_and_goes_on():
+    # Fast DDS may refuse a reliable write when a starved reader acknowledges late: the
+    # measurement goes on, the frame counted as refused and not as sent.
+    ns = f'/repvit_test_refused_{os.getpid()}'
+    with harness.node_under_test('bare', ns, {'input_type': 'image'}) as (proc, feeder):
+        real, calls = feeder.publish, itertools.count()
+
+        def refusing(msg):
+            if next(calls) % 5 == 4:
+                raise RuntimeError('Failed to publish: cannot publish data')
+            return real(msg)
+        feeder.publish = refusing
+        run = feeder.run(harness.frames('mono8', 160, 120, 2), window=2, count=20, warmup=0.0,
+                         stall=0.3)
+    assert run['sent'] == 20 and run['received'] == 20 and run['skipped'] == 0
+    assert run['publish_failed'] == (20 + run['publish_failed']) // 5 >= 4
 
 
 def test_bare_jpeg_decodes_at_the_nodes_reduced_scale():
