@@ -97,11 +97,15 @@ def _align4(offset: int) -> int:
     return offset + (-(offset - _ORIGIN) & 3)
 
 
-def _string(buf: bytes, offset: int, length: int, name: str) -> str:
+def _data(buf: bytes, offset: int, length: int, name: str = 'data') -> memoryview:
     if length > len(buf) - offset:
         raise FrameError(f'truncated message: {name} of {length} bytes at byte {offset}, '
                          f'{len(buf) - offset} are left')
-    raw = buf[offset:offset + length]
+    return memoryview(buf)[offset:offset + length]
+
+
+def _string(buf: bytes, offset: int, length: int, name: str) -> str:
+    raw = bytes(_data(buf, offset, length, name))
     end = raw.find(b'\0')
     return (raw if end < 0 else raw[:end]).decode('utf-8', 'replace')
 
@@ -117,13 +121,6 @@ def _header(buf: bytes, order: str):
     offset = _ORIGIN + 12
     frame_id = _string(buf, offset, length, 'frame_id')
     return sec, nanosec, frame_id, _align4(offset + length)
-
-
-def _data(buf: bytes, offset: int, length: int) -> memoryview:
-    if length > len(buf) - offset:
-        raise FrameError(f'truncated message: data of {length} bytes at byte {offset}, '
-                         f'{len(buf) - offset} are left')
-    return memoryview(buf)[offset:offset + length]
 
 
 def read_image(buf: bytes) -> ImageFields:

@@ -225,6 +225,15 @@ class Classifier:
         """Class indices as decimal strings (``class_id`` of the index format)."""
         return self._index_ids
 
+    def class_ids(self, class_id_format: str) -> List[str]:
+        """
+        Give the ``class_id`` text of every class index for a ``class_id_format``.
+
+        :param class_id_format: ``label`` (class names) or ``index`` (decimal indices).
+        :return: the texts, indexed by model output.
+        """
+        return self._labels if class_id_format == 'label' else self._index_ids
+
     @property
     def input_size(self) -> Tuple[int, int]:
         """Model input (height, width)."""

@@ -197,7 +197,7 @@ class Regions:
         regions = crop_regions(frame.image, frame.encoding, boxes, settings.roi_padding,
                                settings.roi_min_size, settings.max_rois,
                                max_input_pixels=settings.max_input_pixels)
-        ids = clf.labels if settings.class_id_format == 'label' else clf.index_ids
+        ids = clf.class_ids(settings.class_id_format)
         out = Detection2DArray()
         out.header = dets.header
         classified = 0

@@ -384,7 +384,7 @@ class ClassifierWork:
         t3 = time.monotonic()
         stats.latency['preprocess'].add(t1 - t0)
         stats.latency['inference'].add(t2 - t1)
-        ids = clf.labels if cfg.class_id_format == 'label' else clf.index_ids
+        ids = clf.class_ids(cfg.class_id_format)
         out = classification(frame, ranked, ids)
         timings = {name: StageTime(wall + a - t0, wall + b - t0, 1e3 * (b - a))
                    for name, a, b in (('preprocess', t0, t1), ('inference', t1, t2),

@@ -269,7 +269,7 @@ def serve_serial(argv: List[str], emulated: bool = False) -> int:
     cfg = settings_from({s.name: node.declare_parameter(s.name, s.default, descriptor(s)).value
                          for s in PARAMETERS})
     clf = load_classifier(cfg, backend)
-    ids = clf.labels if cfg.class_id_format == 'label' else clf.index_ids
+    ids = clf.class_ids(cfg.class_id_format)
     kind = cfg.input_type
     pub = node.create_publisher(Classification, 'classification',
                                 QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
@@ -282,7 +282,7 @@ def serve_serial(argv: List[str], emulated: bool = False) -> int:
             return
         pub.publish(classification(frame, clf.rank(clf.infer(nv12), cfg.top_k, cfg.min_score),
                                    ids))
-    node.create_subscription(frames.message_class(kind), 'image', on_frame, _FRAME_QOS,
+    node.create_subscription(message_class(kind), 'image', on_frame, _FRAME_QOS,
                              raw=kind in frames.SERIALIZED_TYPES)
     try:
         return _serve(node)

@@ -129,6 +129,7 @@ def test_any_class_count_with_its_labels(tmp_path, model12):
     clf = Classifier(model_path=model12, labels_path=_labels_file(tmp_path, NAMES12))
     assert clf.num_classes == 12 and clf.labels == NAMES12 and clf.warnings == []
     assert clf.index_ids == [str(i) for i in range(12)]
+    assert clf.class_ids('index') == clf.index_ids and clf.class_ids('label') == NAMES12
     for c, rgb in enumerate(colours(12)):
         rgb = tuple(int(v) for v in rgb)
         top = clf.classify(np.full((64, 64, 3), rgb, np.uint8), encoding='rgb8', k=5)
