@@ -24,7 +24,8 @@ startup values and runtime changes with :func:`check`, and reads its configurati
 
 from dataclasses import fields, make_dataclass, replace
 import os
-from typing import Any, Dict, Iterable, NamedTuple, Optional, Tuple
+import re
+from typing import Any, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple
 
 from repvit_ros.backends import BACKENDS
 from repvit_ros.frames import INPUT_TYPES
@@ -36,7 +37,21 @@ CLASS_ID_FORMATS = ('index', 'label')
 
 
 class ParameterError(ValueError):
-    """A parameter value that breaks its rules; the message names the parameter and the rule."""
+    """
+    A parameter value that breaks its rules; the message names the parameter and the rule.
+
+    :param message: the message.
+    :param name: the parameter's name, where one parameter is at fault.
+    """
+
+    def __init__(self, message: str, name: Optional[str] = None):
+        super().__init__(message)
+        self.name = name
+
+
+#: What each kind of value is called in messages.
+KIND_WORDS = {bool: 'true or false', int: 'an integer', float: 'a number', str: 'a string',
+              tuple: 'a list of strings'}
 
 
 class Spec(NamedTuple):
@@ -155,17 +170,42 @@ def check(spec: Spec, value: Any) -> Tuple[Any, Optional[str]]:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if kind is tuple:
+        if value is None:  # rcl's YAML parser gives `[]` no type: rclpy hands over None
+            return (), None
         if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
             return tuple(value), None
-        return None, f'{spec.name} must be a list of strings, got {str(value)[:40]!r}'
-    if type(value) is not kind:
-        return None, f'{spec.name} must be {kind.__name__}, got {type(value).__name__} ' \
-                     f'{str(value)[:40]!r}'
+    if kind is tuple or type(value) is not kind:
+        return None, f'{spec.name} must be {KIND_WORDS[kind]}, got {describe_value(value)}'
     if spec.bounds is not None and not spec.bounds[0] <= value <= spec.bounds[1]:
         return None, f'{spec.name}={value} is out of range ({spec.constraints()})'
     if spec.choices is not None and value not in spec.choices:
         return None, f'{spec.name}={str(value)[:40]!r} is invalid; {spec.constraints()}'
     return value, None
+
+
+def describe_value(value: Any) -> str:
+    """
+    Describe a refused value in words: ``'many' (a string)``, ``[1, 2] (a list of integers)``.
+
+    :param value: the value.
+    :return: the words.
+    """
+    if value is None:
+        return 'no value'
+    shown = repr(value[:40]) if isinstance(value, str) else str(value)[:40]
+    return f'{shown} ({_kind_of(value)})'
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return 'an empty list'
+        kinds = sorted({_kind_of(v).split(' ', 1)[-1] for v in value})
+        return f'a list of {" and ".join(kinds)}s'
+    for kind, word in KIND_WORDS.items():
+        if type(value) is kind and kind is not tuple:
+            return {bool: 'a boolean', float: 'a floating-point number'}.get(kind, word)
+    return f'a {type(value).__name__}'
 
 
 def settings_from(values: Dict[str, Any]) -> Any:
@@ -180,14 +220,40 @@ def settings_from(values: Dict[str, Any]) -> Any:
     for spec in PARAMETERS:
         value, reason = check(spec, values[spec.name])
         if reason:
-            raise ParameterError(f'parameter {reason}')
+            raise ParameterError(f'parameter {reason}', spec.name)
         checked[spec.name] = value
     if checked['image_topics'] or checked['camera_names']:
         camera_names(checked['image_topics'], checked['camera_names'])
     if checked['model_path'] and os.path.isdir(checked['model_path']):
         raise ParameterError(f'parameter model_path={checked["model_path"]!r} is a directory, '
-                             f'not a model file')
+                             f'not a model file', 'model_path')
     return Settings(**checked)
+
+
+def params_file_setting(name: str, argv: Sequence[str]) -> Optional[str]:
+    """
+    Find the ``--params-file`` of a command line that sets a parameter, to name it in errors.
+
+    rcl reads the files in order and a later one wins, so the last file that has a key
+    ``name:`` is the one whose value the node got. Files are only searched as text.
+
+    :param name: the parameter's name.
+    :param argv: the process's command line (ROS arguments included).
+    :return: the file's path, or None (the value came from elsewhere, such as ``-p``).
+    """
+    key = re.compile(rf'^\s*{re.escape(name)}\s*:', re.MULTILINE)
+    found = None
+    for flag, path in zip(argv, argv[1:]):
+        if flag != '--params-file':
+            continue
+        try:
+            with open(path, encoding='utf-8', errors='replace') as f:
+                text = f.read(1 << 20)
+        except OSError:
+            continue
+        if key.search(text):
+            found = path
+    return found
 
 
 GENERIC_SEGMENTS = ('image', 'image_raw', 'image_color', 'image_rect', 'image_rect_color',

@@ -26,6 +26,7 @@ subscriptions from :mod:`repvit_ros.camera`.
 
 
 import os
+import sys
 import time
 from typing import Any, Dict, Optional, Tuple
 
@@ -33,10 +34,12 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 SetParametersResult)
 import rclpy
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 try:  # Iron and newer; Humble has the same name in rclpy.qos_event
     from rclpy.event_handler import PublisherEventCallbacks
 except ImportError:
     from rclpy.qos_event import PublisherEventCallbacks
+from rclpy.parameter import Parameter
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.timer import Timer
@@ -67,6 +70,20 @@ START_ERRORS = (parameters.ParameterError, models.ModelError, BackendError, Labe
 
 class StartupError(RuntimeError):
     """A configuration or model problem that stops the node from starting."""
+
+
+def startup_error(exc: Exception) -> StartupError:
+    """
+    Turn a reason not to start into the one line the user reads.
+
+    A parameter's wrong value names the ``--params-file`` it came from, when it came from one.
+
+    :param exc: the reason.
+    :return: the error to raise.
+    """
+    name = getattr(exc, 'name', None)
+    where = parameters.params_file_setting(name, sys.argv) if name else None
+    return StartupError(f'{exc}, in {where}' if where else str(exc))
 
 
 #: Event callbacks of every publisher the node creates: none. rclpy otherwise gives each
@@ -116,9 +133,48 @@ def descriptor(spec: parameters.Spec) -> ParameterDescriptor:
         desc.floating_point_range = [FloatingPointRange(
             from_value=float(spec.bounds[0]), to_value=float(spec.bounds[1]), step=0.0)]
         desc.dynamic_typing = True  # `ros2 param set max_rate 10` sends an integer
-    elif spec.kind is tuple:
-        desc.dynamic_typing = True  # an empty default has no type of its own: string array
     return desc
+
+
+def declare_parameters(node: Any) -> None:
+    """
+    Declare every parameter of the table on a node, with the value given to the node.
+
+    A list parameter is a string array even when empty. rclpy types an empty list as a byte
+    array, and rcl's YAML parser gives ``[]`` in a params file no type at all (rclpy then hands
+    over a NOT_SET value): so a list is declared statically typed without a value, set to its
+    typed default when nothing or ``[]`` was given, and made read-only only afterwards, since
+    rclpy refuses to set a read-only parameter. The descriptor rclpy keeps, and
+    ``describe_parameter`` returns, is the very object passed at declaration (Humble and
+    Kilted; test_params_file pins it).
+
+    :param node: an rclpy node.
+    :raises ParameterError: naming the parameter whose given value is refused and why.
+    """
+    for spec in parameters.PARAMETERS:
+        desc = descriptor(spec)
+        try:
+            if spec.kind is tuple:
+                desc.read_only = False
+                node.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, desc)
+            else:
+                node.declare_parameter(spec.name, spec.default, desc)
+        except (InvalidParameterTypeException, InvalidParameterValueException) as exc:
+            # Declared again without a type, only to read the refused value for the message.
+            given = node.declare_parameter(spec.name, None,
+                                           ParameterDescriptor(dynamic_typing=True)).value
+            reason = parameters.check(spec, given)[1] or str(exc)
+            raise parameters.ParameterError(f'parameter {reason}', spec.name) from None
+        given = node.get_parameter_or(spec.name)
+        if given.type_ == Parameter.Type.NOT_SET and spec.kind is tuple:
+            result = node.set_parameters([Parameter(spec.name, Parameter.Type.STRING_ARRAY,
+                                                    list(spec.default))])[0]
+            assert result.successful, result.reason
+        else:  # every rule, at start: a managed node must not wait for configure to say so
+            reason = parameters.check(spec, given.value)[1]
+            if reason:
+                raise parameters.ParameterError(f'parameter {reason}', spec.name)
+        node.describe_parameter(spec.name).read_only = not spec.runtime
 
 
 def load_classifier(cfg: Any, loaded: Optional[Backend] = None) -> Classifier:
@@ -168,8 +224,10 @@ class ClassifierWork:
         self._total_health = HealthMonitor()
         self._active = False
         self._abandoned = 0
-        for spec in parameters.PARAMETERS:
-            self.declare_parameter(spec.name, spec.default, descriptor(spec))
+        try:
+            declare_parameters(self)
+        except parameters.ParameterError as exc:
+            raise startup_error(exc) from None
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
     def _publisher(self, msg_type: type, topic: str, qos: Any) -> Publisher:
@@ -191,7 +249,7 @@ class ClassifierWork:
         except (ImportError, *START_ERRORS) as exc:
             self._cleanup()
             self._settings = None  # unconfigured: a later configure starts afresh
-            raise StartupError(str(exc)) from None
+            raise startup_error(exc) from None
         try:
             if cfg.image_topics:
                 names = parameters.camera_names(cfg.image_topics, cfg.camera_names)

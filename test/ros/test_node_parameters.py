@@ -89,7 +89,7 @@ def test_float_parameters_take_integers(ros_context, synthetic_model):
         assert node.settings.max_rate == 20.0
         assert node.set_parameters([Parameter('min_score', value=1)])[0].successful
         res = node.set_parameters([Parameter('max_rate', value='fast')])[0]
-        assert not res.successful and 'must be float' in res.reason
+        assert not res.successful and 'must be a number' in res.reason
         res = node.set_parameters([Parameter('max_rate', value=5000)])[0]
         assert not res.successful and node.settings.max_rate == 20.0
     finally:

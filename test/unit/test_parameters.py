@@ -85,8 +85,8 @@ def test_integers_are_accepted_for_float_parameters():
 @pytest.mark.parametrize('name, value, words', [
     ('top_k', 0, 'out of range'), ('top_k', 1001, 'out of range'),
     ('min_score', 1.5, 'out of range'), ('max_rate', -1.0, 'out of range'),
-    ('max_rate', 1001, 'out of range'), ('top_k', 'five', 'must be int'),
-    ('top_k', True, 'must be int'), ('min_score', 'x', 'must be float'),
+    ('max_rate', 1001, 'out of range'), ('top_k', 'five', 'must be an integer'),
+    ('top_k', True, 'must be an integer'), ('min_score', 'x', 'must be a number'),
     ('threads', 4, 'read-only')])
 def test_invalid_runtime_changes_are_refused_with_the_reason(name, value, words):
     settings = settings_from(defaults())
