@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 ACTIVATE := source $(ROOT)/tools/activate
 PYTEST_ARGS ?=
 
-.PHONY: env env-humble test lint demo bench self-check clean
+.PHONY: env env-humble test test-launch lint demo bench self-check clean
 
 env:
 	@bash $(ROOT)/tools/setup_env.sh
@@ -15,6 +15,10 @@ env-humble:
 
 test: env env-humble
 	@$(ACTIVATE) && bash $(ROOT)/tools/run_tests.sh $(PYTEST_ARGS)
+
+# README's and docs/' commands under the real `ros2` CLI, built from ../shared/ros2cli.
+test-launch: env
+	@$(ACTIVATE) && bash $(ROOT)/tools/run_launch_tests.sh $(PYTEST_ARGS)
 
 lint: env
 	@$(ACTIVATE) && python -m pytest -q $(ROOT)/test/test_lint.py

@@ -1,0 +1,289 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The real-launch suite's tools: documented commands run by bash, and a ROS probe beside them.
+
+:class:`Shell` runs a command line exactly as written (``bash -c``), in its own process group,
+its output collected; :class:`Commands` hands out only the commands README and docs/ give
+(see documented.py) and stops whatever is still running at the end of a test. :class:`Probe`
+is a camera and a listener in this test process: it publishes frames on a named topic and
+collects what the node under test publishes.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+import documented
+import rclpy
+from rclpy.context import Context
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from repvit_ros.bench.frame_source import make_message
+from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.frames import message_class
+
+# Start-up on a loaded 2-core machine (ros2 launch, the node's interpreter, the model) takes a
+# few seconds here; CI may be slower.
+START_TIMEOUT = 90.0
+
+
+class Shell:
+    """
+    One command line run by bash, in its own process group, its output collected.
+
+    :param text: the command line.
+    :param cwd: the working directory.
+    :param env: the environment.
+    """
+
+    def __init__(self, text: str, cwd: str, env: Optional[Dict[str, str]] = None):
+        self.text = text
+        self.proc = subprocess.Popen(['bash', '-c', text], cwd=cwd, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, errors='replace', start_new_session=True)
+        self._lines: List[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self._lines.append(line)
+
+    @property
+    def output(self) -> str:
+        """Everything printed so far (stdout and stderr)."""
+        return ''.join(self._lines)
+
+    def running(self) -> bool:
+        """Tell whether the command still runs."""
+        return self.proc.poll() is None
+
+    def wait_output(self, pattern: str, timeout: float = START_TIMEOUT) -> Optional[str]:
+        """
+        Wait until the output matches a regular expression.
+
+        :param pattern: the expression.
+        :param timeout: seconds at most.
+        :return: the first match, None when it did not come (or the command ended without it).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            found = re.search(pattern, self.output)
+            if found:
+                return found.group(0)
+            if time.monotonic() > deadline or not self.running():
+                self._reader.join(1)
+                found = re.search(pattern, self.output)
+                return found.group(0) if found else None
+            time.sleep(0.05)
+
+    def wait(self, timeout: float = START_TIMEOUT) -> int:
+        """
+        Wait for the command to end; kill it after ``timeout``.
+
+        :param timeout: seconds at most.
+        :return: its exit code.
+        """
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop(signal.SIGKILL)
+        self._reader.join(5)
+        return self.proc.returncode
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 20.0) -> int:
+        """
+        Signal the whole process group, as Ctrl-C in a terminal does, and wait for the end.
+
+        :param sig: the signal.
+        :param timeout: seconds before the group is killed.
+        :return: the exit code.
+        """
+        if self.running():
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._reader.join(5)
+        return self.proc.returncode
+
+
+class Commands:
+    """
+    The documented commands, run as written in ``cwd``.
+
+    :param cwd: the working directory of every command.
+    """
+
+    def __init__(self, cwd: str):
+        self.cwd = cwd
+        self._documented = {c.text for c in documented.documented_commands()}
+        self._started: List[Shell] = []
+
+    def _check(self, text: str) -> None:
+        assert text in self._documented, \
+            f'not a command of README.md or docs/ (as written there): {text}'
+
+    def documented_start(self, text: str) -> Shell:
+        """
+        Start a documented command and leave it running.
+
+        :param text: the command as written in README.md or docs/.
+        :return: the running command.
+        """
+        self._check(text)
+        shell = Shell(text, self.cwd)
+        self._started.append(shell)
+        return shell
+
+    def documented_run(self, text: str, timeout: float = START_TIMEOUT) -> Shell:
+        """
+        Run a documented command to its end.
+
+        :param text: the command as written in README.md or docs/.
+        :param timeout: seconds at most.
+        :return: the finished command (``proc.returncode``, ``output``).
+        """
+        shell = self.documented_start(text)
+        shell.wait(timeout)
+        return shell
+
+    def run(self, text: str, timeout: float = START_TIMEOUT) -> Shell:
+        """
+        Run a command that README does not give (a check of the test's own).
+
+        :param text: the command line.
+        :param timeout: seconds at most.
+        :return: the finished command.
+        """
+        shell = Shell(text, self.cwd)
+        self._started.append(shell)
+        shell.wait(timeout)
+        return shell
+
+    def stop_all(self) -> None:
+        """Stop every command still running, newest first."""
+        for shell in reversed(self._started):
+            shell.stop()
+
+
+class Listener:
+    """Messages received on one topic."""
+
+    def __init__(self):
+        self.messages: List[Any] = []
+        self._lock = threading.Lock()
+
+    def add(self, msg: Any) -> None:
+        with self._lock:
+            self.messages.append(msg)
+
+    def wait(self, count: int = 1, timeout: float = START_TIMEOUT) -> bool:
+        """
+        Wait until ``count`` messages came.
+
+        :param count: how many.
+        :param timeout: seconds at most.
+        :return: whether they came.
+        """
+        return wait_until(lambda: len(self.messages) >= count, timeout)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+class Probe:
+    """A camera and a listener in the test process, on their own context and executor."""
+
+    def __init__(self):
+        self.context = Context()
+        rclpy.init(context=self.context)
+        self.node = rclpy.create_node('launch_suite_probe', context=self.context)
+        self._executor = MultiThreadedExecutor(num_threads=2, context=self.context)
+        self._executor.add_node(self.node)
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread.start()
+        self._timers: List[Any] = []
+
+    def _spin(self) -> None:
+        try:
+            self._executor.spin()
+        except Exception:  # noqa: B902 - the context goes down at close
+            pass
+
+    def camera(self, topic: str, msg_type: str = 'image', encoding: str = 'bgr8',
+               width: int = 320, height: int = 240, rate: float = 10.0,
+               frame_id: str = 'camera') -> None:
+        """
+        Publish frames on ``topic`` until the probe closes (reliable, as a camera may).
+
+        :param topic: the topic.
+        :param msg_type: ``image``, ``compressed`` or ``hbmem``.
+        :param encoding: the encoding (``jpeg`` for compressed).
+        :param width: frame width.
+        :param height: frame height.
+        :param rate: frames per second.
+        :param frame_id: the frames' header frame_id.
+        """
+        pub = self.node.create_publisher(message_class(msg_type), topic, QoSProfile(
+            depth=5, reliability=ReliabilityPolicy.RELIABLE))
+        pictures = [sample_picture(width, height, s) for s in range(3)]
+        sent = [0]
+
+        def tick():
+            pub.publish(make_message(msg_type, pictures[sent[0] % 3], encoding, time.time_ns(),
+                                     frame_id=frame_id, index=sent[0]))
+            sent[0] += 1
+        self._timers.append(self.node.create_timer(1.0 / rate, tick))
+
+    def listen(self, topic: str, msg_class: type, latched: bool = False) -> Listener:
+        """
+        Collect the messages of a topic.
+
+        :param topic: the topic.
+        :param msg_class: its message class.
+        :param latched: subscribe transient local (LabelInfo).
+        :return: the listener.
+        """
+        listener = Listener()
+        qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL if latched
+                         else DurabilityPolicy.VOLATILE)
+        self.node.create_subscription(msg_class, topic, listener.add, qos)
+        return listener
+
+    def close(self) -> None:
+        """Stop publishing and shut the probe's context down."""
+        self._executor.shutdown(timeout_sec=2)
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.context)
+        self._thread.join(5)
