@@ -108,9 +108,36 @@ def documented_commands() -> List[Command]:
     return found
 
 
+def _strings(node: ast.AST, names: Dict[str, List[str]]) -> List[str]:
+    """Read the command texts an argument can hold: a string, or a name bound to strings."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Name):
+        return names.get(node.id, [])
+    return []
+
+
+def _parametrized(func: ast.FunctionDef) -> Dict[str, List[str]]:
+    """Read ``@pytest.mark.parametrize('a, b', [(..), ..])``: argument name -> its strings."""
+    found: Dict[str, List[str]] = {}
+    for deco in func.decorator_list:
+        if not (isinstance(deco, ast.Call) and getattr(deco.func, 'attr', '') == 'parametrize'
+                and isinstance(deco.args[0], ast.Constant)):
+            continue
+        argnames = [a.strip() for a in deco.args[0].value.split(',')]
+        for case in getattr(deco.args[1], 'elts', []):
+            values = case.elts if len(argnames) > 1 and isinstance(case, ast.Tuple) else [case]
+            for argname, value in zip(argnames, values):
+                found.setdefault(argname, []).extend(_strings(value, {}))
+    return found
+
+
 def commands_run_by_suite(folder: str = os.path.join(ROOT, 'test', 'launch')) -> Dict[str, str]:
     """
-    Find the commands the real-launch suite runs: string literals given to its runners.
+    Find the commands the real-launch suite runs: the texts given to its runners.
+
+    A runner's argument counts when it is a string literal, a module-level string constant or
+    a parameter of the test whose ``parametrize`` cases are string literals.
 
     :param folder: the suite's folder.
     :return: command text -> ``file::function`` that runs it.
@@ -119,18 +146,38 @@ def commands_run_by_suite(folder: str = os.path.join(ROOT, 'test', 'launch')) ->
     for path in sorted(glob.glob(os.path.join(folder, 'test_*.py'))):
         with open(path, encoding='utf-8') as f:
             tree = ast.parse(f.read())
+        constants = {t.id: _strings(node.value, {}) for node in tree.body
+                     if isinstance(node, ast.Assign) for t in node.targets
+                     if isinstance(t, ast.Name)}
         for func in ast.walk(tree):
             if not isinstance(func, ast.FunctionDef):
                 continue
+            names = {**constants, **_parametrized(func)}
             for call in ast.walk(func):
                 if isinstance(call, ast.Call) and call.args and \
-                        getattr(call.func, 'attr', getattr(call.func, 'id', None)) in RUNNERS \
-                        and isinstance(call.args[0], ast.Constant):
-                    run.setdefault(call.args[0].value,
-                                   f'{os.path.basename(path)}::{func.name}')
+                        getattr(call.func, 'attr', getattr(call.func, 'id', None)) in RUNNERS:
+                    for text in _strings(call.args[0], names):
+                        run.setdefault(text, f'{os.path.basename(path)}::{func.name}')
     return run
 
 
 #: Documented commands that CI does not run, each with the reason.
 NOT_RUN_IN_CI: Dict[str, str] = {
+    'make test': 'CI runs it itself (.ci/run)',
+    'make test-launch': 'CI runs it itself (.ci/run); this suite is it',
+    'ros2 run repvit_ros download_models m1_0 --format onnx':
+        'downloads from the model zoo: CI has no internet (download, verify and pin are '
+        'tested against local files in test/unit/test_models.py)',
+    'ros2 run repvit_ros download_models m1_0 --format bin':
+        'downloads from the model zoo (no internet here); a .bin runs on the RDK board only',
+    'ros2 run rqt_image_view rqt_image_view /repvit/annotated_image':
+        'rqt is a desktop GUI, not installed here (annotated_image is tested in '
+        'test/ros/test_annotated_output.py)',
+    'ros2 launch repvit_ros classify.launch.py model_path:=/path/my_repvit_224x224_nv12.bin '
+    'labels_path:=/path/my_labels.txt':
+        'a .bin compiled by hb_mapper runs on the RDK board only',
+    'ros2 run repvit_ros evaluate --images my_val/ --model-path my_repvit.onnx --model-path '
+    'my_repvit_224x224_nv12.bin --labels-path my_labels.txt --plot confusion.png':
+        'the .bin runs on the RDK board only (comparing two ONNX models is tested in '
+        'test/unit/test_evaluate.py)',
 }

@@ -515,15 +515,28 @@ def main(argv=None) -> int:
     parser.add_argument('--resize-mode', default='letterbox', choices=RESIZE_MODES)
     parser.add_argument('--json', action='store_true',
                         help='print a machine-readable report (attach it to a bug report)')
+    parser.add_argument('--output', metavar='FILE', default=None,
+                        help='write the report to FILE instead of printing it (`ros2 run` '
+                             'prints a line of its own when the exit code is not 0, which a '
+                             'shell redirection would mix into the report)')
     args = parser.parse_args(argv)
     if args.runs < 0 or args.workers < 0 or args.threads < 1:
         parser.error('--runs and --workers must be >= 0, --threads >= 1')
+    if args.output and (os.path.isdir(args.output) or not os.access(
+            os.path.dirname(os.path.abspath(args.output)), os.W_OK)):
+        parser.error(f'--output {args.output}: not a writable file path')
     args.models_dir = os.path.expanduser(args.models_dir or models.models_dir())
     report = run(args)
-    if args.json:
-        print(json.dumps(report, indent=2))
+    text = json.dumps(report, indent=2) if args.json else format_report(report)
+    if args.output:
+        part = args.output + '.part'
+        with open(part, 'w', encoding='utf-8') as f:
+            f.write(text + '\n')
+        os.replace(part, args.output)
+        print(f'self_check: {report["status"]} (exit {report["exit_code"]}); report written '
+              f'to {args.output}', file=sys.stderr)
     else:
-        print(format_report(report))
+        print(text)
     return report['exit_code']
 
 

@@ -38,6 +38,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class
+from vision_msgs.msg import Detection2D, Detection2DArray
 
 # Start-up on a loaded 2-core machine (ros2 launch, the node's interpreter, the model) takes a
 # few seconds here; CI may be slower.
@@ -146,42 +147,71 @@ class Commands:
         assert text in self._documented, \
             f'not a command of README.md or docs/ (as written there): {text}'
 
-    def documented_start(self, text: str) -> Shell:
+    def documented_start(self, text: str, cwd: Optional[str] = None) -> Shell:
         """
         Start a documented command and leave it running.
 
         :param text: the command as written in README.md or docs/.
+        :param cwd: where to run it (default: the suite's working directory).
         :return: the running command.
         """
         self._check(text)
-        shell = Shell(text, self.cwd)
+        shell = Shell(text, cwd or self.cwd)
         self._started.append(shell)
         return shell
 
-    def documented_run(self, text: str, timeout: float = START_TIMEOUT) -> Shell:
+    def documented_run(self, text: str, timeout: float = START_TIMEOUT,
+                       cwd: Optional[str] = None) -> Shell:
         """
         Run a documented command to its end.
 
         :param text: the command as written in README.md or docs/.
         :param timeout: seconds at most.
+        :param cwd: where to run it (default: the suite's working directory).
         :return: the finished command (``proc.returncode``, ``output``).
         """
-        shell = self.documented_start(text)
+        shell = self.documented_start(text, cwd)
         shell.wait(timeout)
+        return shell
+
+    def start(self, text: str) -> Shell:
+        """
+        Start a command that README does not give (a check of the test's own).
+
+        :param text: the command line.
+        :return: the running command.
+        """
+        shell = Shell(text, self.cwd)
+        self._started.append(shell)
         return shell
 
     def run(self, text: str, timeout: float = START_TIMEOUT) -> Shell:
         """
-        Run a command that README does not give (a check of the test's own).
+        Run a command that README does not give (a check of the test's own) to its end.
 
         :param text: the command line.
         :param timeout: seconds at most.
         :return: the finished command.
         """
-        shell = Shell(text, self.cwd)
-        self._started.append(shell)
+        shell = self.start(text)
         shell.wait(timeout)
         return shell
+
+    def wait_node(self, name: str, timeout: float = START_TIMEOUT) -> None:
+        """
+        Wait until ``ros2 node list`` shows a node, as a user would before ``ros2 param``.
+
+        :param name: the node's full name.
+        :param timeout: seconds at most.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            listed = Shell('ros2 node list', self.cwd)
+            listed.wait(30)
+            if name in listed.output.split():
+                return
+            assert time.monotonic() < deadline, f'{name} not found: {listed.output}'
+            time.sleep(0.5)
 
     def stop_all(self) -> None:
         """Stop every command still running, newest first."""
@@ -221,6 +251,21 @@ def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
     return predicate()
 
 
+def two_boxes(stamp_ns: int, width: int, height: int) -> Detection2DArray:
+    """Build a detector's array of two boxes (left and right half) for a frame's stamp."""
+    arr = Detection2DArray()
+    arr.header.stamp.sec, arr.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+    arr.header.frame_id = 'detector'
+    for i in range(2):
+        det = Detection2D()
+        det.id = f'box{i}'
+        det.bbox.center.position.x = float(width * (0.25 + 0.5 * i))
+        det.bbox.center.position.y = float(height / 2)
+        det.bbox.size_x, det.bbox.size_y = float(width / 3), float(height / 2)
+        arr.detections.append(det)
+    return arr
+
+
 class Probe:
     """A camera and a listener in the test process, on their own context and executor."""
 
@@ -242,7 +287,7 @@ class Probe:
 
     def camera(self, topic: str, msg_type: str = 'image', encoding: str = 'bgr8',
                width: int = 320, height: int = 240, rate: float = 10.0,
-               frame_id: str = 'camera') -> None:
+               frame_id: str = 'camera', detections: Optional[str] = None) -> None:
         """
         Publish frames on ``topic`` until the probe closes (reliable, as a camera may).
 
@@ -253,15 +298,22 @@ class Probe:
         :param height: frame height.
         :param rate: frames per second.
         :param frame_id: the frames' header frame_id.
+        :param detections: also publish, after each frame, a detector's Detection2DArray of
+            two boxes with the frame's stamp on this topic.
         """
-        pub = self.node.create_publisher(message_class(msg_type), topic, QoSProfile(
-            depth=5, reliability=ReliabilityPolicy.RELIABLE))
+        reliable = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+        pub = self.node.create_publisher(message_class(msg_type), topic, reliable)
+        boxes = self.node.create_publisher(Detection2DArray, detections, reliable) \
+            if detections else None
         pictures = [sample_picture(width, height, s) for s in range(3)]
         sent = [0]
 
         def tick():
-            pub.publish(make_message(msg_type, pictures[sent[0] % 3], encoding, time.time_ns(),
+            stamp = time.time_ns()
+            pub.publish(make_message(msg_type, pictures[sent[0] % 3], encoding, stamp,
                                      frame_id=frame_id, index=sent[0]))
+            if boxes is not None:
+                boxes.publish(two_boxes(stamp, width, height))
             sent[0] += 1
         self._timers.append(self.node.create_timer(1.0 / rate, tick))
 

@@ -14,5 +14,4 @@
 
 """These tests run over real DDS: the shared ROS fixtures."""
 
-from launch_support import launch_file  # noqa: F401 - pytest fixtures
 from ros_support import executor, ros_context  # noqa: F401 - pytest fixtures

@@ -320,3 +320,18 @@ def test_module_entry_point(tmp_path, photo_means):
                           text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)['status'] == 'pass'
+
+
+def test_output_writes_the_report_to_a_file_and_prints_none(tmp_path, capsys, no_bpu):
+    # `ros2 run` prints a line of its own after a non-zero exit: a shell redirection of the
+    # report would not be JSON any more, so --output writes the file itself.
+    out_file = tmp_path / 'self_check.json'
+    code = self_check.main(['--models-dir', str(tmp_path), '--runs', '0', '--json',
+                            '--output', str(out_file)])
+    captured = capsys.readouterr()
+    assert code == self_check.EXIT_NOTHING_REAL == 2
+    assert captured.out == ''
+    assert f'report written to {out_file}' in captured.err
+    assert json.loads(out_file.read_text())['exit_code'] == 2
+    with pytest.raises(SystemExit):
+        self_check.main(['--models-dir', str(tmp_path), '--output', str(tmp_path)])
