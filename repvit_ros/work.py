@@ -141,12 +141,12 @@ def declare_parameters(node: Any) -> None:
     Declare every parameter of the table on a node, with the value given to the node.
 
     A list parameter is a string array even when empty. rclpy types an empty list as a byte
-    array, and rcl's YAML parser gives ``[]`` in a params file no type at all (rclpy then hands
-    over a NOT_SET value): so a list is declared statically typed without a value, set to its
-    typed default when nothing or ``[]`` was given, and made read-only only afterwards, since
-    rclpy refuses to set a read-only parameter. The descriptor rclpy keeps, and
-    ``describe_parameter`` returns, is the very object passed at declaration (Humble and
-    Kilted; test_params_file pins it).
+    array (``Parameter('image_topics', value=[])`` from Python) and rcl's YAML parser gives
+    ``[]`` in a params file no type at all (rclpy hands over NOT_SET): so a list is declared
+    with dynamic typing, set to its typed default when it was given empty or not at all, and
+    made read-only only afterwards, since rclpy refuses to set a read-only parameter. The
+    descriptor rclpy keeps, and ``describe_parameter`` returns, is the very object passed at
+    declaration (Humble and Kilted; test_params_file pins it).
 
     :param node: an rclpy node.
     :raises ParameterError: naming the parameter whose given value is refused and why.
@@ -155,8 +155,8 @@ def declare_parameters(node: Any) -> None:
         desc = descriptor(spec)
         try:
             if spec.kind is tuple:
-                desc.read_only = False
-                node.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, desc)
+                desc.read_only, desc.dynamic_typing = False, True
+                node.declare_parameter(spec.name, None, desc)
             else:
                 node.declare_parameter(spec.name, spec.default, desc)
         except (InvalidParameterTypeException, InvalidParameterValueException) as exc:
@@ -165,13 +165,14 @@ def declare_parameters(node: Any) -> None:
                                            ParameterDescriptor(dynamic_typing=True)).value
             reason = parameters.check(spec, given)[1] or str(exc)
             raise parameters.ParameterError(f'parameter {reason}', spec.name) from None
-        given = node.get_parameter_or(spec.name)
-        if given.type_ == Parameter.Type.NOT_SET and spec.kind is tuple:
+        given = node.get_parameter_or(spec.name).value
+        if spec.kind is tuple and (given is None or (hasattr(given, '__len__') and
+                                                     len(given) == 0)):
             result = node.set_parameters([Parameter(spec.name, Parameter.Type.STRING_ARRAY,
                                                     list(spec.default))])[0]
             assert result.successful, result.reason
         else:  # every rule, at start: a managed node must not wait for configure to say so
-            reason = parameters.check(spec, given.value)[1]
+            reason = parameters.check(spec, given)[1]
             if reason:
                 raise parameters.ParameterError(f'parameter {reason}', spec.name)
         node.describe_parameter(spec.name).read_only = not spec.runtime

@@ -61,7 +61,7 @@ def test_headline_command_and_topic_echo(commands, probe):
     classifies(node, results)
     assert results.messages[0].header.frame_id == 'camera'
     assert len(results.messages[0].results) == 5  # top_k of the shipped params file
-    assert 'synthetic RepViT' in node.output  # found where download_models puts m1_0
+    assert node.wait_output('synthetic RepViT', 10), node.output  # where download_models puts it
     echo = commands.documented_start('ros2 topic echo /repvit/classification')
     assert echo.wait_output(r"class_id: '\d+'"), echo.output
     echo.stop()
@@ -75,7 +75,7 @@ def test_model_threads_and_image_topic_arguments(commands, probe):
     results = probe.listen('/repvit/classification', Classification)
     probe.camera('/camera/image')
     classifies(node, results)
-    assert 'repvit_m0_9_deploy.onnx' in node.output and '4 worker(s)' in node.output
+    assert node.wait_output(r'repvit_m0_9_deploy\.onnx .*; 4 worker\(s\)', 10), node.output
     commands.wait_node(NODE)
     got = commands.run(f'ros2 param get {NODE} threads')
     assert 'Integer value is: 4' in got.output, got.output
@@ -89,7 +89,7 @@ def test_ros2_run_with_a_model_file(commands, probe, my_model):
     results = probe.listen('/classification', Classification)
     probe.camera('/image_raw')
     classifies(node, results)
-    assert 'my_repvit.onnx' in node.output
+    assert node.wait_output('RepViT my_repvit.onnx', 10), node.output
     stops_cleanly(node)
 
 
@@ -104,7 +104,7 @@ def test_rdk_cameras(commands, probe, stand_in_records, text, topic, msg_type, e
     results = probe.listen('/repvit/classification', Classification)
     probe.camera(topic, msg_type, encoding, width=640, height=480, rate=5.0)
     classifies(node, results)
-    assert f'input {msg_type} on {topic}' in node.output
+    assert node.wait_output(f'input {msg_type} on {topic}', 10), node.output
     stops_cleanly(node)
     assert not any(pkg in ('hobot_codec', 'websocket') for pkg, _ in stand_in_records())
 

@@ -179,6 +179,7 @@ ROSDEP_KEYS = {
     'ament_flake8': 'ament_flake8', 'ament_pep257': 'ament_pep257',
     'catkin_pkg': 'python3-catkin-pkg', 'launch': 'launch', 'launch_ros': 'launch_ros',
     'ament_index_python': 'ament_index_python', 'lifecycle_msgs': 'lifecycle_msgs',
+    'launch_testing': 'launch_testing',
 }
 # Imported only where they exist: the BPU runtimes of RDK OS and the RDK camera's messages.
 BOARD_ONLY = {'hbm_runtime', 'hobot_dnn', 'hobot_dnn_rdkx5', 'hbm_img_msgs', 'ai_msgs'}

@@ -114,17 +114,21 @@ def test_the_rclpy_behaviour_the_list_parameters_rely_on(ros_context, tmp_path):
     path.write_text('/**:\n  ros__parameters:\n    image_topics: []\n')
     assert parsed_by_rcl(str(path))['image_topics'].type_ == Parameter.Type.NOT_SET
     assert Parameter.Type.from_parameter_value([]) == Parameter.Type.BYTE_ARRAY
+    assert Parameter('names', value=[]).type_ == Parameter.Type.BYTE_ARRAY
     node = rclpy.create_node('pin', context=ros_context)
     try:
-        desc = ParameterDescriptor(read_only=False)
-        node.declare_parameter('names', Parameter.Type.STRING_ARRAY, desc)
-        # A statically typed parameter may stay without a value at declaration ...
-        assert node.get_parameter_or('names').type_ == Parameter.Type.NOT_SET
+        desc = ParameterDescriptor(read_only=False, dynamic_typing=True)
+        node.declare_parameter('names', None, desc)
+        # A dynamically typed parameter may stay without a value at declaration ...
+        assert node.get_parameter('names').type_ == Parameter.Type.NOT_SET
         # ... the typed empty value can be set while not read-only ...
         assert node.set_parameters([Parameter('names', Parameter.Type.STRING_ARRAY, [])])[
             0].successful
-        # ... and the descriptor rclpy keeps is the one passed, so it can be made read-only.
+        assert node.get_parameter('names').type_ == Parameter.Type.STRING_ARRAY
+        # ... and the descriptor rclpy keeps is the one passed, so it can be made read-only
+        # (its type follows the value: string array).
         assert node.describe_parameter('names') is desc
+        assert desc.type == Parameter.Type.STRING_ARRAY.value
         desc.read_only = True
         refused = node.set_parameters([Parameter('names', value=['a'])])[0]
         assert not refused.successful and 'read-only' in refused.reason
@@ -132,19 +136,22 @@ def test_the_rclpy_behaviour_the_list_parameters_rely_on(ros_context, tmp_path):
         node.destroy_node()
 
 
-@pytest.mark.parametrize('given', ['absent', '[]', "['/front/image_raw']"])
+@pytest.mark.parametrize('given', ['absent', '[]', "['/front/image_raw']", 'python []'])
 def test_list_parameters_are_string_arrays_default_included(ros_context, synthetic_model,
                                                             tmp_path, given):
     lines = ['/**:', '  ros__parameters:', f'    model_path: {synthetic_model("m0_9")!r}']
-    if given != 'absent':
+    if given not in ('absent', 'python []'):
         lines.append(f'    image_topics: {given}')
+    # From Python an empty list is a byte array (rclpy infers its type from the items).
+    overrides = [Parameter('image_topics', value=[]), Parameter('camera_names', value=[])] \
+        if given == 'python []' else None
     path = tmp_path / 'mine.yaml'
     path.write_text('\n'.join(lines) + '\n')
     context = Context()
     rclpy.init(args=['--ros-args', '--params-file', shipped_params_file(),
                      '--params-file', str(path)], context=context)
     try:
-        node = RepVitClassifier(context=context)
+        node = RepVitClassifier(context=context, parameter_overrides=overrides)
         try:
             for name in ('image_topics', 'camera_names'):
                 param = node.get_parameter(name)
