@@ -35,8 +35,10 @@ from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, U
 import cv2
 import numpy as np
 
-from repvit_ros.preprocess import (COMPRESSED_FORMATS, decode, DEFAULT_MAX_INPUT_PIXELS,
-                                   FrameError, normalize_encoding, RAW_ENCODINGS, YUV_RANGES)
+from repvit_ros.layouts import (check_frame, check_pixels, COMPRESSED_FORMATS, frame_size,
+                                FrameError, mono16_to_8, normalize_encoding, PACKED_422,
+                                pixel_pairs, SEMI_PLANAR)
+from repvit_ros.preprocess import decode, DEFAULT_MAX_INPUT_PIXELS, YUV_RANGES
 
 #: Default JPEG quality of :func:`encode_jpeg` (OpenCV's default is 95; 80 is a third smaller).
 JPEG_QUALITY = 80
@@ -48,9 +50,6 @@ STAGES = (('preprocess', 'preprocess'), ('inference', 'predict_infer'),
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _DARKEN = 0.35  # the band keeps this fraction of the picture's brightness
 _TEXT_BGR = (255, 255, 255)
-_SEMI_PLANAR = ('nv12', 'nv21')
-# Packed 4:2:2: (index of Y in each 2-byte pixel, indices of U and V in each 4-byte pair).
-_PACKED = {'yuv422': (1, 0, 2), 'uyvy': (1, 0, 2), 'yuv422_yuy2': (0, 1, 3), 'yuyv': (0, 1, 3)}
 _CONVERT_RGB = {'rgb8': cv2.COLOR_RGB2BGR, 'rgba8': cv2.COLOR_RGBA2BGR,
                 'bgra8': cv2.COLOR_BGRA2BGR, 'mono8': cv2.COLOR_GRAY2BGR}
 
@@ -106,36 +105,6 @@ def scale_to_width(bgr: np.ndarray, width: int) -> np.ndarray:
     return _fit(bgr, scaled_size(bgr.shape[1], bgr.shape[0], width))
 
 
-def _checked(frame, encoding: str) -> np.ndarray:
-    """Check a raw frame's type, dtype, layout and size; return it (HxWx1 mono as HxW)."""
-    if not isinstance(frame, np.ndarray):
-        raise FrameError(f'{encoding} frame must be a numpy array, got {type(frame).__name__}')
-    channels, dtype = RAW_ENCODINGS[encoding]
-    if frame.dtype.newbyteorder('=') != dtype:  # 16-bit frames come in either byte order
-        raise FrameError(f'{encoding} frame must be {np.dtype(dtype).name}, got {frame.dtype}')
-    if channels == 1 and frame.ndim == 3 and frame.shape[2] == 1:
-        frame = frame[:, :, 0]
-    if encoding in _SEMI_PLANAR:
-        if frame.ndim != 2 or frame.shape[0] % 3 or frame.shape[1] % 2:
-            raise FrameError(f'{encoding} frame must be (H*3/2)xW with H and W even, got shape '
-                             f'{frame.shape}')
-    elif channels == 1 and frame.ndim != 2:
-        raise FrameError(f'{encoding} frame must be HxW, got shape {frame.shape}')
-    elif channels > 1 and (frame.ndim != 3 or frame.shape[2] != channels):
-        raise FrameError(f'{encoding} frame must be HxWx{channels}, got shape {frame.shape}')
-    if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise FrameError(f'zero-size {encoding} frame {frame.shape}')
-    if encoding in _PACKED and frame.shape[1] % 2:
-        raise FrameError(f'{encoding} frame needs an even width, got {frame.shape[1]}')
-    return frame
-
-
-def _check_pixels(width: int, height: int, max_input_pixels: int) -> None:
-    if width * height > max_input_pixels:
-        raise FrameError(f'frame {width}x{height} is {width * height} pixels, over the limit '
-                         f'of {max_input_pixels} (max_input_pixels)')
-
-
 def _ycrcb_to_bgr(y: np.ndarray, cr: np.ndarray, cb: np.ndarray, yuv_range: str) -> np.ndarray:
     """BT.601 YCrCb planes (equal size) to BGR; video range is stretched to full first."""
     if yuv_range == 'video':
@@ -143,21 +112,6 @@ def _ycrcb_to_bgr(y: np.ndarray, cr: np.ndarray, cb: np.ndarray, yuv_range: str)
         cr = cv2.convertScaleAbs(cr, alpha=255.0 / 224.0, beta=128.0 - 128.0 * 255.0 / 224.0)
         cb = cv2.convertScaleAbs(cb, alpha=255.0 / 224.0, beta=128.0 - 128.0 * 255.0 / 224.0)
     return cv2.cvtColor(cv2.merge([y, cr, cb]), cv2.COLOR_YCrCb2BGR)
-
-
-def _pixel_pairs(frame: np.ndarray) -> np.ndarray:
-    """View a packed 4:2:2 HxWx2 frame as (H, W/2, 4) pixel pairs, padded rows included."""
-    h, w = frame.shape[:2]
-    if frame.strides[1:] == (2, 1):
-        return np.lib.stride_tricks.as_strided(frame, (h, w // 2, 4),
-                                               (frame.strides[0], 4, 1), writeable=False)
-    return np.ascontiguousarray(frame).reshape(h, w // 2, 4)
-
-
-def _mono16_to_8(frame: np.ndarray, bit_depth: int) -> np.ndarray:
-    """Keep the 8 most significant of ``bit_depth`` bits, larger values saturated."""
-    top = (1 << bit_depth) - 1
-    return (np.minimum(frame, top) >> (bit_depth - 8)).astype(np.uint8)
 
 
 def _view(frame, encoding: str, width: int, bit_depth: int, max_input_pixels: int,
@@ -168,28 +122,25 @@ def _view(frame, encoding: str, width: int, bit_depth: int, max_input_pixels: in
         want = width if width > 0 else 1 << 30
         bgr = decode(frame, encoding, (1, want), 'stretch', max_input_pixels=max_input_pixels)
         return _fit(bgr, scaled_size(bgr.shape[1], bgr.shape[0], width))
-    frame = _checked(frame, encoding)
-    if encoding in _SEMI_PLANAR:
-        h, w = frame.shape[0] * 2 // 3, frame.shape[1]
-        _check_pixels(w, h, max_input_pixels)
-        size = scaled_size(w, h, width)
+    frame = check_frame(frame, encoding)
+    w, h = frame_size(frame, encoding)
+    check_pixels('frame', w, h, max_input_pixels)
+    size = scaled_size(w, h, width)
+    if encoding in SEMI_PLANAR:
         y = _fit(frame[:h], size)
         uv = _fit(frame[h:].reshape(h // 2, w // 2, 2), size)
-        u, v = (0, 1) if encoding == 'nv12' else (1, 0)
+        u, v = SEMI_PLANAR[encoding]
         return _ycrcb_to_bgr(y, uv[:, :, v], uv[:, :, u], yuv_range)
-    h, w = frame.shape[:2]
-    _check_pixels(w, h, max_input_pixels)
-    size = scaled_size(w, h, width)
-    if encoding in _PACKED:
+    if encoding in PACKED_422:
         # As a 2-channel image the luma channel resamples like a Y plane; as 4-channel pixel
         # pairs, chroma is at half width already: scale both to the output, then convert.
-        y_at, u_at, v_at = _PACKED[encoding]
+        y_at, u_at, v_at = PACKED_422[encoding]
         y = _fit(frame, size)[:, :, y_at]
-        pairs = _fit(_pixel_pairs(frame), size)
+        pairs = _fit(pixel_pairs(frame), size)
         return _ycrcb_to_bgr(np.ascontiguousarray(y), np.ascontiguousarray(pairs[:, :, v_at]),
                              np.ascontiguousarray(pairs[:, :, u_at]), yuv_range)
     if encoding == 'mono16':
-        return cv2.cvtColor(_fit(_mono16_to_8(frame, bit_depth), size), cv2.COLOR_GRAY2BGR)
+        return cv2.cvtColor(_fit(mono16_to_8(frame, bit_depth), size), cv2.COLOR_GRAY2BGR)
     small = _fit(frame, size)
     if encoding == 'bgr8':
         return np.ascontiguousarray(small)
@@ -203,7 +154,7 @@ def colour_view(frame, encoding: str, bit_depth: int = 16,
     Turn a camera frame into a BGR picture of the whole frame, at most ``width`` pixels wide.
 
     Takes every encoding :func:`repvit_ros.preprocess.to_nv12` takes, in the same layout (a
-    numpy view from :func:`repvit_ros.preprocess.image_view`, padded rows as strides, or the
+    numpy view from :func:`repvit_ros.layouts.image_view`, padded rows as strides, or the
     compressed bytes). Raw frames are scaled first (INTER_AREA; YUV plane by plane, chroma to
     the output size) and converted at the output size: YUV with BT.601 (``yuv_range`` full or
     video), mono16 keeping the top 8 of ``bit_depth`` bits. JPEG and PNG go through

@@ -33,7 +33,7 @@ is checked against what is left, and anything that cannot be read raises
 import struct
 from typing import NamedTuple
 
-from repvit_ros.preprocess import FrameError
+from repvit_ros.layouts import FrameError
 
 #: Encapsulation identifiers (second byte; the first is 0) of the plain CDR forms read here:
 #: CDR_BE, CDR_LE (XCDR1) and PLAIN_CDR2_BE, PLAIN_CDR2_LE (XCDR2), to their byte order.

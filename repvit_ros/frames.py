@@ -30,7 +30,8 @@ from typing import Any, NamedTuple, Optional
 
 import numpy as np
 from repvit_ros import cdr
-from repvit_ros.preprocess import COMPRESSED_FORMATS, FrameError, image_view, normalize_encoding
+from repvit_ros.layouts import (COMPRESSED_FORMATS, FrameError, image_view, normalize_encoding,
+                                quoted)
 
 #: input_type -> (module, message class) of the camera messages it subscribes to.
 MESSAGE_TYPES = {
@@ -42,7 +43,6 @@ INPUT_TYPES = tuple(MESSAGE_TYPES)
 #: input types whose messages are read serialized (hbmem frames live in shared memory)
 SERIALIZED_TYPES = ('image', 'compressed')
 _INSTALL_HINT = {'hbm_img_msgs.msg': 'hbm_img_msgs (TogetheROS)'}
-LOG_TEXT_MAX = 40  # characters of a message's own strings quoted in a log line
 
 
 class Frame(NamedTuple):
@@ -91,17 +91,6 @@ def input_type_of(encoding: str) -> str:
     :return: ``compressed`` for JPEG/PNG, else ``image``.
     """
     return 'compressed' if normalize_encoding(encoding) in COMPRESSED_FORMATS else 'image'
-
-
-def quoted(text: str) -> str:
-    """
-    Quote a string from a message for a log line, cut to :data:`LOG_TEXT_MAX` characters.
-
-    :param text: the string.
-    :return: its repr, shortened with ``...`` when long.
-    """
-    text = str(text)
-    return repr(text) if len(text) <= LOG_TEXT_MAX else repr(text[:LOG_TEXT_MAX]) + '...'
 
 
 def wrap(msg: Any, input_type: str) -> Frame:

@@ -35,7 +35,8 @@ from builtin_interfaces.msg import Time
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from repvit_ros import annotate
 from repvit_ros.frames import Frame, uint8_array
-from repvit_ros.preprocess import declared_size, FrameError
+from repvit_ros.layouts import COMPRESSED_FORMATS, frame_size, FrameError, normalize_encoding
+from repvit_ros.preprocess import declared_size
 from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
 from vision_msgs.msg import Classification
 
@@ -172,7 +173,7 @@ class Outputs:
 
     def _publish_perception(self, result: Result, labels: List[str]) -> None:
         ai = self._ai
-        h, w = _frame_size(result.frame)
+        w, h = _frame_size(result.frame)
         stamp = result.msg.header.stamp
         timings = dict(result.timings)
         timings['pipeline'] = annotate.StageTime((stamp.sec, stamp.nanosec), time.time())
@@ -208,18 +209,11 @@ class Outputs:
 
 
 def _frame_size(frame: Frame) -> Tuple[int, int]:
-    """Return a frame's (height, width) as received (JPEG/PNG: from the decoded picture)."""
-    image = frame.image
-    if frame.encoding in ('nv12', 'nv21'):
-        return image.shape[0] * 2 // 3, image.shape[1]
-    if getattr(image, 'ndim', 1) >= 2:
-        return image.shape[0], image.shape[1]
-    return _compressed_size(image, frame.encoding)
-
-
-def _compressed_size(data: Any, fmt: str) -> Tuple[int, int]:
+    """Give a frame's (width, height) as received; a JPEG/PNG's as declared (0x0 unreadable)."""
+    encoding = normalize_encoding(frame.encoding)
+    if encoding not in COMPRESSED_FORMATS:
+        return frame_size(frame.image, encoding)
     try:
-        w, h = declared_size(data, fmt)
+        return declared_size(frame.image, encoding)
     except FrameError:
         return 0, 0
-    return h, w

@@ -18,8 +18,9 @@ Camera frames to the NV12 tensor a RepViT model takes, with numpy and OpenCV onl
 The BPU builds of RepViT take a 224x224 NV12 image (Y plane, then interleaved U,V at half
 resolution) in full-range BT.601; the board converts it to RGB itself. :func:`to_nv12` turns any
 supported camera frame into exactly that tensor, :func:`nv12_to_rgb` is the conversion the board
-applies (the ONNX backend uses it to reproduce the board off the board), and :func:`image_view`
-wraps a ``sensor_msgs/Image``'s raw fields as a zero-copy numpy view.
+applies (the ONNX backend uses it to reproduce the board off the board). Frames come in the
+layouts of :mod:`repvit_ros.layouts` (:func:`~repvit_ros.layouts.image_view` wraps a
+``sensor_msgs/Image``'s raw fields as a zero-copy numpy view).
 
 Work is done at the model's size wherever possible: frames are resized before any colour
 conversion, YUV frames are resized plane by plane with no colour maths at all, and JPEG frames
@@ -36,33 +37,13 @@ from typing import Tuple, Union
 import cv2
 import numpy as np
 
+from repvit_ros.layouts import (check_frame, check_pixels, COMPRESSED_FORMATS, frame_size,
+                                FrameError, mono16_to_8, normalize_encoding, PACKED_422,
+                                pixel_pairs, quoted, SEMI_PLANAR)
 
-class FrameError(ValueError):
-    """A frame that cannot be turned into model input; the message names the problem."""
 
-
-# encoding -> (channels, dtype); 'yuv' encodings are stored as 2 bytes per pixel.
-RAW_ENCODINGS = {
-    'rgb8': (3, np.uint8),
-    'bgr8': (3, np.uint8),
-    'rgba8': (4, np.uint8),
-    'bgra8': (4, np.uint8),
-    'mono8': (1, np.uint8),
-    'mono16': (1, np.uint16),
-    'yuv422': (2, np.uint8),       # UYVY, the sensor_msgs name
-    'uyvy': (2, np.uint8),
-    'yuv422_yuy2': (2, np.uint8),  # YUYV, the sensor_msgs name
-    'yuyv': (2, np.uint8),
-    'nv12': (1, np.uint8),         # (H*3/2) x W bytes
-    'nv21': (1, np.uint8),
-}
-COMPRESSED_FORMATS = ('jpeg', 'png')
-ENCODINGS = tuple(RAW_ENCODINGS) + COMPRESSED_FORMATS
 RESIZE_MODES = ('letterbox', 'center_crop', 'stretch')
 YUV_RANGES = ('full', 'video')
-_UYVY = ('yuv422', 'uyvy')
-_YUYV = ('yuv422_yuy2', 'yuyv')
-_SEMI_PLANAR = ('nv12', 'nv21')
 # Grey 127 in RGB terms, as the RDK model zoo pads its letterbox.
 _PAD_RGB = 127
 # Largest frame (width * height) accepted, raw or declared by a compressed header: 8K x 8K.
@@ -70,97 +51,6 @@ DEFAULT_MAX_INPUT_PIXELS = 8192 * 8192
 # Markers a JPEG may have before its first scan (ICC profiles take up to 255 APP2 segments).
 _MAX_JPEG_SEGMENTS = 1024
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
-
-
-def _shorten(text, limit: int = 40) -> str:
-    """Repr of a string from the network, cut to about ``limit`` characters for messages."""
-    text = str(text)
-    return repr(text) if len(text) <= limit else repr(text[:limit]) + '...'
-
-
-def normalize_encoding(encoding: str) -> str:
-    """
-    Map an encoding or CompressedImage format string to one of :data:`ENCODINGS`.
-
-    CompressedImage formats look like ``jpeg``, ``jpg``, ``png`` or
-    ``bgr8; jpeg compressed bgr8``; sensor_msgs encodings are matched case-insensitively.
-
-    :param encoding: the encoding or format string from the message.
-    :return: the canonical encoding name.
-    :raises FrameError: for an unknown encoding.
-    """
-    if encoding is not None and not isinstance(encoding, str):
-        raise FrameError(f'encoding must be a string, got {type(encoding).__name__}')
-    enc = (encoding or '').strip().lower()
-    if ';' in enc:  # image_transport's "<raw>; <codec> compressed <raw>"
-        enc = enc.split(';', 1)[1]
-    for word in enc.replace(',', ' ').split():
-        if word in ('jpeg', 'jpg', 'mjpeg'):
-            return 'jpeg'
-        if word == 'png':
-            return 'png'
-    if enc in ENCODINGS:
-        return enc
-    raise FrameError(f'unknown encoding {_shorten(encoding)}; supported: {", ".join(ENCODINGS)}')
-
-
-def _rows_and_row_bytes(encoding: str, height: int, width: int) -> Tuple[int, int]:
-    channels, dtype = RAW_ENCODINGS[encoding]
-    if encoding in _SEMI_PLANAR:
-        return height * 3 // 2, width
-    return height, width * channels * np.dtype(dtype).itemsize
-
-
-def _check_dims(encoding: str, height: int, width: int) -> None:
-    if height <= 0 or width <= 0:
-        raise FrameError(f'zero-size {encoding} frame ({width}x{height})')
-    if encoding in _SEMI_PLANAR and (height % 2 or width % 2):
-        raise FrameError(f'{encoding} frame needs even width and height, got {width}x{height}')
-    if encoding in _UYVY + _YUYV and width % 2:
-        raise FrameError(f'{encoding} frame needs an even width, got {width}')
-
-
-def image_view(height: int, width: int, step: int, encoding: str, data,
-               is_bigendian: bool = False) -> np.ndarray:
-    """
-    Wrap a raw image buffer as a numpy array without copying it.
-
-    Honours row padding (``step`` larger than the pixel bytes of a row) with a strided view.
-
-    :param height: rows of the image.
-    :param width: columns of the image.
-    :param step: bytes from the start of one row to the next.
-    :param encoding: a raw encoding of :data:`RAW_ENCODINGS`.
-    :param data: the buffer (``bytes``, ``array.array``, numpy array, memoryview).
-    :param is_bigendian: byte order of 16-bit encodings.
-    :return: an array in the layout :func:`to_nv12` takes (HxWxC, HxW, or (H*3/2)xW for nv12).
-    :raises FrameError: for a zero-size, odd-sized, short or inconsistent buffer.
-    """
-    encoding = normalize_encoding(encoding)
-    if encoding not in RAW_ENCODINGS:
-        raise FrameError(f'{encoding} is a compressed format, not a raw image encoding')
-    height, width, step = int(height), int(width), int(step)
-    _check_dims(encoding, height, width)
-    rows, row_bytes = _rows_and_row_bytes(encoding, height, width)
-    if step < row_bytes:
-        raise FrameError(f'{encoding} {width}x{height}: step {step} is smaller than the '
-                         f'{row_bytes} bytes of a row')
-    buf = np.frombuffer(data, dtype=np.uint8)
-    if buf.size != rows * step:
-        raise FrameError(f'{encoding} {width}x{height} with step {step} needs '
-                         f'{rows * step} bytes, got {buf.size}')
-    channels, dtype = RAW_ENCODINGS[encoding]
-    itemsize = np.dtype(dtype).itemsize
-    if itemsize > 1:
-        dtype = np.dtype(dtype).newbyteorder('>' if is_bigendian else '<')
-        if step % itemsize:
-            raise FrameError(f'{encoding}: step {step} is not a multiple of {itemsize}')
-        buf = buf.view(dtype)
-    if encoding in _SEMI_PLANAR or channels == 1:
-        shape, strides = (rows, width), (step, itemsize)
-    else:
-        shape, strides = (rows, width, channels), (step, channels * itemsize, itemsize)
-    return np.lib.stride_tricks.as_strided(buf, shape=shape, strides=strides, writeable=False)
 
 
 @dataclass(frozen=True)
@@ -283,37 +173,6 @@ def _rgb_to_nv12_into(rgb: np.ndarray, yuv_range: str, bgr: bool, geo: _Geometry
     _rgb_to_yuv(rgb, yuv_range, bgr, ys[dy:dy + dh, dx:dx + dw],
                 uvs[dy // 2:(dy + dh) // 2, dx // 2:(dx + dw) // 2])
     return out
-
-
-def _pixel_pairs(frame: np.ndarray) -> np.ndarray:
-    """View a packed 4:2:2 HxWx2 frame as (H, W/2, 4) pixel pairs, padded rows included."""
-    h, w = frame.shape[:2]
-    if frame.strides[1:] == (2, 1):  # bytes contiguous within each row: no copy needed
-        return np.lib.stride_tricks.as_strided(frame, (h, w // 2, 4),
-                                               (frame.strides[0], 4, 1), writeable=False)
-    return np.ascontiguousarray(frame).reshape(h, w // 2, 4)
-
-
-def _check_frame(frame: np.ndarray, encoding: str) -> np.ndarray:
-    if not isinstance(frame, np.ndarray):
-        raise FrameError(f'{encoding} frame must be a numpy array, got {type(frame).__name__}')
-    channels, dtype = RAW_ENCODINGS[encoding]
-    if frame.dtype.newbyteorder('=') != dtype:  # 16-bit frames come in either byte order
-        raise FrameError(f'{encoding} frame must be {np.dtype(dtype).name}, got {frame.dtype}')
-    if encoding in _SEMI_PLANAR:
-        if frame.ndim != 2 or frame.shape[0] % 3:
-            raise FrameError(f'{encoding} frame must be (H*3/2)xW, got shape {frame.shape}')
-        _check_dims(encoding, frame.shape[0] * 2 // 3, frame.shape[1])
-        return frame
-    if channels == 1:
-        if frame.ndim == 3 and frame.shape[2] == 1:
-            frame = frame[:, :, 0]
-        if frame.ndim != 2:
-            raise FrameError(f'{encoding} frame must be HxW, got shape {frame.shape}')
-    elif frame.ndim != 3 or frame.shape[2] != channels:
-        raise FrameError(f'{encoding} frame must be HxWx{channels}, got shape {frame.shape}')
-    _check_dims(encoding, frame.shape[0], frame.shape[1])
-    return frame
 
 
 @dataclass(frozen=True)
@@ -503,12 +362,6 @@ def _last_nonzero(buf: np.ndarray, chunk: int = 4096) -> int:
     return -1
 
 
-def _check_pixels(kind: str, width: int, height: int, max_input_pixels: int) -> None:
-    if width * height > max_input_pixels:
-        raise FrameError(f'{kind} {width}x{height} is {width * height} pixels, over the limit '
-                         f'of {max_input_pixels} (max_input_pixels)')
-
-
 def _check_limit(max_input_pixels) -> int:
     if isinstance(max_input_pixels, bool) or not isinstance(max_input_pixels, (int, np.integer)) \
             or max_input_pixels <= 0:
@@ -575,7 +428,7 @@ def decode(data, fmt: str, size: Tuple[int, int] = (224, 224), mode: str = 'lett
         hdr = _jpeg_header(buf)
         if hdr.width == 0 or hdr.height == 0:
             raise FrameError(f'corrupt jpeg: zero size {hdr.width}x{hdr.height}')
-        _check_pixels('jpeg declares', hdr.width, hdr.height, limit)
+        check_pixels('jpeg declares', hdr.width, hdr.height, limit)
         if eoi < hdr.scan_start:
             raise FrameError('truncated jpeg: no end-of-image marker after the scan')
         _check_jpeg_scan(buf, hdr, eoi)
@@ -586,7 +439,7 @@ def decode(data, fmt: str, size: Tuple[int, int] = (224, 224), mode: str = 'lett
         width, height = _png_size(buf)
         if width == 0 or height == 0:
             raise FrameError(f'corrupt png: zero size {width}x{height}')
-        _check_pixels('png declares', width, height, limit)
+        check_pixels('png declares', width, height, limit)
     try:
         img = cv2.imdecode(buf, flag)
     except cv2.error as exc:
@@ -609,8 +462,10 @@ def to_nv12(frame, encoding: str, size: Tuple[int, int] = (224, 224), mode: str 
 
     :param frame: the image in its own layout: HxWx3 (rgb8, bgr8), HxWx4 (rgba8, bgra8), HxW
         (mono8, mono16), (H*3/2)xW (nv12, nv21), HxWx2 (yuv422/uyvy, yuv422_yuy2/yuyv), or 1-D
-        bytes (jpeg, png). Row padding may be present as array strides (see :func:`image_view`).
-    :param encoding: one of :data:`ENCODINGS` (CompressedImage format strings are accepted).
+        bytes (jpeg, png). Row padding may be present as array strides (see
+        :func:`repvit_ros.layouts.image_view`).
+    :param encoding: one of :data:`repvit_ros.layouts.ENCODINGS` (CompressedImage format strings
+        are accepted).
     :param size: model input (height, width), both even.
     :param mode: ``letterbox`` (fit, centre, pad grey 127), ``center_crop`` or ``stretch``.
     :param yuv_range: ``full`` (BT.601 full range, what the .bin models were compiled for) or
@@ -626,7 +481,7 @@ def to_nv12(frame, encoding: str, size: Tuple[int, int] = (224, 224), mode: str 
     except FrameError:
         raise
     except (cv2.error, ValueError, TypeError, IndexError, MemoryError, OverflowError) as exc:
-        raise FrameError(f'cannot convert {_shorten(encoding)} frame: {exc}') from None
+        raise FrameError(f'cannot convert {quoted(encoding)} frame: {exc}') from None
 
 
 def _to_nv12(frame, encoding, size, mode, yuv_range, max_input_pixels, bit_depth) -> np.ndarray:
@@ -646,44 +501,42 @@ def _to_nv12(frame, encoding, size, mode, yuv_range, max_input_pixels, bit_depth
     if encoding in COMPRESSED_FORMATS:
         frame = decode(frame, encoding, (dst_h, dst_w), mode, max_input_pixels=limit)
         encoding = 'bgr8'
-    frame = _check_frame(frame, encoding)
-    rows = frame.shape[0] * 2 // 3 if encoding in _SEMI_PLANAR else frame.shape[0]
-    _check_pixels(f'{encoding} frame', frame.shape[1], rows, limit)
+    frame = check_frame(frame, encoding)
+    w, h = frame_size(frame, encoding)
+    check_pixels(f'{encoding} frame', w, h, limit)
     pad_y, pad_c = _pad_yuv(yuv_range)
 
-    if encoding in _SEMI_PLANAR:
-        h, w = frame.shape[0] * 2 // 3, frame.shape[1]
+    if encoding in SEMI_PLANAR:
         if (h, w) == (dst_h, dst_w) and encoding == 'nv12':
             return np.ascontiguousarray(frame)
         geo = geometry(w, h, dst_w, dst_h, mode)
         y = _place(frame[:h], geo, dst_w, dst_h, pad_y)
         uv_in = frame[h:].reshape(h // 2, w // 2, 2)
         uv = _place(uv_in, _scaled(geo, 2, 2), dst_w // 2, dst_h // 2, (pad_c, pad_c))
-        if encoding == 'nv21':
+        if SEMI_PLANAR[encoding] != (0, 1):  # nv21: V first
             uv = uv[:, :, ::-1]
         return _pack(y, uv)
 
-    if encoding in _UYVY + _YUYV:
-        h, w = frame.shape[:2]
-        y_idx, uv_idx = (1, (0, 2)) if encoding in _UYVY else (0, (1, 3))
+    if encoding in PACKED_422:
+        y_at, u_at, v_at = PACKED_422[encoding]
         geo = geometry(w, h, dst_w, dst_h, mode)
         # Resize the packed frame as it lies, with no copy and no colour maths: as a 2-channel
         # image its luma channel resamples exactly like a Y plane (the other channel, mixed
         # U/V, is discarded), and as a 4-channel image of pixel pairs, chroma is already at half
         # width, so one resize also halves its height.
-        y = _place(frame, geo, dst_w, dst_h, (pad_y, pad_y))[:, :, y_idx]
-        quads = _place(_pixel_pairs(frame), _scaled(geo, 2, 1), dst_w // 2, dst_h // 2,
+        y = _place(frame, geo, dst_w, dst_h, (pad_y, pad_y))[:, :, y_at]
+        quads = _place(pixel_pairs(frame), _scaled(geo, 2, 1), dst_w // 2, dst_h // 2,
                        (pad_c,) * 4)
         out = np.empty((dst_h * 3 // 2, dst_w), np.uint8)
         out[:dst_h] = y
         uv = out[dst_h:].reshape(dst_h // 2, dst_w // 2, 2)
-        uv[:, :, 0] = quads[:, :, uv_idx[0]]
-        uv[:, :, 1] = quads[:, :, uv_idx[1]]
+        uv[:, :, 0] = quads[:, :, u_at]
+        uv[:, :, 1] = quads[:, :, v_at]
         return out
 
     if encoding in ('mono8', 'mono16'):
         if encoding == 'mono16':
-            frame = _mono16_to_8(frame, int(bit_depth))
+            frame = mono16_to_8(frame, int(bit_depth))
         geo = geometry(frame.shape[1], frame.shape[0], dst_w, dst_h, mode)
         y = _place(np.ascontiguousarray(frame), geo, dst_w, dst_h, _PAD_RGB)
         if yuv_range == 'video':
@@ -699,13 +552,6 @@ def _to_nv12(frame, encoding, size, mode, yuv_range, max_input_pixels, bit_depth
         small = cv2.cvtColor(small, cv2.COLOR_RGBA2RGB)  # drops alpha, keeps channel order
     return _rgb_to_nv12_into(np.ascontiguousarray(small), yuv_range,
                              encoding in ('bgr8', 'bgra8'), geo, dst_w, dst_h, (pad_y, pad_c))
-
-
-def _mono16_to_8(frame: np.ndarray, bit_depth: int) -> np.ndarray:
-    """Keep the 8 most significant of ``bit_depth`` bits; values above the depth saturate."""
-    if bit_depth < 16:
-        frame = np.minimum(frame, np.uint16((1 << bit_depth) - 1))
-    return (frame >> np.uint16(bit_depth - 8)).astype(np.uint8)
 
 
 def nv12_to_rgb(nv12: np.ndarray, yuv_range: str = 'full') -> np.ndarray:

@@ -30,15 +30,14 @@ from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
-from repvit_ros.preprocess import (COMPRESSED_FORMATS, decode, DEFAULT_MAX_INPUT_PIXELS,
-                                   FrameError, normalize_encoding, RAW_ENCODINGS)
+from repvit_ros.layouts import (check_frame, COMPRESSED_FORMATS, frame_size, normalize_encoding,
+                                PACKED_422, SEMI_PLANAR)
+from repvit_ros.preprocess import decode, DEFAULT_MAX_INPUT_PIXELS
 
 #: Why a box gave no crop: a NaN, infinite or non-numeric value; zero or negative size; no
 #: overlap with the frame; under ``min_size`` pixels after padding and clamping; beyond
 #: ``max_rois`` (the largest boxes are kept).
 SKIP_REASONS = ('invalid', 'empty', 'outside', 'too_small', 'over_max_rois')
-_SEMI_PLANAR = ('nv12', 'nv21')
-_PACKED_422 = ('yuv422', 'uyvy', 'yuv422_yuy2', 'yuyv')
 # decode() picks a reduced JPEG scale for small outputs; crops need the full resolution.
 _FULL_SCALE = (1 << 30, 1 << 30)
 
@@ -50,30 +49,6 @@ class Region(NamedTuple):
     encoding: Optional[str]               # the crop's encoding (bgr8 for jpeg/png frames)
     rect: Optional[Tuple[int, int, int, int]]  # x, y, width, height in the frame
     skipped: Optional[str]                # one of SKIP_REASONS, None when cropped
-
-
-def frame_size(image, encoding: str) -> Tuple[int, int]:
-    """
-    Give the width and height of a raw frame in the layout ``frames.wrap`` produces.
-
-    :param image: HxWxC, HxW, (H*3/2)xW (nv12, nv21) or HxWx2 (packed 4:2:2) numpy array.
-    :param encoding: its raw encoding.
-    :return: (width, height) in pixels.
-    :raises FrameError: when the array cannot be a frame of that encoding.
-    """
-    if not isinstance(image, np.ndarray):
-        raise FrameError(f'{encoding} frame must be a numpy array, got {type(image).__name__}')
-    channels = RAW_ENCODINGS[encoding][0]
-    if encoding in _SEMI_PLANAR:
-        if image.ndim != 2 or image.shape[0] % 3 or image.shape[0] % 2 or image.shape[1] % 2:
-            raise FrameError(f'{encoding} frame must be (H*3/2)xW with H and W even, '
-                             f'got shape {image.shape}')
-        return image.shape[1], image.shape[0] * 2 // 3
-    if channels == 1 and image.ndim == 2:
-        return image.shape[1], image.shape[0]
-    if image.ndim != 3 or image.shape[2] != channels:
-        raise FrameError(f'{encoding} frame must be HxWx{channels}, got shape {image.shape}')
-    return image.shape[1], image.shape[0]
 
 
 def box_rect(box: Sequence[float], width: int, height: int, padding: float = 0.1,
@@ -124,7 +99,7 @@ def box_rect(box: Sequence[float], width: int, height: int, padding: float = 0.1
 def _cut(image: np.ndarray, encoding: str, rect: Tuple[int, int, int, int],
          height: int) -> np.ndarray:
     x, y, w, h = rect
-    if encoding not in _SEMI_PLANAR:
+    if encoding not in SEMI_PLANAR:
         return image[y:y + h, x:x + w]
     # The crop's own (h*3/2)xw NV12/NV21: its Y rows, then its interleaved chroma rows.
     out = np.empty((h * 3 // 2, w), np.uint8)
@@ -164,9 +139,10 @@ def crop_regions(image, encoding: str, boxes: Iterable[Sequence[float]], padding
         image = decode(image, encoding, _FULL_SCALE, 'stretch',
                        max_input_pixels=max_input_pixels)
         encoding = 'bgr8'
+    image = check_frame(image, encoding)
     width, height = frame_size(image, encoding)
-    even_x = encoding in _SEMI_PLANAR + _PACKED_422
-    even_y = encoding in _SEMI_PLANAR
+    even_x = encoding in SEMI_PLANAR or encoding in PACKED_422
+    even_y = encoding in SEMI_PLANAR
     rects = [box_rect(box, width, height, padding, even_x, even_y) for box in boxes]
     for i, rect in enumerate(rects):
         if not isinstance(rect, str) and min(rect[2], rect[3]) < min_size:

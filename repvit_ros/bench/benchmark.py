@@ -48,9 +48,10 @@ from repvit_ros.bench import render_cost, robot
 from repvit_ros.bench.feeder import Feeder
 from repvit_ros.bench.harness import (classifier_params, counts_between, frames, model_file,
                                       node_under_test, NodeProcess, use_large_frames_profile)
-from repvit_ros.bench.pictures import encode, sample_picture
+from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import input_type_of
-from repvit_ros.preprocess import image_view, to_nv12
+from repvit_ros.layouts import encode, image_view, row_step
+from repvit_ros.preprocess import to_nv12
 
 RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080))
 PRE_ENCODINGS = ('rgb8', 'bgr8', 'mono8', 'nv12', 'nv21', 'yuv422', 'yuv422_yuy2', 'jpeg')
@@ -127,8 +128,7 @@ def bench_preprocess(repeats: int = 30, resolutions=RESOLUTIONS,
             if enc == 'jpeg':
                 frame = np.frombuffer(data, np.uint8)
             else:
-                rows_n = h * 3 // 2 if enc in ('nv12', 'nv21') else h
-                frame = image_view(h, w, len(data) // rows_n, enc, data)
+                frame = image_view(h, w, row_step(enc, w), enc, data)
             t_fast = _median_time(lambda: to_nv12(frame, enc), repeats)
             t_naive = _median_time(lambda: naive_path(frame, enc), repeats)
             row = {'encoding': enc, 'resolution': f'{w}x{h}', 'to_nv12_ms': t_fast * 1e3,

@@ -29,8 +29,9 @@ from typing import Optional
 import numpy as np
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from repvit_ros.bench.pictures import encode, row_step, sample_picture
+from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import INPUT_TYPES, message_class, uint8_array
+from repvit_ros.layouts import encode, row_step
 
 HBMEM_BYTES = 6220800  # HbmMsg1080P's fixed data array
 

@@ -12,16 +12,17 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Synthetic test pictures, their raw or compressed encodings, and hostile files (no ROS)."""
+"""
+Synthetic test pictures and hostile files (no ROS).
+
+A picture is written in a camera's encoding by :func:`repvit_ros.layouts.encode`.
+"""
 
 import struct
 from typing import List, Tuple
 import zlib
 
-import cv2
 import numpy as np
-
-from repvit_ros.preprocess import RAW_ENCODINGS
 
 
 def sample_picture(width: int, height: int, seed: int = 0) -> np.ndarray:
@@ -40,63 +41,6 @@ def sample_picture(width: int, height: int, seed: int = 0) -> np.ndarray:
     return np.clip(np.stack(chans, -1), 0, 255).astype(np.uint8)
 
 
-def encode(rgb: np.ndarray, encoding: str) -> bytes:
-    """
-    Encode an RGB picture as the raw bytes of an image encoding, or JPEG/PNG.
-
-    :param rgb: HxWx3 uint8 RGB (even width and height for YUV encodings).
-    :param encoding: a raw encoding, ``jpeg`` or ``png``.
-    :return: the bytes, rows packed without padding.
-    """
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    if encoding in ('jpeg', 'png'):
-        ok, buf = cv2.imencode('.jpg' if encoding == 'jpeg' else '.png', bgr)
-        return buf.tobytes()
-    if encoding == 'rgb8':
-        return rgb.tobytes()
-    if encoding == 'bgr8':
-        return bgr.tobytes()
-    if encoding in ('rgba8', 'bgra8'):
-        src = rgb if encoding == 'rgba8' else bgr
-        return np.dstack([src, np.full(src.shape[:2], 255, np.uint8)]).tobytes()
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    if encoding == 'mono8':
-        return gray.tobytes()
-    if encoding == 'mono16':
-        return (gray.astype(np.uint16) * 257).astype('<u2').tobytes()
-    h, w = rgb.shape[:2]
-    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
-    y, cr, cb = ycrcb[..., 0], ycrcb[..., 1], ycrcb[..., 2]
-    if encoding in ('nv12', 'nv21'):
-        uv = np.stack([cb[::2, ::2], cr[::2, ::2]], -1)
-        if encoding == 'nv21':
-            uv = uv[..., ::-1]
-        return np.concatenate([y.reshape(-1), uv.reshape(-1)]).tobytes()
-    quad = np.empty((h, w // 2, 4), np.uint8)
-    if encoding in ('yuv422', 'uyvy'):
-        order = (cb[:, ::2], y[:, 0::2], cr[:, ::2], y[:, 1::2])
-    else:
-        order = (y[:, 0::2], cb[:, ::2], y[:, 1::2], cr[:, ::2])
-    for i, plane in enumerate(order):
-        quad[..., i] = plane
-    return quad.tobytes()
-
-
-def row_step(encoding: str, width: int) -> int:
-    """
-    Bytes per row of a packed raw image.
-
-    :param encoding: a raw encoding.
-    :param width: columns.
-    :return: the step.
-    """
-    channels, dtype = RAW_ENCODINGS[encoding]
-    if encoding in ('nv12', 'nv21'):
-        return width
-    return width * channels * np.dtype(dtype).itemsize
-
-
-# ------------------------------------------------------------------ hostile and unusual files
 def png_declaring(width: int, height: int) -> bytes:
     """
     Build a small valid PNG whose header declares ``width`` x ``height`` (a decompression bomb).

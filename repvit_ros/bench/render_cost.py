@@ -34,8 +34,7 @@ import cv2
 import numpy as np
 from repvit_ros.annotate import annotate, encode_jpeg, render
 from repvit_ros.bench.photos import load_rgb
-from repvit_ros.bench.pictures import encode, row_step
-from repvit_ros.preprocess import COMPRESSED_FORMATS, image_view
+from repvit_ros.layouts import COMPRESSED_FORMATS, encode, image_view, row_step
 
 #: Made-up ranking drawn on every frame (five lines, as the node's default top-k).
 RANKING = ((281, 'tabby, tabby cat', 0.712), (282, 'tiger cat', 0.153),

@@ -27,12 +27,13 @@ from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from repvit_ros.backends import BackendError, create_backend
 from repvit_ros.bench.frame_source import make_message
-from repvit_ros.bench.pictures import encode, sample_picture
+from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class
+from repvit_ros.layouts import encode, image_view
 from repvit_ros.node import RepVitClassifier
 from repvit_ros.parameters import SPECS
 from repvit_ros.postprocess import top_k
-from repvit_ros.preprocess import image_view, to_nv12
+from repvit_ros.preprocess import to_nv12
 from ros_support import wait_for
 from vision_msgs.msg import Classification, LabelInfo
 

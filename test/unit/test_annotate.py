@@ -15,8 +15,8 @@
 """
 The annotated image and the RDK web display's content, without ROS.
 
-Frames are built the way cameras send them (repvit_ros.bench.pictures.encode, then
-preprocess.image_view as the node wraps a message); the colour view is checked against the
+Frames are built the way cameras send them (repvit_ros.layouts.encode, then
+layouts.image_view as the node wraps a message); the colour view is checked against the
 picture they were made from, and the annotation pixel by pixel against the scaled input.
 """
 
@@ -30,8 +30,9 @@ from repvit_ros.annotate import (annotate, band_box, colour_view, encode_jpeg, l
                                  perception_info, perception_targets, render, scale_to_width,
                                  scaled_size, STAGES, StageTime, to_stamp)
 from repvit_ros.bench import render_cost
-from repvit_ros.bench.pictures import encode, row_step, sample_picture
-from repvit_ros.preprocess import FrameError, image_view, RAW_ENCODINGS
+from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.layouts import encode, image_view, RAW_ENCODINGS, row_step
+from repvit_ros.preprocess import FrameError
 
 RANKED = [(281, 'tabby, tabby cat', 0.625), (282, 'tiger cat', 0.25),
           (285, 'Egyptian cat', 0.0625), (287, 'lynx, catamount', 0.03125),

@@ -18,8 +18,9 @@ import types
 
 import numpy as np
 import pytest
-from repvit_ros import frames
-from repvit_ros.bench.pictures import encode, sample_picture
+from repvit_ros import frames, layouts
+from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.layouts import encode
 from repvit_ros.preprocess import FrameError
 
 
@@ -79,5 +80,5 @@ def test_names_of_input_types():
     assert frames.type_name('hbmem') == 'hbm_img_msgs/msg/HbmMsg1080P'
     assert [frames.input_type_of(e) for e in ('jpeg', 'PNG', 'nv12', 'bgr8')] == \
         ['compressed', 'compressed', 'image', 'image']
-    assert frames.quoted('abc') == "'abc'"
-    assert frames.quoted('y' * 100) == repr('y' * frames.LOG_TEXT_MAX) + '...'
+    assert layouts.quoted('abc') == "'abc'"
+    assert layouts.quoted('y' * 100) == repr('y' * layouts.LOG_TEXT_MAX) + '...'

@@ -23,9 +23,9 @@ import time
 import cv2
 from hypothesis import given, settings, strategies as st
 import numpy as np
+from repvit_ros.layouts import ENCODINGS, image_view
 from repvit_ros.pipeline import DEFAULT_SOURCE, DropFrame, Pipeline
-from repvit_ros.preprocess import (DEFAULT_MAX_INPUT_PIXELS, ENCODINGS, FrameError, image_view,
-                                   to_nv12)
+from repvit_ros.preprocess import DEFAULT_MAX_INPUT_PIXELS, FrameError, to_nv12
 
 
 def test_pipeline_order_drops_and_accounting():

@@ -31,7 +31,8 @@ import zlib
 import cv2
 import numpy as np
 import pytest
-from repvit_ros.preprocess import FrameError, image_view, nv12_to_rgb, to_nv12
+from repvit_ros.layouts import image_view
+from repvit_ros.preprocess import FrameError, nv12_to_rgb, to_nv12
 
 H, W = 224, 224
 
@@ -305,7 +306,7 @@ def test_image_view_honours_row_padding_without_copying():
 @pytest.mark.parametrize('encoding', ['yuv422', 'yuv422_yuy2'])
 def test_padded_packed_yuv_matches_packed_and_is_viewed_in_place(encoding, monkeypatch):
     from repvit_ros import preprocess
-    from repvit_ros.bench.pictures import encode
+    from repvit_ros.layouts import encode
     w, h, pad = 96, 64, 40
     packed = np.frombuffer(encode(noisy_rgb(h, w), encoding), np.uint8).reshape(h, w * 2)
     buf = np.zeros((h, w * 2 + pad), np.uint8)
@@ -406,7 +407,7 @@ def test_bad_size_mode_and_range():
 
 
 def test_compressed_format_strings():
-    from repvit_ros.preprocess import normalize_encoding
+    from repvit_ros.layouts import normalize_encoding
     assert normalize_encoding('jpeg') == 'jpeg'
     assert normalize_encoding('JPG') == 'jpeg'
     assert normalize_encoding('bgr8; jpeg compressed bgr8') == 'jpeg'

@@ -20,7 +20,8 @@ import cv2
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
-from repvit_ros.preprocess import FrameError, image_view, RAW_ENCODINGS, to_nv12
+from repvit_ros.layouts import image_view, RAW_ENCODINGS
+from repvit_ros.preprocess import FrameError, to_nv12
 from repvit_ros.regions import box_rect, count_skipped, crop_regions, SKIP_REASONS
 
 H, W = 40, 60
