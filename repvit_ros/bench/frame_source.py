@@ -15,65 +15,23 @@
 """
 Camera-like frame publisher for tests, benchmarks and the demo.
 
-Builds ``sensor_msgs/Image``, ``sensor_msgs/CompressedImage`` or ``hbm_img_msgs/HbmMsg1080P``
-messages in any supported encoding from an RGB picture, and publishes them at a fixed rate or as
-fast as possible. As a command: ``python -m repvit_ros.bench.frame_source --encoding bgr8
---width 640 --height 480 --rate 30 --count 100 --reliability best_effort``.
+Publishes ``sensor_msgs/Image``, ``sensor_msgs/CompressedImage`` or ``hbm_img_msgs/HbmMsg1080P``
+messages (:func:`repvit_ros.messages.make_message`) in any supported encoding from a synthetic
+picture, at a fixed rate or as fast as possible. As a command: ``python -m
+repvit_ros.bench.frame_source --encoding bgr8 --width 640 --height 480 --rate 30 --count 100
+--reliability best_effort``.
 """
 
 import argparse
 import sys
 import time
-from typing import Optional
 
-import numpy as np
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros.bench.pictures import sample_picture
-from repvit_ros.frames import INPUT_TYPES, message_class, uint8_array
-from repvit_ros.layouts import encode, row_step
-
-HBMEM_BYTES = 6220800  # HbmMsg1080P's fixed data array
-
-
-def make_message(msg_type: str, rgb: np.ndarray, encoding: str, stamp_ns: int,
-                 frame_id: str = 'camera', data: Optional[bytes] = None, index: int = 0):
-    """
-    Build one ROS message carrying ``rgb``.
-
-    :param msg_type: ``image``, ``compressed`` or ``hbmem``.
-    :param rgb: HxWx3 uint8 RGB.
-    :param encoding: the encoding (``jpeg``/``png`` for compressed).
-    :param stamp_ns: header stamp in nanoseconds.
-    :param frame_id: header frame id.
-    :param data: pre-encoded bytes (skip encoding).
-    :param index: the frame counter of an hbmem message.
-    :return: the message.
-    """
-    h, w = rgb.shape[:2]
-    data = encode(rgb, encoding) if data is None else data
-    sec, nsec = divmod(int(stamp_ns), 1_000_000_000)
-    msg = message_class(msg_type)()
-    if msg_type == 'hbmem':
-        msg.index, msg.height, msg.width = index, h, w
-        msg.step, msg.data_size = row_step(encoding, w), len(data)
-        msg.time_stamp.sec, msg.time_stamp.nanosec = sec, nsec
-        enc = np.zeros(12, np.uint8)
-        enc[:len(encoding)] = np.frombuffer(encoding.encode(), np.uint8)
-        msg.encoding = enc
-        buf = np.zeros(HBMEM_BYTES, np.uint8)
-        buf[:len(data)] = np.frombuffer(data, np.uint8)
-        msg.data = buf
-        return msg
-    if msg_type == 'compressed':
-        msg.format = encoding
-    else:
-        msg.height, msg.width, msg.encoding = h, w, encoding
-        msg.step = row_step(encoding, w)
-    msg.data = uint8_array(data)
-    msg.header.stamp.sec, msg.header.stamp.nanosec = sec, nsec
-    msg.header.frame_id = frame_id
-    return msg
+from repvit_ros.frames import INPUT_TYPES, message_class
+from repvit_ros.layouts import encode
+from repvit_ros.messages import make_message
 
 
 def main(argv=None) -> int:

@@ -37,9 +37,9 @@ from ament_index_python.packages import get_package_share_directory, PackageNotF
 import psutil
 from repvit_ros import models
 from repvit_ros.bench.feeder import Feeder
-from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import input_type_of
+from repvit_ros.messages import make_message
 from repvit_ros.synthetic import write_model
 
 NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg', 'serial', 'serial_emulated')

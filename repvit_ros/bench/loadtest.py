@@ -46,13 +46,13 @@ import numpy as np
 from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from repvit_ros.bench.feeder import Feeder
-from repvit_ros.bench.frame_source import make_message, uint8_array
 from repvit_ros.bench.harness import (classifier_params, counts_between, frames, model_file,
                                       node_under_test, NodeProcess, use_large_frames_profile)
 from repvit_ros.bench.pictures import (jpeg_cut_scan, jpeg_declaring, jpeg_with_app_segments,
                                        mono16_big_endian, sample_picture)
-from repvit_ros.frames import input_type_of, message_class
+from repvit_ros.frames import input_type_of, message_class, uint8_array
 from repvit_ros.layouts import encode, row_step
+from repvit_ros.messages import make_message
 
 GOOD_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'nv12', 'nv21',
                   'yuv422', 'yuv422_yuy2')

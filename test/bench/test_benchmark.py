@@ -27,9 +27,9 @@ import pytest
 from repvit_ros import models
 from repvit_ros.backends import BACKENDS
 from repvit_ros.bench import benchmark, harness, servers
-from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.labels import load_labels
+from repvit_ros.messages import make_message
 from repvit_ros.preprocess import decode, jpeg_reduction
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 
 from repvit_ros.bench import loadtest
-from repvit_ros.bench.frame_source import uint8_array
 from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.frames import uint8_array
 from repvit_ros.frames import wrap
 from repvit_ros.preprocess import FrameError, to_nv12
 

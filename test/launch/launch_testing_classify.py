@@ -34,9 +34,9 @@ import launch_testing.actions
 import launch_testing.asserts
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class
+from repvit_ros.messages import make_message
 from vision_msgs.msg import Classification
 
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)

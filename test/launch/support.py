@@ -35,9 +35,9 @@ import rclpy
 from rclpy.context import Context
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class
+from repvit_ros.messages import make_message
 from vision_msgs.msg import Detection2D, Detection2DArray
 
 # Start-up on a loaded 2-core machine (ros2 launch, the node's interpreter, the model) takes a

@@ -26,9 +26,9 @@ import rclpy
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class
+from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier, StartupError
 from ros_support import wait_for
 from vision_msgs.msg import Classification

@@ -26,9 +26,9 @@ from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros import frames
-from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.managed import ManagedRepVitClassifier
+from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier, StartupError
 from repvit_ros.regions import crop_regions
 from ros_support import wait_for

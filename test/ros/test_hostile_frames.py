@@ -28,10 +28,11 @@ import random
 
 import pytest
 from repvit_ros.bench import harness, loadtest
-from repvit_ros.bench.frame_source import make_message, uint8_array
 from repvit_ros.bench.pictures import (jpeg_cut_scan, jpeg_declaring, jpeg_with_app_segments,
                                        mono16_big_endian, sample_picture)
+from repvit_ros.frames import uint8_array
 from repvit_ros.layouts import encode
+from repvit_ros.messages import make_message
 
 MB = 2 ** 20
 RAW = ('bgr8', 'rgb8', 'mono8', 'nv12', 'bgra8')  # named as a CompressedImage format

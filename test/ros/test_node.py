@@ -26,10 +26,10 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from repvit_ros.backends import BackendError, create_backend
-from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class
 from repvit_ros.layouts import encode, image_view
+from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier
 from repvit_ros.parameters import SPECS
 from repvit_ros.postprocess import top_k

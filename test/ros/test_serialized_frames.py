@@ -30,10 +30,10 @@ import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
 from repvit_ros import cdr, frames
-from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.camera import CameraInput
 from repvit_ros.layouts import encode, RAW_ENCODINGS, row_step
+from repvit_ros.messages import make_message
 from repvit_ros.preprocess import FrameError
 from ros_support import wait_for
 from sensor_msgs.msg import CompressedImage, Image
