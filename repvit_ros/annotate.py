@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-Pictures of results: a colour view of a frame, the ranking drawn on it, the RDK web display.
+Pictures of results: a colour view of a frame and the ranking drawn on it.
 
 Everything here is numpy and OpenCV, no ROS. The pieces, in the order a node uses them:
 
@@ -25,12 +25,10 @@ Everything here is numpy and OpenCV, no ROS. The pieces, in the order a node use
   :func:`scale_to_width`), so the scaled input of :func:`render` is
   ``colour_view(frame, encoding, width=width, ...)``.
 - :func:`encode_jpeg` for ``sensor_msgs/CompressedImage``.
-- :func:`perception_targets` and :func:`perception_info` describe the RDK web display's
-  ``ai_msgs`` messages as plain dicts whose keys are the message fields.
 """
 
 import math
-from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -42,27 +40,11 @@ from repvit_ros.preprocess import decode, DEFAULT_MAX_INPUT_PIXELS, YUV_RANGES
 
 #: Default JPEG quality of :func:`encode_jpeg` (OpenCV's default is 95; 80 is a third smaller).
 JPEG_QUALITY = 80
-#: Perf entries of :func:`perception_targets`, in order: the key of ``timings`` and the suffix
-#: of the Perf type, named as hobot_dnn's dnn_node_example names them (``<model>_<suffix>``).
-STAGES = (('preprocess', 'preprocess'), ('inference', 'predict_infer'),
-          ('postprocess', 'postprocess'), ('pipeline', 'pipeline'))
-
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _DARKEN = 0.35  # the band keeps this fraction of the picture's brightness
 _TEXT_BGR = (255, 255, 255)
 _CONVERT_RGB = {'rgb8': cv2.COLOR_RGB2BGR, 'rgba8': cv2.COLOR_RGBA2BGR,
                 'bgra8': cv2.COLOR_BGRA2BGR, 'mono8': cv2.COLOR_GRAY2BGR}
-
-
-class StageTime(NamedTuple):
-    """When one processing stage of a frame ran."""
-
-    #: wall-clock start: seconds since the epoch, or a (sec, nanosec) stamp
-    start: Union[float, Tuple[int, int]]
-    #: wall-clock end: seconds since the epoch, or a (sec, nanosec) stamp
-    end: Union[float, Tuple[int, int]]
-    #: duration in milliseconds (e.g. from a monotonic clock); None: (end - start) * 1000
-    ms: Optional[float] = None
 
 
 def scaled_size(width: int, height: int, max_width: int) -> Tuple[int, int]:
@@ -306,91 +288,3 @@ def encode_jpeg(bgr: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
     if not ok:
         raise ValueError('OpenCV could not encode the image as JPEG')
     return buf.tobytes()
-
-
-def to_stamp(when) -> Tuple[int, int]:
-    """
-    Turn a time into a ``builtin_interfaces/Time`` (sec, nanosec).
-
-    :param when: seconds since the epoch (e.g. ``time.time()``; negative becomes 0), or a
-        (sec, nanosec) pair, e.g. a frame's header stamp, which is kept exactly.
-    :return: (sec, nanosec) with 0 <= nanosec < 1e9.
-    """
-    if isinstance(when, tuple):
-        sec, nanosec = int(when[0]), int(when[1])
-        return to_stamp(0.0) if sec < 0 else (sec + nanosec // 10**9, nanosec % 10**9)
-    seconds = max(0.0, float(when))
-    sec = math.floor(seconds)
-    nanosec = int(round((seconds - sec) * 1e9))
-    return (sec + 1, 0) if nanosec >= 10**9 else (sec, nanosec)
-
-
-def _seconds(when) -> float:
-    if isinstance(when, tuple):
-        return int(when[0]) + int(when[1]) * 1e-9
-    return float(when)
-
-
-def _perf(kind: str, timing: StageTime) -> Dict:
-    start = to_stamp(timing.start)
-    end = max(start, to_stamp(timing.end))
-    ms = (_seconds(end) - _seconds(start)) * 1000.0 if timing.ms is None else float(timing.ms)
-    return {'type': kind, 'stamp_start': start, 'stamp_end': end,
-            'time_ms_duration': max(0.0, ms)}
-
-
-def perception_targets(frame_size: Tuple[int, int], ranked: Sequence, fps: Optional[float],
-                       timings: Mapping[str, StageTime], model_name: str = 'repvit') -> Dict:
-    """
-    Describe the RDK web display's ``ai_msgs/PerceptionTargets`` for one result.
-
-    Plain data, keys named as the message fields (the header is left to the caller, who copies
-    the frame's). One Target: ``type`` the top-1 name, one Roi over the whole frame inset by one
-    pixel (the page draws labels only beside a box and drops a box with any zero coordinate;
-    Roi ``type`` is the top-1 name too, ``confidence`` its probability), one Attribute per
-    ranked class (``type`` name, ``value`` and ``confidence`` the probability). No ranking, or
-    a frame under 3x3 pixels (no box fits): no Target, resp. a Target without a Roi.
-
-    :param frame_size: (width, height) of the frame as received.
-    :param ranked: (index, name, probability) items, most probable first.
-    :param fps: the node's output rate; None (unknown) is sent as -1, the message's "invalid".
-    :param timings: a :class:`StageTime` for each of ``preprocess``, ``inference``,
-        ``postprocess`` and ``pipeline`` (frame stamp to result); a missing key is left out.
-    :param model_name: the Perf types are ``<model_name>_preprocess``, ``_predict_infer``,
-        ``_postprocess`` and ``_pipeline``, as hobot_dnn's nodes name them.
-    :return: ``{'fps': int, 'perfs': [perf...], 'targets': [target...],
-        'disappeared_targets': []}``; perf ``{'type', 'stamp_start': (sec, nanosec),
-        'stamp_end': (sec, nanosec), 'time_ms_duration'}``; target ``{'type', 'track_id',
-        'rois': [{'type', 'rect': {'x_offset', 'y_offset', 'width', 'height', 'do_rectify'},
-        'confidence'}], 'attributes': [{'type', 'value', 'confidence'}]}``.
-    """
-    width, height = int(frame_size[0]), int(frame_size[1])
-    targets = []
-    items = [(str(item[1]), float(item[2])) for item in ranked]
-    if items:
-        top_name, top_p = items[0]
-        rois = []
-        if width >= 3 and height >= 3:
-            rois.append({'type': top_name,
-                         'rect': {'x_offset': 1, 'y_offset': 1, 'width': width - 2,
-                                  'height': height - 2, 'do_rectify': False},
-                         'confidence': top_p})
-        targets.append({'type': top_name, 'track_id': 0, 'rois': rois,
-                        'attributes': [{'type': n, 'value': p, 'confidence': p}
-                                       for n, p in items]})
-    perfs = [_perf(f'{model_name}_{suffix}', timings[key])
-             for key, suffix in STAGES if key in timings]
-    rate = -1 if fps is None or not math.isfinite(fps) else min(32767, max(0, round(fps)))
-    return {'fps': int(rate), 'perfs': perfs, 'targets': targets, 'disappeared_targets': []}
-
-
-def perception_info(frame_size: Tuple[int, int], class_names: Sequence[str]) -> Dict:
-    """
-    Describe ``ai_msgs/PerceptionInfo`` (newer ai_msgs releases): frame size and class names.
-
-    :param frame_size: (width, height) of the frames.
-    :param class_names: the model's class names in output order.
-    :return: ``{'width': int, 'height': int, 'class_names': [str, ...]}`` (header to the caller).
-    """
-    return {'width': int(frame_size[0]), 'height': int(frame_size[1]),
-            'class_names': [str(n) for n in class_names]}

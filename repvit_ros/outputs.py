@@ -33,7 +33,7 @@ from typing import Any, Callable, Deque, Dict, List, NamedTuple, Tuple
 
 from builtin_interfaces.msg import Time
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from repvit_ros import annotate
+from repvit_ros import annotate, perception
 from repvit_ros.frames import Frame, uint8_array
 from repvit_ros.layouts import COMPRESSED_FORMATS, frame_size, FrameError, normalize_encoding
 from repvit_ros.preprocess import declared_size
@@ -53,7 +53,7 @@ class Result(NamedTuple):
     msg: Classification
     frame: Frame
     ranked: List[Tuple[int, str, float]]      # (index, name, probability), best first
-    timings: Dict[str, annotate.StageTime]    # preprocess, inference, postprocess
+    timings: Dict[str, perception.StageTime]  # preprocess, inference, postprocess
 
 
 def ai_msgs():
@@ -176,9 +176,9 @@ class Outputs:
         w, h = _frame_size(result.frame)
         stamp = result.msg.header.stamp
         timings = dict(result.timings)
-        timings['pipeline'] = annotate.StageTime((stamp.sec, stamp.nanosec), time.time())
-        data = annotate.perception_targets((w, h), result.ranked, float(len(self._sent)),
-                                           timings, self._model_name)
+        timings['pipeline'] = perception.StageTime((stamp.sec, stamp.nanosec), time.time())
+        data = perception.perception_targets((w, h), result.ranked, float(len(self._sent)),
+                                             timings, self._model_name)
         msg = ai.PerceptionTargets(header=result.msg.header, fps=data['fps'])
         msg.perfs = [ai.Perf(type=p['type'], stamp_start=_time(p['stamp_start']),
                              stamp_end=_time(p['stamp_end']),
@@ -190,7 +190,7 @@ class Outputs:
             attributes=[ai.Attribute(**a) for a in t['attributes']]) for t in data['targets']]
         self._perception.publish(msg)
         if self._info is not None and not self._info_sent:
-            info = annotate.perception_info((w, h), labels)
+            info = perception.perception_info((w, h), labels)
             self._info.publish(ai.PerceptionInfo(header=result.msg.header, **info))
             self._info_sent = True
 

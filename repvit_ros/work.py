@@ -44,7 +44,6 @@ from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.timer import Timer
 from repvit_ros import frames, models, parameters
-from repvit_ros.annotate import StageTime
 from repvit_ros.backends import Backend, BackendError
 from repvit_ros.camera import Camera
 from repvit_ros.classifier import Classifier, ClassifierSlot
@@ -53,6 +52,7 @@ from repvit_ros.health import EventLog, HealthMonitor, stop_line
 from repvit_ros.labels import LabelError
 from repvit_ros.memory import release_free_memory
 from repvit_ros.outputs import Outputs, Result
+from repvit_ros.perception import StageTime
 from repvit_ros.pipeline import DropFrame, Job, Pipeline, PipelineStats
 from repvit_ros.preprocess import FrameError
 from std_msgs.msg import Header
