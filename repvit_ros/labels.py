@@ -18,10 +18,12 @@ import codecs
 import os
 from typing import List, Optional
 
+from repvit_ros.errors import StartupError
+
 _DEFAULT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'imagenet_labels.txt')
 
 
-class LabelError(ValueError):
+class LabelError(StartupError, ValueError):
     """A labels file that cannot be used."""
 
 

@@ -29,7 +29,8 @@ from typing import Callable
 
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.publisher import Publisher
-from repvit_ros.work import ClassifierWork, QUIET_PUBLISHER, StartupError
+from repvit_ros.errors import StartupError
+from repvit_ros.work import ClassifierWork, QUIET_PUBLISHER
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 

@@ -32,6 +32,8 @@ from typing import Dict, List, Optional, Tuple
 import urllib.error
 import urllib.request
 
+from repvit_ros.errors import StartupError
+
 _ZOO = 'https://archive.d-robotics.cc/downloads/rdk_model_zoo/rdk_x5/'
 PREINSTALLED_DIR = '/opt/hobot/model/x5/basic'
 FORMATS = ('bin', 'onnx')
@@ -69,7 +71,7 @@ class CompileSettings:
 COMPILE = CompileSettings()
 
 
-class ModelError(RuntimeError):
+class ModelError(StartupError):
     """A model that cannot be found, fetched, verified or loaded; the message says why."""
 
 

@@ -25,7 +25,8 @@ from typing import Optional
 from rclpy.node import Node
 from repvit_ros import parameters
 from repvit_ros.backends import Backend
-from repvit_ros.work import ClassifierWork, StartupError
+from repvit_ros.errors import StartupError
+from repvit_ros.work import ClassifierWork
 
 __all__ = ['RepVitClassifier', 'StartupError']
 

@@ -28,6 +28,7 @@ import re
 from typing import Any, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple
 
 from repvit_ros.backends import BACKENDS
+from repvit_ros.errors import StartupError
 from repvit_ros.frames import INPUT_TYPES
 from repvit_ros.models import MODELS
 from repvit_ros.preprocess import DEFAULT_MAX_INPUT_PIXELS, RESIZE_MODES, YUV_RANGES
@@ -36,7 +37,7 @@ QOS_RELIABILITY = ('auto', 'reliable', 'best_effort')
 CLASS_ID_FORMATS = ('index', 'label')
 
 
-class ParameterError(ValueError):
+class ParameterError(StartupError, ValueError):
     """
     A parameter value that breaks its rules; the message names the parameter and the rule.
 

@@ -43,13 +43,13 @@ from rclpy.parameter import Parameter
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.timer import Timer
-from repvit_ros import frames, models, parameters
+from repvit_ros import frames, parameters
 from repvit_ros.backends import Backend, BackendError
 from repvit_ros.camera import Camera
 from repvit_ros.classifier import Classifier, ClassifierSlot
 from repvit_ros.detections import detections_topics, is_pair, Regions, RegionsResult
+from repvit_ros.errors import StartupError
 from repvit_ros.health import EventLog, HealthMonitor, stop_line
-from repvit_ros.labels import LabelError
 from repvit_ros.memory import release_free_memory
 from repvit_ros.outputs import Outputs, Result
 from repvit_ros.perception import StageTime
@@ -65,11 +65,6 @@ except ImportError:  # pragma: no cover - depends on the installed vision_msgs
 
 RELIABLE = ReliabilityPolicy.RELIABLE
 SHUTDOWN_TIMEOUT_SEC = 1.5  # frames still in a worker after this are abandoned, counted
-START_ERRORS = (parameters.ParameterError, models.ModelError, BackendError, LabelError)
-
-
-class StartupError(RuntimeError):
-    """A configuration or model problem that stops the node from starting."""
 
 
 def startup_error(exc: Exception) -> StartupError:
@@ -247,7 +242,7 @@ class ClassifierWork:
                 {s.name: self.get_parameter(s.name).value for s in parameters.PARAMETERS})
             frames.message_class(cfg.input_type)
             self._model = ClassifierSlot(load_classifier(cfg, backend))
-        except (ImportError, *START_ERRORS) as exc:
+        except (ImportError, StartupError) as exc:
             self._cleanup()
             self._settings = None  # unconfigured: a later configure starts afresh
             raise startup_error(exc) from None
@@ -382,7 +377,7 @@ class ClassifierWork:
                                            for n in parameters.MODEL_CHOICE):
             try:
                 new = load_classifier(settings)
-            except START_ERRORS as exc:
+            except StartupError as exc:
                 return SetParametersResult(successful=False, reason=f'model not switched, the '
                                            f'old one keeps running: {exc}')
             labels_changed = new.labels != self.classifier.labels

@@ -19,8 +19,10 @@ from typing import Mapping, Optional, Tuple
 
 import numpy as np
 
+from repvit_ros.errors import StartupError
 
-class BackendError(RuntimeError):
+
+class BackendError(StartupError):
     """A model that cannot be loaded or run; the message names the cause."""
 
 
