@@ -35,7 +35,9 @@ import threading
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from repvit_ros.classifier import Classifier
 from repvit_ros.outputs import RESULTS_QOS
+from repvit_ros.parameters import Settings
 from repvit_ros.regions import crop_regions, Region, SKIP_REASONS
 from repvit_ros.sync import Pair, StampSync, WHY
 from vision_msgs.msg import (Detection2D, Detection2DArray, ObjectHypothesis,
@@ -103,7 +105,7 @@ class Regions:
     """One camera's detections subscription, frame pairing and classified_detections output."""
 
     def __init__(self, node: Any, publisher: Callable[[type, str, QoSProfile], Any],
-                 settings: Any, topic: str, prefix: str, submit: Callable[[Pair], None],
+                 settings: Settings, topic: str, prefix: str, submit: Callable[[Pair], None],
                  stats: Callable[[], Any]):
         """
         Create the cache and the output; subscribe later with :meth:`subscribe`.
@@ -182,7 +184,7 @@ class Regions:
         """Drop what has waited longer than ``sync_timeout``."""
         self.sync.expire()
 
-    def process(self, pair: Pair, clf: Any, settings: Any) -> RegionsResult:
+    def process(self, pair: Pair, clf: Classifier, settings: Settings) -> RegionsResult:
         """
         Classify every box of a pair (on a worker thread).
 

@@ -36,6 +36,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from repvit_ros import annotate, perception
 from repvit_ros.frames import Frame, uint8_array
 from repvit_ros.layouts import COMPRESSED_FORMATS, frame_size, FrameError, normalize_encoding
+from repvit_ros.parameters import Settings
 from repvit_ros.preprocess import declared_size
 from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
 from vision_msgs.msg import Classification
@@ -77,7 +78,7 @@ def _time(stamp: Tuple[int, int]) -> Time:
 class Outputs:
     """The publishers of one camera's results and pictures."""
 
-    def __init__(self, publisher: Callable[[type, str, QoSProfile], Any], settings: Any,
+    def __init__(self, publisher: Callable[[type, str, QoSProfile], Any], settings: Settings,
                  prefix: str = '', model_name: str = 'repvit'):
         """
         Create the publishers.

@@ -15,14 +15,16 @@
 """
 The classifier's parameters: one table, read by everything that needs a parameter's rules.
 
-Each :class:`Spec` carries a parameter's name, default, description, whether it may change at
-runtime, its bounds and its allowed values. The node builds every ROS parameter descriptor from
-this table (range, ``read_only``, ``additional_constraints`` naming the allowed values), validates
-startup values and runtime changes with :func:`check`, and reads its configuration as one frozen
-:data:`Settings` object. No ROS here: the same rules are unit-tested without rclpy.
+The table is :class:`Settings`, the node's frozen configuration: each field is a parameter, typed,
+and carries its rules (:func:`parameter`), read as a :class:`Spec`: name, default, description,
+whether it may change at runtime, its bounds and its allowed values (:data:`PARAMETERS`). The
+node builds every ROS parameter descriptor from them (range, ``read_only``,
+``additional_constraints`` naming the allowed values), validates startup values and runtime
+changes with :func:`check`, and reads its configuration as one :class:`Settings`. No ROS here:
+the same rules are unit-tested without rclpy.
 """
 
-from dataclasses import fields, make_dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 import os
 import re
 from typing import Any, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple
@@ -83,77 +85,127 @@ class Spec(NamedTuple):
         return ''
 
 
-PARAMETERS: Tuple[Spec, ...] = (
-    Spec('image_topics', (), 'Camera topics to classify, all through one model and one worker '
-         'pool; each gets its own outputs under <name>/. Empty: the one topic `image`.'),
-    Spec('camera_names', (), 'Names of the image_topics cameras (same length); empty: the last '
-         'meaningful segment of each topic.'),
-    Spec('model', 'm1_0', 'RepViT size, used when model_path is empty. Changing it at runtime '
-         'loads the new model beside the old one and swaps it in between two frames.',
-         runtime=True, choices=tuple(MODELS)),
-    Spec('model_path', '', 'Model file (.bin or .onnx); empty: look up `model` in the models '
-         'directory, then RDK OS preinstalled models. Runtime: as model.', runtime=True),
-    Spec('backend', 'auto', 'Inference runtime; auto: .bin on the BPU, .onnx on ONNX Runtime. '
-         'Runtime: as model.', runtime=True, choices=BACKENDS),
-    Spec('threads', 2, 'Inference workers.', bounds=(1, 16)),
-    Spec('intra_op_threads', 1, 'ONNX Runtime threads inside one inference (ignored by BPU '
-         'backends).', bounds=(1, 16)),
-    Spec('input_type', 'image', 'image (sensor_msgs/Image), compressed '
-         '(sensor_msgs/CompressedImage) or hbmem (hbm_img_msgs/HbmMsg1080P).',
-         choices=INPUT_TYPES),
-    Spec('qos_reliability', 'auto', 'Input reliability: auto (match the publishers found, again '
-         'whenever they change), reliable or best_effort.', choices=QOS_RELIABILITY),
-    Spec('resize_mode', 'letterbox', 'How a frame is fitted to the model input.',
-         choices=RESIZE_MODES),
-    Spec('yuv_range', 'full', 'NV12 range fed to the model: full (what the .bin models were '
-         'compiled for) or video (RDK model zoo demo).', choices=YUV_RANGES),
-    Spec('class_id_format', 'index', 'ObjectHypothesis.class_id: index (class index as a '
-         'decimal string, as in LabelInfo) or label (class name).', choices=CLASS_ID_FORMATS),
-    Spec('queue_size', 1, 'Frames waiting for a worker; the oldest is dropped when full.',
-         bounds=(1, 100)),
-    Spec('labels_path', '', 'Class names file, one per model output; empty: bundled '
-         'ImageNet-1k (class_<i> for a model of another class count). Runtime: as model.',
-         runtime=True),
-    Spec('max_input_pixels', DEFAULT_MAX_INPUT_PIXELS, 'Frames (raw, or JPEG/PNG by their '
-         'declared size) with more pixels are refused as bad before any decoding.',
-         bounds=(1, 1 << 31)),
-    Spec('bit_depth', 16, 'Significant bits of 16-bit (mono16) frames, e.g. 10 or 12 for '
-         'sensors that fill 16-bit words partly.', bounds=(9, 16)),
-    Spec('annotated_width', 640, 'Width of the annotated image (annotated_image and its '
-         '/compressed JPEG), drawn only while someone subscribes; 0: the frame width.',
-         runtime=True, bounds=(0, 7680)),
-    Spec('perception_topic', '', 'Also publish every result as ai_msgs/PerceptionTargets on '
-         'this topic, for the RDK web display (D-Robotics websocket); empty: off.'),
-    Spec('detections_topic', '', 'Classify the boxes of a detector (vision_msgs/'
-         'Detection2DArray) on this topic, paired with frames by stamp, and publish them on '
-         'classified_detections instead of whole-frame results; with image_topics each camera '
-         'reads <name>/<detections_topic>. Empty: off.'),
-    Spec('sync_queue_size', 10, 'Frames, and separately detection arrays, that may wait for '
-         'their partner (the oldest goes first).', bounds=(1, 100)),
-    Spec('sync_timeout', 0.5, 'Seconds a frame or a detection array waits for its partner '
-         'before it is dropped and counted.', bounds=(0.001, 10.0)),
-    Spec('roi_padding', 0.1, 'Each box grows by this fraction of its size on every side '
-         'before it is clamped to the frame and cropped.', runtime=True, bounds=(0.0, 2.0)),
-    Spec('roi_min_size', 8, 'Boxes narrower or lower than this many pixels (after padding and '
-         'clamping) are skipped and counted.', runtime=True, bounds=(1, 4096)),
-    Spec('max_rois', 16, 'Boxes classified per frame at most, the largest first; the rest are '
-         'skipped and counted.', runtime=True, bounds=(1, 256)),
-    Spec('keep_detector_hypotheses', False, "Keep the detector's own hypotheses after the "
-         "classifier's in each classified detection.", runtime=True),
-    Spec('autostart', False, 'Managed node (classifier_managed) only: configure and activate at '
-         'start, without a lifecycle manager.'),
-    Spec('top_k', 5, 'Classes per result.', runtime=True, bounds=(1, 1000)),
-    Spec('min_score', 0.0, 'Leave out classes below this probability.', runtime=True,
-         bounds=(0.0, 1.0)),
-    Spec('max_rate', 0.0, 'Classify at most this many frames per second (0: every frame).',
-         runtime=True, bounds=(0.0, 1000.0)),
-)
+def parameter(default: Any, description: str, runtime: bool = False,
+              bounds: Optional[Tuple[float, float]] = None,
+              choices: Optional[Tuple[str, ...]] = None) -> Any:
+    """
+    Declare a :class:`Settings` field with its parameter's rules (the name is the field's).
+
+    :param default: the default value; its type is the parameter's kind.
+    :param description: what the parameter does (the descriptor's description).
+    :param runtime: whether it may change while the node runs.
+    :param bounds: inclusive range of a number.
+    :param choices: allowed values of a string.
+    :return: the dataclass field.
+    """
+    return field(default=default, metadata={'rules': {
+        'description': description, 'runtime': runtime, 'bounds': bounds, 'choices': choices}})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The node's configuration: one frozen field per parameter, each carrying its rules."""
+
+    image_topics: Tuple[str, ...] = parameter(
+        (), 'Camera topics to classify, all through one model and one worker '
+        'pool; each gets its own outputs under <name>/. Empty: the one topic `image`.')
+    camera_names: Tuple[str, ...] = parameter(
+        (), 'Names of the image_topics cameras (same length); empty: the last '
+        'meaningful segment of each topic.')
+    model: str = parameter(
+        'm1_0', 'RepViT size, used when model_path is empty. Changing it at runtime '
+        'loads the new model beside the old one and swaps it in between two frames.',
+        runtime=True, choices=tuple(MODELS))
+    model_path: str = parameter(
+        '', 'Model file (.bin or .onnx); empty: look up `model` in the models '
+        'directory, then RDK OS preinstalled models. Runtime: as model.', runtime=True)
+    backend: str = parameter(
+        'auto', 'Inference runtime; auto: .bin on the BPU, .onnx on ONNX Runtime. '
+        'Runtime: as model.', runtime=True, choices=BACKENDS)
+    threads: int = parameter(
+        2, 'Inference workers.', bounds=(1, 16))
+    intra_op_threads: int = parameter(
+        1, 'ONNX Runtime threads inside one inference (ignored by BPU '
+        'backends).', bounds=(1, 16))
+    input_type: str = parameter(
+        'image', 'image (sensor_msgs/Image), compressed '
+        '(sensor_msgs/CompressedImage) or hbmem (hbm_img_msgs/HbmMsg1080P).',
+        choices=INPUT_TYPES)
+    qos_reliability: str = parameter(
+        'auto', 'Input reliability: auto (match the publishers found, again '
+        'whenever they change), reliable or best_effort.', choices=QOS_RELIABILITY)
+    resize_mode: str = parameter(
+        'letterbox', 'How a frame is fitted to the model input.',
+        choices=RESIZE_MODES)
+    yuv_range: str = parameter(
+        'full', 'NV12 range fed to the model: full (what the .bin models were '
+        'compiled for) or video (RDK model zoo demo).', choices=YUV_RANGES)
+    class_id_format: str = parameter(
+        'index', 'ObjectHypothesis.class_id: index (class index as a '
+        'decimal string, as in LabelInfo) or label (class name).', choices=CLASS_ID_FORMATS)
+    queue_size: int = parameter(
+        1, 'Frames waiting for a worker; the oldest is dropped when full.',
+        bounds=(1, 100))
+    labels_path: str = parameter(
+        '', 'Class names file, one per model output; empty: bundled '
+        'ImageNet-1k (class_<i> for a model of another class count). Runtime: as model.',
+        runtime=True)
+    max_input_pixels: int = parameter(
+        DEFAULT_MAX_INPUT_PIXELS, 'Frames (raw, or JPEG/PNG by their '
+        'declared size) with more pixels are refused as bad before any decoding.',
+        bounds=(1, 1 << 31))
+    bit_depth: int = parameter(
+        16, 'Significant bits of 16-bit (mono16) frames, e.g. 10 or 12 for '
+        'sensors that fill 16-bit words partly.', bounds=(9, 16))
+    annotated_width: int = parameter(
+        640, 'Width of the annotated image (annotated_image and its '
+        '/compressed JPEG), drawn only while someone subscribes; 0: the frame width.',
+        runtime=True, bounds=(0, 7680))
+    perception_topic: str = parameter(
+        '', 'Also publish every result as ai_msgs/PerceptionTargets on '
+        'this topic, for the RDK web display (D-Robotics websocket); empty: off.')
+    detections_topic: str = parameter(
+        '', 'Classify the boxes of a detector (vision_msgs/'
+        'Detection2DArray) on this topic, paired with frames by stamp, and publish them on '
+        'classified_detections instead of whole-frame results; with image_topics each camera '
+        'reads <name>/<detections_topic>. Empty: off.')
+    sync_queue_size: int = parameter(
+        10, 'Frames, and separately detection arrays, that may wait for '
+        'their partner (the oldest goes first).', bounds=(1, 100))
+    sync_timeout: float = parameter(
+        0.5, 'Seconds a frame or a detection array waits for its partner '
+        'before it is dropped and counted.', bounds=(0.001, 10.0))
+    roi_padding: float = parameter(
+        0.1, 'Each box grows by this fraction of its size on every side '
+        'before it is clamped to the frame and cropped.', runtime=True, bounds=(0.0, 2.0))
+    roi_min_size: int = parameter(
+        8, 'Boxes narrower or lower than this many pixels (after padding and '
+        'clamping) are skipped and counted.', runtime=True, bounds=(1, 4096))
+    max_rois: int = parameter(
+        16, 'Boxes classified per frame at most, the largest first; the rest are '
+        'skipped and counted.', runtime=True, bounds=(1, 256))
+    keep_detector_hypotheses: bool = parameter(
+        False, "Keep the detector's own hypotheses after the "
+        "classifier's in each classified detection.", runtime=True)
+    autostart: bool = parameter(
+        False, 'Managed node (classifier_managed) only: configure and activate at '
+        'start, without a lifecycle manager.')
+    top_k: int = parameter(
+        5, 'Classes per result.', runtime=True, bounds=(1, 1000))
+    min_score: float = parameter(
+        0.0, 'Leave out classes below this probability.', runtime=True,
+        bounds=(0.0, 1.0))
+    max_rate: float = parameter(
+        0.0, 'Classify at most this many frames per second (0: every frame).',
+        runtime=True, bounds=(0.0, 1000.0))
+
+
+#: The table of every parameter's rules, in declaration order, read from :class:`Settings`.
+PARAMETERS: Tuple[Spec, ...] = tuple(Spec(f.name, f.default, **f.metadata['rules'])
+                                     for f in fields(Settings))
 SPECS: Dict[str, Spec] = {s.name: s for s in PARAMETERS}
 #: the parameters that choose the model: changing one at runtime loads a model
 MODEL_CHOICE = ('model', 'model_path', 'backend', 'labels_path')
-
-#: The node's configuration: one frozen attribute per parameter of :data:`PARAMETERS`.
-Settings = make_dataclass('Settings', [(s.name, s.kind) for s in PARAMETERS], frozen=True)
 
 
 def check(spec: Spec, value: Any) -> Tuple[Any, Optional[str]]:
@@ -209,12 +261,12 @@ def _kind_of(value: Any) -> str:
     return f'a {type(value).__name__}'
 
 
-def settings_from(values: Dict[str, Any]) -> Any:
+def settings_from(values: Dict[str, Any]) -> Settings:
     """
     Build the startup settings from declared values, checking every one.
 
     :param values: parameter name -> value, for every parameter of the table.
-    :return: a :data:`Settings`.
+    :return: the settings.
     :raises ParameterError: naming the first value that breaks its rules.
     """
     checked = {}
@@ -295,7 +347,8 @@ def camera_names(topics: Tuple[str, ...], names: Tuple[str, ...]) -> Tuple[str, 
     return tuple(names)
 
 
-def apply_changes(settings: Any, changes: Iterable[Any]) -> Tuple[Any, Optional[str]]:
+def apply_changes(settings: Settings,
+                  changes: Iterable[Any]) -> Tuple[Optional[Settings], Optional[str]]:
     """
     Validate runtime parameter changes and return the settings with them applied.
 
@@ -303,7 +356,7 @@ def apply_changes(settings: Any, changes: Iterable[Any]) -> Tuple[Any, Optional[
     descriptor's range; this checks every rule again from the table (choices, integers for
     floats) so that the outcome does not depend on the rclpy version.
 
-    :param settings: the current :data:`Settings`.
+    :param settings: the current settings.
     :param changes: objects with ``name`` and ``value`` (rclpy ``Parameter``).
     :return: (new settings, None), or (None, the reason) when any change is refused; names not
         in the table (``use_sim_time``, QoS overrides) are left to rclpy.
@@ -322,11 +375,11 @@ def apply_changes(settings: Any, changes: Iterable[Any]) -> Tuple[Any, Optional[
     return replace(settings, **updates), None
 
 
-def as_dict(settings: Any) -> Dict[str, Any]:
+def as_dict(settings: Settings) -> Dict[str, Any]:
     """
     Read settings back as a dict.
 
-    :param settings: a :data:`Settings`.
+    :param settings: the settings.
     :return: parameter name -> value.
     """
     return {f.name: getattr(settings, f.name) for f in fields(settings)}

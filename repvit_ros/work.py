@@ -52,6 +52,7 @@ from repvit_ros.errors import StartupError
 from repvit_ros.health import EventLog, HealthMonitor, stop_line
 from repvit_ros.memory import release_free_memory
 from repvit_ros.outputs import Outputs, Result
+from repvit_ros.parameters import Settings
 from repvit_ros.perception import StageTime
 from repvit_ros.pipeline import DropFrame, Job, Pipeline, PipelineStats
 from repvit_ros.preprocess import FrameError
@@ -173,7 +174,7 @@ def declare_parameters(node: Any) -> None:
         node.describe_parameter(spec.name).read_only = not spec.runtime
 
 
-def load_classifier(cfg: Any, loaded: Optional[Backend] = None) -> Classifier:
+def load_classifier(cfg: Settings, loaded: Optional[Backend] = None) -> Classifier:
     """
     Load the model the settings name and check that it classifies a frame (warming it up).
 
@@ -206,7 +207,7 @@ class ClassifierWork:
 
     def _init_work(self) -> None:
         """Declare the parameters from the table and the node's state (no model yet)."""
-        self._settings: Any = None
+        self._settings: Optional[Settings] = None
         self._model: Optional[ClassifierSlot] = None
         self._pipeline: Optional[Pipeline] = None
         self._cameras: Dict[str, Camera] = {}
@@ -393,8 +394,8 @@ class ClassifierWork:
         return SetParametersResult(successful=True)
 
     @property
-    def settings(self) -> Any:
-        """Give the node's current :data:`~repvit_ros.parameters.Settings` (None before)."""
+    def settings(self) -> Optional[Settings]:
+        """Give the node's current configuration, None until it is configured."""
         return self._settings
 
     # ------------------------------------------------------------------ hot path
