@@ -29,7 +29,7 @@ another data representation than plain CDR are deserialised by the middleware he
 
 import os
 import time
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from rclpy.node import Node
 from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSPolicyKind, QoSProfile,
@@ -44,6 +44,7 @@ from rclpy.subscription import Subscription
 from repvit_ros import cdr, frames
 from repvit_ros.health import HealthMonitor, NO_FRAMES_SEC
 from repvit_ros.outputs import Outputs
+from repvit_ros.pipeline import Route
 
 RELIABLE, BEST_EFFORT = ReliabilityPolicy.RELIABLE, ReliabilityPolicy.BEST_EFFORT
 LOST_HINT = {
@@ -214,43 +215,66 @@ class CameraInput:
 
 
 class Camera:
-    """One camera of the node: its name, topic, subscription (while active) and outputs."""
+    """One camera of the node: its name, topic, outputs, route, and subscription while active."""
 
-    def __init__(self, name: str, topic: str, outputs: Outputs):
+    def __init__(self, name: str, topic: str, outputs: Outputs, route: Route):
         """
         Describe a camera; subscribe later with :meth:`subscribe`.
 
         :param name: its name ('' for the single camera of a node without image_topics).
         :param topic: its image topic, relative to the node's namespace or absolute.
-        :param outputs: its publishers.
+        :param outputs: its whole-frame publishers.
+        :param route: what its frames go through (whole frames, or a detector's regions).
         """
         self.name = name
         self.topic = topic
         self.outputs = outputs
+        self.route = route
         self.health = HealthMonitor()
         self.input: Optional[CameraInput] = None
         self.last_accept = 0.0
 
     def subscribe(self, node: Node, input_type: str, reliability: str,
                   on_frame: Callable[['Camera', Any], None],
-                  on_lost: Callable[['Camera', int, str], None],
-                  lost_so_far: Callable[[], int]) -> None:
+                  on_lost: Callable[['Camera', int, str], None]) -> None:
         """
-        Subscribe (see :class:`CameraInput`); frames and losses come back with this camera.
+        Subscribe (see :class:`CameraInput`) and start the route's own inputs.
 
         :param node: the node.
         :param input_type: the input type.
         :param reliability: the qos_reliability parameter.
         :param on_frame: called with this camera and each message.
         :param on_lost: called with this camera, a number of frames and why they were lost.
-        :param lost_so_far: frames of this camera reported lost so far.
         """
         self.input = CameraInput(node, input_type, reliability,
                                  lambda msg: on_frame(self, msg),
-                                 lambda n, why: on_lost(self, n, why), lost_so_far, self.topic)
+                                 lambda n, why: on_lost(self, n, why),
+                                 lambda: self.route.stats.snapshot()['lost'], self.topic)
+        self.route.subscribe(node)
 
     def close(self) -> None:
-        """Unsubscribe."""
+        """Unsubscribe; what waits in the route is dropped, counted ``shutdown``."""
         if self.input is not None:
             self.input.close()
             self.input = None
+        self.route.close()
+
+    def release(self) -> List[Any]:
+        """
+        Stop the render thread (a picture being drawn is finished first) and the route.
+
+        :return: every publisher of the camera, for the node to destroy.
+        """
+        self.outputs.close()
+        self.route.close()
+        return self.outputs.publishers + self.route.publishers
+
+    def report(self) -> Dict[str, int]:
+        """
+        Read the camera's picture counters and its route's own.
+
+        :return: counter name -> value.
+        """
+        counts = self.outputs.report()
+        counts.update(self.route.report())
+        return counts

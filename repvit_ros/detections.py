@@ -15,14 +15,14 @@
 """
 Classifying a detector's regions: one camera's detections input, pairing and output.
 
-With ``detections_topic`` set, each camera's frames wait in a small cache
-(:class:`~repvit_ros.sync.StampSync`) for the ``vision_msgs/Detection2DArray`` with the same
-stamp. A pair goes through the node's worker pipeline like a frame: every box is padded,
-clamped and cropped from the frame in its own encoding (:func:`repvit_ros.regions.crop_regions`),
-each crop goes through the model's NV12 preprocessing and backend, and the detections come back
-on ``classified_detections`` unchanged (header, boxes, ids, order) but for their ``results``:
-the classifier's top-k hypotheses, then the detector's own when
-``keep_detector_hypotheses`` is set.
+With ``detections_topic`` set, each camera's route is :class:`Regions` (decided once, when the
+node is configured): its frames wait in a small cache (:class:`~repvit_ros.sync.StampSync`) for
+the ``vision_msgs/Detection2DArray`` with the same stamp. A pair goes through the node's worker
+pipeline like a frame: every box is padded, clamped and cropped from the frame in its own
+encoding (:func:`repvit_ros.regions.crop_regions`), each crop goes through the model's NV12
+preprocessing and backend, and the detections come back on ``classified_detections`` unchanged
+(header, boxes, ids, order) but for their ``results``: the classifier's top-k hypotheses, then
+the detector's own when ``keep_detector_hypotheses`` is set.
 
 Accounting: a frame that finds no detections within ``sync_timeout`` (or is pushed out of the
 cache) is received and dropped (``dropped_no_detections``, ``dropped_sync_overflow``...);
@@ -36,8 +36,10 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from repvit_ros.classifier import Classifier
+from repvit_ros.frames import Frame
 from repvit_ros.outputs import RESULTS_QOS
 from repvit_ros.parameters import Settings
+from repvit_ros.pipeline import Pipeline, Route
 from repvit_ros.regions import crop_regions, Region, SKIP_REASONS
 from repvit_ros.sync import Pair, StampSync, WHY
 from vision_msgs.msg import (Detection2D, Detection2DArray, ObjectHypothesis,
@@ -101,45 +103,47 @@ def detections_topics(topic: str, cameras: List[str]) -> Dict[str, str]:
     return {name: f'{name}/{topic}' for name in cameras}
 
 
-class Regions:
-    """One camera's detections subscription, frame pairing and classified_detections output."""
+class Regions(Route):
+    """One camera's regions route: detections subscription, frame pairing, classified output."""
 
-    def __init__(self, node: Any, publisher: Callable[[type, str, QoSProfile], Any],
-                 settings: Settings, topic: str, prefix: str, submit: Callable[[Pair], None],
-                 stats: Callable[[], Any]):
+    def __init__(self, pipeline: Pipeline, camera: str,
+                 publisher: Callable[[type, str, QoSProfile], Any], settings: Settings,
+                 topic: str, prefix: str):
         """
         Create the cache and the output; subscribe later with :meth:`subscribe`.
 
-        :param node: the node (for subscriptions).
+        :param pipeline: the workers (pairs go there; frames dropped from the cache are counted
+            in the camera's stats).
+        :param camera: the camera's name (its source key).
         :param publisher: the node's publisher factory (plain or lifecycle publishers).
         :param settings: the node's settings.
         :param topic: this camera's detections topic.
         :param prefix: topic prefix of this camera (``''`` or ``'<name>/'``).
-        :param submit: hands a pair to the worker pipeline.
-        :param stats: gives this camera's pipeline stats (frames dropped from the cache are
-            counted there).
         """
-        self._node = node
+        super().__init__(pipeline, camera)
         self.topic = topic
-        self._submit = submit
-        self._stats = stats
         self._lock = threading.Lock()
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.sync = StampSync(settings.sync_queue_size, settings.sync_timeout,
                               on_drop=self._dropped)
         self.output = publisher(Detection2DArray, f'{prefix}classified_detections', RESULTS_QOS)
+        self._node: Optional[Any] = None
         self._sub = None
         self._reliability = settings.qos_reliability
 
-    def subscribe(self) -> None:
-        """Subscribe to the detections topic."""
-        stats = self._stats()
+    def subscribe(self, node: Any) -> None:
+        """
+        Subscribe to the detections topic.
+
+        :param node: the node that owns the subscription.
+        """
         for reason in FRAME_DROP.values():
-            stats.count('dropped', reason, n=0)  # listed in diagnostics from the start
+            self.stats.count('dropped', reason, n=0)  # listed in diagnostics from the start
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
                          reliability=_RELIABILITY[self._reliability])
-        self._sub = self._node.create_subscription(Detection2DArray, self.topic,
-                                                   self._on_detections, qos)
+        self._node = node
+        self._sub = node.create_subscription(Detection2DArray, self.topic,
+                                             self._on_detections, qos)
 
     def close(self) -> None:
         """Unsubscribe and drop whatever waits (counted ``shutdown``)."""
@@ -148,11 +152,16 @@ class Regions:
             self._sub = None
         self.sync.close()
 
-    def add_frame(self, frame: Any) -> None:
-        """
-        Let a frame wait for its detections; hand the pair on when they are there.
+    @property
+    def publishers(self) -> List[Any]:
+        """Give the classified_detections publisher."""
+        return [self.output]
 
-        :param frame: the wrapped frame (:class:`repvit_ros.frames.Frame`).
+    def accept(self, frame: Frame) -> None:
+        """
+        Let a frame wait for its detections; submit the pair when they are there.
+
+        :param frame: the wrapped frame.
         """
         pair = self.sync.add_frame(frame.stamp, frame)
         if pair is not None:
@@ -166,13 +175,11 @@ class Regions:
 
     def _paired(self, pair: Pair) -> None:
         self._count('detections_paired')
-        self._submit(pair)
+        self._pipeline.submit(pair, self.source)
 
     def _dropped(self, kind: str, item: Any, why: str) -> None:
         if kind == 'frame':
-            stats = self._stats()
-            stats.count('received')
-            stats.count('dropped', FRAME_DROP[why])
+            self.stats.refused('dropped', FRAME_DROP[why])
         else:
             self._count(f'detections_{why}')
 
@@ -184,16 +191,17 @@ class Regions:
         """Drop what has waited longer than ``sync_timeout``."""
         self.sync.expire()
 
-    def process(self, pair: Pair, clf: Classifier, settings: Settings) -> RegionsResult:
+    def process(self, pair: Pair, classifier: Classifier, settings: Settings) -> RegionsResult:
         """
         Classify every box of a pair (on a worker thread).
 
         :param pair: the frame and its detections.
-        :param clf: the classifier in use.
-        :param settings: the node's settings (roi_*, max_rois, top_k, min_score, ...).
+        :param classifier: the model in use.
+        :param settings: the node's settings now (roi_*, max_rois, top_k, min_score, ...).
         :return: the classified detections.
         :raises FrameError: when the frame itself cannot be used (the pair is counted bad).
         """
+        clf = classifier
         frame, dets = pair.frame, pair.detections
         boxes = [axis_aligned_box(d) for d in dets.detections]
         regions = crop_regions(frame.image, frame.encoding, boxes, settings.roi_padding,
@@ -226,11 +234,12 @@ class Regions:
                 self.counts[f'roi_skipped_{why}'] += n
         return RegionsResult(out, regions)
 
-    def publish(self, result: RegionsResult) -> None:
+    def publish(self, result: RegionsResult, labels: List[str]) -> None:
         """
         Publish one frame's classified detections.
 
         :param result: from :meth:`process`.
+        :param labels: the model's class names (in the hypotheses already).
         """
         self.output.publish(result.msg)
 
@@ -246,13 +255,3 @@ class Regions:
         snap['sync_frames_waiting'] = pending['frame']
         snap['sync_detections_waiting'] = pending['detections']
         return snap
-
-
-def is_pair(payload: Optional[Any]) -> bool:
-    """
-    Tell a pipeline job's payload of regions from a whole frame.
-
-    :param payload: a job's payload.
-    :return: whether it is a :class:`~repvit_ros.sync.Pair`.
-    """
-    return type(payload) is Pair

@@ -13,14 +13,16 @@
 # limitations under the License.
 
 """
-What the node publishes for a camera: results, and on demand a picture and the RDK web display.
+A camera's whole-frame route, and what the node publishes for a camera.
 
-Every result goes out as ``vision_msgs/Classification`` first. Then, only while someone
-subscribes, the frame is drawn with its ranking (:mod:`repvit_ros.annotate`) on one render
-thread: a result that arrives while the previous picture is still being drawn, or sooner than
-the render budget allows (drawing may take at most :data:`RENDER_SHARE` of one core), gets none
-(counted ``annotation_skipped``), so pictures never delay, queue up behind or starve results.
-With a ``perception_topic`` every result is also published as ``ai_msgs/PerceptionTargets`` for
+:class:`WholeFrames` classifies every frame of a camera on a worker (:func:`classification` is
+the result message); :class:`Outputs` publishes it. Every result goes out as
+``vision_msgs/Classification`` first. Then, only while someone subscribes, the frame is drawn
+with its ranking (:mod:`repvit_ros.annotate`) on one render thread: a result that arrives while
+the previous picture is still being drawn, or sooner than the render budget allows (drawing may
+take at most :data:`RENDER_SHARE` of one core), gets none (counted ``annotation_skipped``), so
+pictures never delay, queue up behind or starve results. With a ``perception_topic`` every
+result is also published as ``ai_msgs/PerceptionTargets`` (:mod:`repvit_ros.perception`) for
 D-Robotics' web display, whose page pairs pictures and results by equal header stamps.
 """
 
@@ -29,17 +31,20 @@ from concurrent.futures import ThreadPoolExecutor
 import importlib
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, NamedTuple, Tuple
+from typing import Any, Callable, Deque, Dict, List, NamedTuple, Sequence, Tuple
 
 from builtin_interfaces.msg import Time
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from repvit_ros import annotate, perception
+from repvit_ros.classifier import Classifier
 from repvit_ros.frames import Frame, uint8_array
 from repvit_ros.layouts import COMPRESSED_FORMATS, frame_size, FrameError, normalize_encoding
 from repvit_ros.parameters import Settings
+from repvit_ros.pipeline import Pipeline, Route
 from repvit_ros.preprocess import declared_size
 from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
-from vision_msgs.msg import Classification
+from std_msgs.msg import Header
+from vision_msgs.msg import Classification, ObjectHypothesis
 
 RESULTS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 PICTURE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
@@ -55,6 +60,26 @@ class Result(NamedTuple):
     frame: Frame
     ranked: List[Tuple[int, str, float]]      # (index, name, probability), best first
     timings: Dict[str, perception.StageTime]  # preprocess, inference, postprocess
+
+
+def classification(frame: Frame, ranked: Sequence[Tuple[int, float]],
+                   ids: Sequence[str]) -> Classification:
+    """
+    Build a frame's result message.
+
+    :param frame: the classified frame (its header, or its stamp alone, goes on the result).
+    :param ranked: (class index, probability) pairs, best first.
+    :param ids: the class_id text of every class index.
+    :return: the Classification.
+    """
+    out = Classification()
+    out.header = frame.header if frame.header is not None else Header(stamp=frame.stamp)
+    for i, score in ranked:
+        hyp = ObjectHypothesis()  # field by field: the keyword constructor costs twice as much
+        hyp.class_id = ids[i]
+        hyp.score = score
+        out.results.append(hyp)
+    return out
 
 
 def ai_msgs():
@@ -207,6 +232,57 @@ class Outputs:
     def close(self) -> None:
         """Stop the render thread (a picture being drawn is finished first)."""
         self._render.shutdown(wait=True)
+
+
+class WholeFrames(Route):
+    """One camera's whole-frame route: every frame classified, the result on its outputs."""
+
+    def __init__(self, pipeline: Pipeline, camera: str, outputs: Outputs):
+        """
+        Route a camera's frames to the workers whole.
+
+        :param pipeline: the workers.
+        :param camera: the camera's name (its source key).
+        :param outputs: the camera's publishers.
+        """
+        super().__init__(pipeline, camera)
+        self._outputs = outputs
+
+    def process(self, frame: Frame, classifier: Classifier, settings: Settings) -> Result:
+        """
+        Classify a frame (on a worker thread), timing each stage.
+
+        :param frame: the wrapped frame.
+        :param classifier: the model in use.
+        :param settings: the node's settings now (top_k, min_score, class_id_format).
+        :return: the result with its ranking and stage times.
+        :raises FrameError: for a frame that cannot be converted.
+        """
+        clf = classifier
+        wall = time.time()
+        t0 = time.monotonic()
+        nv12 = clf.to_nv12(frame.image, frame.encoding)
+        t1 = time.monotonic()
+        logits = clf.infer(nv12)
+        t2 = time.monotonic()
+        ranked = clf.rank(logits, settings.top_k, settings.min_score)
+        t3 = time.monotonic()
+        self.stats.latency['preprocess'].add(t1 - t0)
+        self.stats.latency['inference'].add(t2 - t1)
+        out = classification(frame, ranked, clf.class_ids(settings.class_id_format))
+        timings = {name: perception.StageTime(wall + a - t0, wall + b - t0, 1e3 * (b - a))
+                   for name, a, b in (('preprocess', t0, t1), ('inference', t1, t2),
+                                      ('postprocess', t2, t3))}
+        return Result(out, frame, [(i, clf.labels[i], p) for i, p in ranked], timings)
+
+    def publish(self, result: Result, labels: List[str]) -> None:
+        """
+        Publish a result on the camera's outputs.
+
+        :param result: from :meth:`process`.
+        :param labels: the model's class names.
+        """
+        self._outputs.publish(result, labels)
 
 
 def _frame_size(frame: Frame) -> Tuple[int, int]:

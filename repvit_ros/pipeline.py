@@ -131,6 +131,16 @@ class PipelineStats:
         if self._parent is not None:
             self._parent.count(what, reason, n)
 
+    def refused(self, what: str, reason: Optional[str] = None) -> None:
+        """
+        Count a frame that never reaches a worker: received, then dropped or bad.
+
+        :param what: ``dropped`` or ``bad``.
+        :param reason: for ``dropped``, why (see :meth:`count`).
+        """
+        self._received()
+        self.count(what, reason)
+
     # The two counts every frame makes, without count()'s generality (the hot path).
     def _received(self) -> None:
         with self._lock:
@@ -450,3 +460,80 @@ class Pipeline:
                     src.stats.count('dropped', 'shutdown', n=n)
         self._pool.shutdown(wait=idle, cancel_futures=True)
         return abandoned
+
+
+class Route:
+    """
+    What one source's frames go through: accepted, processed on a worker, published.
+
+    Each camera of the node has one route, chosen once when the node is configured (whole
+    frames, or a detector's regions). :meth:`accept` takes each frame and submits what is ready
+    under the source's key; a worker runs :meth:`process` on it with the model in use;
+    :meth:`publish` sends the result out, in the source's submission order. A frame the route
+    gives up before the workers is counted with ``stats.refused``.
+    """
+
+    def __init__(self, pipeline: Pipeline, source: Hashable = DEFAULT_SOURCE):
+        """
+        Bind the route to its source in the pipeline.
+
+        :param pipeline: the workers.
+        :param source: the source key (the camera's name).
+        """
+        self._pipeline = pipeline
+        self.source = source
+        self.stats = pipeline.stats_of(source)
+
+    def accept(self, frame: Any) -> None:
+        """
+        Take a frame; this route submits every frame to the workers as it is.
+
+        :param frame: the wrapped frame.
+        """
+        self._pipeline.submit(frame, self.source)
+
+    def process(self, payload: Any, classifier: Any, settings: Any) -> Any:
+        """
+        Turn a submitted payload into a result (on a worker thread).
+
+        :param payload: what :meth:`accept` submitted.
+        :param classifier: the model in use for this payload.
+        :param settings: the node's settings now.
+        :return: the result for :meth:`publish`.
+        """
+        raise NotImplementedError
+
+    def publish(self, result: Any, labels: List[str]) -> None:
+        """
+        Send a result out.
+
+        :param result: from :meth:`process`.
+        :param labels: the class names of the model in use.
+        """
+        raise NotImplementedError
+
+    def subscribe(self, node: Any) -> None:
+        """
+        Start the route's own inputs on a node (this route has none).
+
+        :param node: the node.
+        """
+
+    def expire(self) -> None:
+        """Drop what has waited too long (nothing waits on this route)."""
+
+    def close(self) -> None:
+        """Stop the route's own inputs; whatever waits is dropped and counted."""
+
+    @property
+    def publishers(self) -> List[Any]:
+        """Give the route's own publishers, for the node to destroy."""
+        return []
+
+    def report(self) -> Dict[str, int]:
+        """
+        Read the route's own counters.
+
+        :return: counter name -> value (none on this route).
+        """
+        return {}

@@ -16,12 +16,14 @@
 The classifier's work on any rclpy node class, in lifecycle steps: :class:`ClassifierWork`.
 
 ROS wiring only, shared by the plain node (:mod:`repvit_ros.node`) and the managed one
-(:mod:`repvit_ros.managed`). The subscription callback wraps each message as a zero-copy frame
-(:mod:`repvit_ros.frames`) and hands it to the worker pipeline; workers run the
-:class:`~repvit_ros.classifier.Classifier`; results are published in input order with the
-input's header (:mod:`repvit_ros.outputs`). Parameters come from one table
-(:mod:`repvit_ros.parameters`), the diagnostic level from :mod:`repvit_ros.health`, the cameras'
-subscriptions from :mod:`repvit_ros.camera`.
+(:mod:`repvit_ros.managed`); it coordinates. Each camera (:mod:`repvit_ros.camera`) has one
+route, decided when the node is configured: whole frames (:class:`~repvit_ros.outputs.
+WholeFrames`) or a detector's regions (:class:`~repvit_ros.detections.Regions`). The subscription
+callback wraps each message as a zero-copy frame (:mod:`repvit_ros.frames`) and hands it to the
+camera's route, which submits it to the worker pipeline (:mod:`repvit_ros.pipeline`); a worker
+runs the route's processing with the :class:`~repvit_ros.classifier.Classifier` in use, and the
+route publishes the result in input order with the input's header. Parameters come from one
+table (:mod:`repvit_ros.parameters`), the diagnostic level from :mod:`repvit_ros.health`.
 """
 
 
@@ -47,17 +49,14 @@ from repvit_ros import frames, parameters
 from repvit_ros.backends import Backend, BackendError
 from repvit_ros.camera import Camera
 from repvit_ros.classifier import Classifier, ClassifierSlot
-from repvit_ros.detections import detections_topics, is_pair, Regions, RegionsResult
+from repvit_ros.detections import detections_topics, Regions
 from repvit_ros.errors import StartupError
 from repvit_ros.health import EventLog, HealthMonitor, stop_line
 from repvit_ros.memory import release_free_memory
-from repvit_ros.outputs import Outputs, Result
+from repvit_ros.outputs import Outputs, WholeFrames
 from repvit_ros.parameters import Settings
-from repvit_ros.perception import StageTime
-from repvit_ros.pipeline import DropFrame, Job, Pipeline, PipelineStats
+from repvit_ros.pipeline import DropFrame, Job, Pipeline
 from repvit_ros.preprocess import FrameError
-from std_msgs.msg import Header
-from vision_msgs.msg import Classification, ObjectHypothesis
 
 try:  # LabelInfo arrived in vision_msgs 4.1.0; Humble first shipped 4.0.0.
     from vision_msgs.msg import LabelInfo, VisionClass
@@ -91,25 +90,6 @@ def startup_error(exc: Exception) -> StartupError:
 #: subscription's handler (rclpy and rclcpp install one by default); the camera subscription
 #: keeps its handlers (incompatible QoS, lost messages).
 QUIET_PUBLISHER = PublisherEventCallbacks(use_default_callbacks=False)
-
-
-def classification(frame: frames.Frame, ranked, ids) -> Classification:
-    """
-    Build a frame's result message.
-
-    :param frame: the classified frame (its header, or its stamp alone, goes on the result).
-    :param ranked: (class index, probability) pairs, best first.
-    :param ids: the class_id text of every class index.
-    :return: the Classification.
-    """
-    out = Classification()
-    out.header = frame.header if frame.header is not None else Header(stamp=frame.stamp)
-    for i, score in ranked:
-        hyp = ObjectHypothesis()  # field by field: the keyword constructor costs twice as much
-        hyp.class_id = ids[i]
-        hyp.score = score
-        out.results.append(hyp)
-    return out
 
 
 def descriptor(spec: parameters.Spec) -> ParameterDescriptor:
@@ -211,7 +191,6 @@ class ClassifierWork:
         self._model: Optional[ClassifierSlot] = None
         self._pipeline: Optional[Pipeline] = None
         self._cameras: Dict[str, Camera] = {}
-        self._regions: Dict[str, Regions] = {}  # by camera, with detections_topic
         self._sync_timer: Optional[Timer] = None
         self._label_pub: Optional[Publisher] = None
         self._diag_pub: Optional[Publisher] = None
@@ -247,23 +226,15 @@ class ClassifierWork:
             self._cleanup()
             self._settings = None  # unconfigured: a later configure starts afresh
             raise startup_error(exc) from None
+        self._pipeline = Pipeline(self._process, self._deliver, self._on_frame_error,
+                                  workers=cfg.threads, queue_size=cfg.queue_size,
+                                  error_types=(FrameError,),
+                                  name=self.get_fully_qualified_name())
         try:
-            if cfg.image_topics:
-                names = parameters.camera_names(cfg.image_topics, cfg.camera_names)
-                topics = dict(zip(names, cfg.image_topics))
-            else:
-                topics = {'': 'image'}
-            for name, topic in topics.items():
-                prefix = f'{name}/' if name else ''
-                self._cameras[name] = Camera(name, topic, Outputs(self._publisher, cfg, prefix))
-            if cfg.detections_topic:
-                for name, topic in detections_topics(cfg.detections_topic,
-                                                     list(self._cameras)).items():
-                    self._regions[name] = Regions(
-                        self, self._publisher, cfg, topic, f'{name}/' if name else '',
-                        lambda pair, n=name: self._pipeline.submit(pair, n),
-                        lambda n=name: self._stats_of(n))
+            self._add_cameras(cfg)
         except (ImportError, ValueError) as exc:
+            self._pipeline.close(0.0)
+            self._pipeline = None  # no frame ran on it: nothing to report when cleaning up
             self._cleanup()
             self._settings = None
             raise StartupError(str(exc)) from None
@@ -275,25 +246,37 @@ class ClassifierWork:
             self.get_logger().info('installed vision_msgs has no LabelInfo (added in 4.1.0): '
                                    'class names are not published')
         self._diag_pub = self._publisher(DiagnosticArray, '/diagnostics', 10)
-        self._pipeline = Pipeline(self._process, self._deliver, self._on_frame_error,
-                                  workers=cfg.threads, queue_size=cfg.queue_size,
-                                  error_types=(FrameError,),
-                                  name=self.get_fully_qualified_name())
         self._describe_model()
+
+    def _add_cameras(self, cfg: Settings) -> None:
+        """Create each camera with its outputs and its route, whole frames or regions."""
+        if cfg.image_topics:
+            names = parameters.camera_names(cfg.image_topics, cfg.camera_names)
+            topics = dict(zip(names, cfg.image_topics))
+        else:
+            topics = {'': 'image'}
+        detections = detections_topics(cfg.detections_topic, list(topics)) \
+            if cfg.detections_topic else {}
+        for name, topic in topics.items():
+            prefix = f'{name}/' if name else ''
+            outputs = Outputs(self._publisher, cfg, prefix)
+            if name in detections:
+                route = Regions(self._pipeline, name, self._publisher, cfg, detections[name],
+                                prefix)
+            else:
+                route = WholeFrames(self._pipeline, name, outputs)
+            self._cameras[name] = Camera(name, topic, outputs, route)
 
     def _activate(self) -> None:
         """Subscribe to the camera and start the timers; publish LabelInfo."""
         cfg = self._settings
         self._active = True
         for cam in self._cameras.values():
-            stats = self._pipeline.stats_of(cam.name)
             cam.subscribe(self, cfg.input_type, cfg.qos_reliability, self._on_frame,
-                          self._on_lost, lambda s=stats: s.snapshot()['lost'])
-        for regions in self._regions.values():
-            regions.subscribe()
-        if self._regions:  # nothing waits much longer than sync_timeout
+                          self._on_lost)
+        if cfg.detections_topic:  # nothing waits much longer than sync_timeout
             self._sync_timer = self.create_timer(min(0.1, cfg.sync_timeout / 4),
-                                                 self._expire_regions)
+                                                 self._expire_waiting)
         self._watch_timer = self.create_timer(0.5, self._watch_cameras)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
         if self._label_pub is not None:
@@ -307,9 +290,7 @@ class ClassifierWork:
                 self.destroy_timer(timer)
         self._watch_timer = self._diag_timer = self._sync_timer = None
         for cam in self._cameras.values():
-            cam.close()
-        for regions in self._regions.values():
-            regions.close()  # frames and detections still waiting are counted 'shutdown'
+            cam.close()  # frames and detections still waiting are counted 'shutdown'
         if self._pipeline is not None:
             self._pipeline.wait_idle(timeout)
 
@@ -327,15 +308,11 @@ class ClassifierWork:
             self._model = None
         pubs = [self._label_pub, self._diag_pub]
         for cam in self._cameras.values():
-            cam.outputs.close()
-            pubs += cam.outputs.publishers
-        for regions in self._regions.values():
-            regions.close()
-            pubs.append(regions.output)
+            pubs += cam.release()
         for pub in pubs:
             if pub is not None and self.context.ok():
                 self.destroy_publisher(pub)
-        self._cameras, self._regions = {}, {}
+        self._cameras = {}
         self._label_pub = self._diag_pub = None
         if snap is not None:
             # After a signal the context is already shut down and /rosout is gone: log to the
@@ -352,10 +329,10 @@ class ClassifierWork:
             f'{cfg.threads} worker(s), input {cfg.input_type} on '
             f'{", ".join(self.resolve_topic_name(c.topic) for c in self._cameras.values())}, '
             f'{cfg.resize_mode} to {w}x{h}, {cfg.yuv_range}-range NV12')
-        if self._regions:
+        if cfg.detections_topic:
             self.get_logger().info(
                 'classifying detector regions from ' + ', '.join(
-                    self.resolve_topic_name(r.topic) for r in self._regions.values()) +
+                    self.resolve_topic_name(c.route.topic) for c in self._cameras.values()) +
                 f' (frames paired by stamp within {cfg.sync_timeout:g} s, padding '
                 f'{cfg.roi_padding:g}, at most {cfg.max_rois} boxes per frame)')
         if clf.synthetic:
@@ -400,71 +377,37 @@ class ClassifierWork:
 
     # ------------------------------------------------------------------ hot path
     def _on_frame(self, cam: Camera, msg) -> None:
-        """Wrap the frame and hand it on; never waits for inference."""
+        """Wrap the frame and hand it to the camera's route; never waits for inference."""
         now = time.monotonic()
         cfg = self._settings
         if cfg.max_rate > 0.0 and now - cam.last_accept < 1.0 / cfg.max_rate:
-            stats = self._pipeline.stats_of(cam.name)
-            stats.count('received')
-            stats.count('dropped', 'rate_limit')
+            cam.route.stats.refused('dropped', 'rate_limit')
             return
         cam.last_accept = now
         try:
             frame = frames.wrap(msg, cfg.input_type)
         except FrameError as exc:
-            stats = self._pipeline.stats_of(cam.name)
-            stats.count('received')
-            stats.count('bad')
+            cam.route.stats.refused('bad')
             self._log.report('bad', exc)
             return
-        if self._regions:
-            self._regions[cam.name].add_frame(frame)  # waits for the detections of its stamp
-        else:
-            self._pipeline.submit(frame, cam.name)
+        cam.route.accept(frame)
 
-    def _process(self, job: Job) -> Result:
-        frame = job.payload
-        cfg, stats = self._settings, self._pipeline.stats_of(job.source)
-        if is_pair(frame):
-            with self._model.use() as clf:
-                return self._regions[job.source].process(frame, clf, cfg)
-        wall = time.time()
+    def _process(self, job: Job) -> Any:
+        route = self._cameras[job.source].route
         with self._model.use() as clf:  # a model switch takes effect between two frames
-            t0 = time.monotonic()
-            nv12 = clf.to_nv12(frame.image, frame.encoding)
-            t1 = time.monotonic()
-            logits = clf.infer(nv12)
-            t2 = time.monotonic()
-        ranked = clf.rank(logits, cfg.top_k, cfg.min_score)
-        t3 = time.monotonic()
-        stats.latency['preprocess'].add(t1 - t0)
-        stats.latency['inference'].add(t2 - t1)
-        ids = clf.class_ids(cfg.class_id_format)
-        out = classification(frame, ranked, ids)
-        timings = {name: StageTime(wall + a - t0, wall + b - t0, 1e3 * (b - a))
-                   for name, a, b in (('preprocess', t0, t1), ('inference', t1, t2),
-                                      ('postprocess', t2, t3))}
-        return Result(out, frame, [(i, clf.labels[i], p) for i, p in ranked], timings)
+            return route.process(job.payload, clf, self._settings)
 
-    def _deliver(self, job: Job, result: Result) -> None:
+    def _deliver(self, job: Job, result: Any) -> None:
         if not self._active or not self.context.ok():
             raise DropFrame('shutdown')  # stopped or deactivated while this frame was in work
-        if type(result) is RegionsResult:
-            self._regions[job.source].publish(result)
-        else:
-            self._cameras[job.source].outputs.publish(result, self.classifier.labels)
+        self._cameras[job.source].route.publish(result, self.classifier.labels)
 
-    def _stats_of(self, camera: str) -> PipelineStats:
-        # After cleanup there is no pipeline: whatever is counted then has nowhere to go.
-        return self._pipeline.stats_of(camera) if self._pipeline is not None \
-            else PipelineStats()
-
-    def _expire_regions(self) -> None:
-        for regions in list(self._regions.values()):
-            regions.expire()
+    def _expire_waiting(self) -> None:
+        for cam in list(self._cameras.values()):
+            cam.route.expire()
 
     def _on_lost(self, cam: Camera, n: int, why: str) -> None:
-        self._pipeline.stats_of(cam.name).count('lost', n=n)
+        cam.route.stats.count('lost', n=n)
         self._log.report('lost', why, n, self.resolve_topic_name(cam.topic))
 
     def _on_frame_error(self, job: Job, exc: Exception) -> None:
@@ -491,10 +434,7 @@ class ClassifierWork:
         pictures: Dict[str, int] = {}
         for cam in self._cameras.values():
             if camera is None or cam.name == camera:
-                extra = cam.outputs.report()
-                if cam.name in self._regions:
-                    extra.update(self._regions[cam.name].report())
-                for key, value in extra.items():
+                for key, value in cam.report().items():
                     pictures[key] = pictures.get(key, 0) + value
         snap.update(pictures)
         return snap

@@ -46,10 +46,11 @@ from repvit_ros.frames import message_class
 from repvit_ros.main import spin_until_shutdown
 from repvit_ros.memory import tune_allocator
 from repvit_ros.node import RepVitClassifier
+from repvit_ros.outputs import classification
 from repvit_ros.parameters import PARAMETERS, settings_from, SPECS
 from repvit_ros.preprocess import (declared_size, FrameError, jpeg_decode_flag,
                                    jpeg_reduction)
-from repvit_ros.work import classification, descriptor, load_classifier
+from repvit_ros.work import descriptor, load_classifier
 from vision_msgs.msg import Classification
 
 
@@ -253,7 +254,7 @@ def serve_serial(argv: List[str], emulated: bool = False) -> int:
 
     The same raw subscription and frame reading (:func:`repvit_ros.frames.wrap`), the same
     :class:`~repvit_ros.classifier.Classifier` steps (to_nv12, infer, rank) on the same stand-in
-    backend, the same Classification (:func:`repvit_ros.work.classification`) published from
+    backend, the same Classification (:func:`repvit_ros.outputs.classification`) published from
     the callback; nothing else: no workers, queue, counters, health, timers or diagnostics.
     Bad frames get no result. It takes the classifier's parameters (``threads`` and the others
     that only the node uses are read and ignored).

@@ -24,7 +24,7 @@ import cv2
 from hypothesis import given, settings, strategies as st
 import numpy as np
 from repvit_ros.layouts import ENCODINGS, image_view
-from repvit_ros.pipeline import DEFAULT_SOURCE, DropFrame, Pipeline
+from repvit_ros.pipeline import DEFAULT_SOURCE, DropFrame, Pipeline, Route
 from repvit_ros.preprocess import DEFAULT_MAX_INPUT_PIXELS, FrameError, to_nv12
 
 
@@ -263,6 +263,22 @@ def test_pipeline_source_stats_feed_the_total():
         assert snap['dropped_unmatched'] == 2 and snap['dropped'] == 3
     pipe.stats.count('lost')  # the total alone (a single-camera node's counts)
     assert pipe.report()['lost'] == 4 and pipe.report('cam')['lost'] == 3
+    pipe.close()
+
+
+def test_a_route_submits_under_its_source_and_counts_refused_frames_in_one_call():
+    delivered = []
+    pipe = Pipeline(lambda job: job.source.upper() + job.payload,
+                    lambda j, r: delivered.append(r), lambda j, e: None)
+    route = Route(pipe, 'cam')
+    route.accept('1')
+    route.stats.refused('dropped', 'rate_limit')
+    route.stats.refused('bad')
+    assert pipe.wait_idle(5.0) and delivered == ['CAM1']
+    for snap in (pipe.report('cam'), pipe.report()):
+        assert (snap['received'], snap['published'], snap['dropped_rate_limit'], snap['bad']) \
+            == (3, 1, 1, 1)
+    assert (route.publishers, route.report()) == ([], {})
     pipe.close()
 
 
