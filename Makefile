@@ -31,7 +31,7 @@ bench: env
 
 # Prove an install right with the real weights found (see README, "Check your install").
 self-check: env
-	@$(ACTIVATE) && python -m repvit_ros.bench.self_check
+	@$(ACTIVATE) && python -m repvit_ros.model_tools.self_check
 
 clean:
 	rm -rf $(ROOT)/build

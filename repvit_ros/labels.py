@@ -20,7 +20,9 @@ from typing import List, Optional
 
 from repvit_ros.errors import StartupError
 
-_DEFAULT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'imagenet_labels.txt')
+#: the bundled ImageNet-1k class names (``synset<TAB>name`` lines)
+BUNDLED_LABELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data',
+                              'imagenet_labels.txt')
 
 
 class LabelError(StartupError, ValueError):
@@ -39,7 +41,7 @@ def load_labels(path: Optional[str] = None, expected: Optional[int] = 1000) -> L
     :return: names indexed by class id.
     :raises LabelError: when the file is missing, not UTF-8, has duplicates or the wrong length.
     """
-    path = path or _DEFAULT
+    path = path or BUNDLED_LABELS
     try:
         with open(path, 'rb') as f:
             raw = f.read()

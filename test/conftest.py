@@ -22,7 +22,7 @@ by the conftest of ``test/ros`` and ``test/bench``.
 import os
 
 import pytest
-from repvit_ros.synthetic import write_model
+from repvit_ros.model_tools.synthetic import write_model
 
 # test/launch needs the real `ros2` CLI, which a plain clone does not have: it runs only in
 # its own suite (make test-launch, tools/run_launch_tests.sh), never inside `make test`.

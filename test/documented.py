@@ -167,7 +167,7 @@ NOT_RUN_IN_CI: Dict[str, str] = {
     'make test-launch': 'CI runs it itself (.ci/run); this suite is it',
     'ros2 run repvit_ros download_models m1_0 --format onnx':
         'downloads from the model zoo: CI has no internet (download, verify and pin are '
-        'tested against local files in test/unit/test_models.py)',
+        'tested against local files in test/unit/test_download.py)',
     'ros2 run repvit_ros download_models m1_0 --format bin':
         'downloads from the model zoo (no internet here); a .bin runs on the RDK board only',
     'ros2 run rqt_image_view rqt_image_view /repvit/annotated_image':

@@ -30,10 +30,10 @@ import numpy as np
 from repvit_ros import models
 from repvit_ros.annotate import annotate
 from repvit_ros.bench.harness import classifier_params, model_file, node_under_test
-from repvit_ros.bench.photos import load_rgb
 from repvit_ros.frames import input_type_of
 from repvit_ros.labels import load_labels
 from repvit_ros.messages import make_message
+from repvit_ros.model_tools.photos import load_rgb
 
 # (skimage.data function, encoding to send it as)
 DEMO_FRAMES = (('chelsea', 'bgr8'), ('coffee', 'jpeg'), ('astronaut', 'rgb8'),
@@ -42,7 +42,7 @@ DEMO_FRAMES = (('chelsea', 'bgr8'), ('coffee', 'jpeg'), ('astronaut', 'rgb8'),
 
 def load_photos():
     """
-    Load the demo's photographs (scikit-image's samples, see :mod:`repvit_ros.bench.photos`).
+    Load the demo's photographs (scikit-image's samples, see :mod:`repvit_ros.model_tools.photos`).
 
     :return: (name, encoding to send it as, HxWx3 RGB) per photo.
     """

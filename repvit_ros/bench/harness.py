@@ -40,7 +40,7 @@ from repvit_ros.bench.feeder import Feeder
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import input_type_of
 from repvit_ros.messages import make_message
-from repvit_ros.synthetic import write_model
+from repvit_ros.model_tools.synthetic import write_model
 
 NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg', 'serial', 'serial_emulated')
 PACKAGE_SHARE_PROFILE = os.path.join('config', 'fastdds_large_frames.xml')

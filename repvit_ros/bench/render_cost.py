@@ -33,8 +33,8 @@ import zlib
 import cv2
 import numpy as np
 from repvit_ros.annotate import annotate, encode_jpeg, render
-from repvit_ros.bench.photos import load_rgb
 from repvit_ros.layouts import COMPRESSED_FORMATS, encode, image_view, row_step
+from repvit_ros.model_tools.photos import load_rgb
 
 #: Made-up ranking drawn on every frame (five lines, as the node's default top-k).
 RANKING = ((281, 'tabby, tabby cat', 0.712), (282, 'tiger cat', 0.153),

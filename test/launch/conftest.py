@@ -28,8 +28,8 @@ import subprocess
 
 import pytest
 from repvit_ros.bench.harness import use_large_frames_profile
+from repvit_ros.model_tools.synthetic import write_model
 from repvit_ros.models import get_model, MODELS
-from repvit_ros.synthetic import write_model
 from support import Commands, Probe
 
 assert shutil.which('ros2'), 'the real-launch suite needs `ros2`: run it with make test-launch'

@@ -24,7 +24,7 @@ import time
 
 from ai_msgs.msg import PerceptionTargets
 import pytest
-from repvit_ros.synthetic import write_model
+from repvit_ros.model_tools.synthetic import write_model
 from support import Shell
 from vision_msgs.msg import Classification, Detection2DArray
 

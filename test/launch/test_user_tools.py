@@ -29,7 +29,7 @@ import cv2
 import pytest
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.labels import load_labels
-from repvit_ros.synthetic import write_model
+from repvit_ros.model_tools.synthetic import write_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -80,7 +80,7 @@ def test_own_model_evaluate_calibrate_and_configure(commands, own_model_files):
 
 @pytest.mark.parametrize('text, cwd', [
     ('ros2 run repvit_ros self_check', None),
-    ('python -m repvit_ros.bench.self_check', None),
+    ('python -m repvit_ros.model_tools.self_check', None),
     ('make self-check', ROOT),
 ])
 def test_self_check_finds_nothing_real_to_check(commands, text, cwd):

@@ -20,7 +20,7 @@ import json
 import numpy as np
 from onnx_models import feature_map_model
 import pytest
-from repvit_ros import evaluate
+from repvit_ros.model_tools import evaluate
 from test_classifier import colours, expected_ranking, flat_image, NAMES12, write_colour_model
 
 PROTOS = [tuple(int(v) for v in p) for p in colours(12)]

@@ -21,9 +21,10 @@ import cv2
 import numpy as np
 from onnx_models import feature_map_model
 import pytest
-from repvit_ros import models, quantization
+from repvit_ros import models
 from repvit_ros.backends import create_backend
 from repvit_ros.backends import onnxruntime_backend
+from repvit_ros.model_tools import quantization
 from repvit_ros.preprocess import nv12_to_rgb, to_nv12
 from test_classifier import colours, flat_image, write_colour_model
 import yaml

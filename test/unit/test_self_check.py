@@ -34,11 +34,11 @@ from onnx import helper, TensorProto
 import pytest
 from repvit_ros import models
 from repvit_ros.backends.onnxruntime_backend import normalize_rgb
-from repvit_ros.bench import self_check
-from repvit_ros.bench.photos import load_photos, PHOTOS
+from repvit_ros.model_tools import self_check
+from repvit_ros.model_tools.photos import load_photos, PHOTOS
+from repvit_ros.model_tools.synthetic import INPUT_NAME, write_model
 from repvit_ros.postprocess import softmax
 from repvit_ros.preprocess import nv12_to_rgb, to_nv12
-from repvit_ros.synthetic import INPUT_NAME, write_model
 
 RIGHT = [p.expected[0] for p in PHOTOS]        # an expected class per photo
 WRONG = [10 + i for i in range(len(PHOTOS))]   # classes no photo expects (birds)
@@ -315,9 +315,9 @@ def test_bin_and_onnx_compared_on_doubles(tmp_path, photo_means, capsys, monkeyp
 def test_module_entry_point(tmp_path, photo_means):
     write_known_model(tmp_path / 'repvit_m1_0_deploy.onnx', photo_means, RIGHT)
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join(sys.path)}
-    proc = subprocess.run([sys.executable, '-m', 'repvit_ros.bench.self_check', '--models-dir',
-                           str(tmp_path), '--runs', '1', '--json'], capture_output=True,
-                          text=True, timeout=120, env=env)
+    proc = subprocess.run([sys.executable, '-m', 'repvit_ros.model_tools.self_check',
+                           '--models-dir', str(tmp_path), '--runs', '1', '--json'],
+                          capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)['status'] == 'pass'
 

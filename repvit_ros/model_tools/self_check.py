@@ -19,12 +19,12 @@ Check an install with the real weights: one command, a report to attach to a bug
 For every RepViT size whose real model file is present (the models directory, RDK OS's
 preinstalled .bin, or ``--model-path``) and every backend that can load it (hbm_runtime and
 pyeasy_dnn for a .bin on the board, ONNX Runtime for an .onnx anywhere), classify bundled photos
-of known content (:mod:`repvit_ros.bench.photos`) through the node's own path (preprocessing to
-NV12, backend, softmax, labels) and report per model and backend: each photo's top-5 and whether
-one of its expected classes is in it, single-frame latency and throughput beside the zoo's RDK X5
-figures, the NV12 range fed, and the runtime and library versions. When a .bin and an .onnx of
-the same size both ran, their top-1 agreement and largest probability difference (int8 on the
-BPU against float) are reported too.
+of known content (:mod:`repvit_ros.model_tools.photos`) through the node's own path
+(preprocessing to NV12, backend, softmax, labels) and report per model and backend: each photo's
+top-5 and whether one of its expected classes is in it, single-frame latency and throughput
+beside the zoo's RDK X5 figures, the NV12 range fed, and the runtime and library versions. When
+a .bin and an .onnx of the same size both ran, their top-1 agreement and largest probability
+difference (int8 on the BPU against float) are reported too.
 
 Exit codes: 0 every real model passed; 1 something failed (a photo missed, a file that does not
 load, a model of the wrong size, a missing runtime); 2 nothing real to check (no model file, or
@@ -46,8 +46,9 @@ import numpy as np
 
 from repvit_ros import models
 from repvit_ros.backends import BACKENDS, create_backend
-from repvit_ros.bench.photos import load_photos, PhotoError
 from repvit_ros.classifier import Classifier
+from repvit_ros.model_tools.download import verify_file
+from repvit_ros.model_tools.photos import load_photos, PhotoError
 from repvit_ros.postprocess import softmax
 from repvit_ros.preprocess import RESIZE_MODES, YUV_RANGES
 
@@ -186,10 +187,10 @@ def _sha256(path: str) -> Optional[str]:
 def _check_onnx_file(cand: Candidate, warnings: List[str]) -> None:
     """Refuse an ONNX file that is not a model of its slot; warn when it is not the zoo's."""
     info = models.get_model(cand.size)
-    models.verify_file(cand.path, info, 'onnx')  # loads, checks input and output signature
+    verify_file(cand.path, info, 'onnx')  # loads, checks input and output signature
     try:
         import onnx
-        from repvit_ros.synthetic import is_synthetic, parameter_count
+        from repvit_ros.model_tools.synthetic import is_synthetic, parameter_count
     except ImportError:
         warnings.append('onnx is not installed: parameter count not checked')
         return

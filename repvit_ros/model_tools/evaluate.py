@@ -48,13 +48,11 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 from repvit_ros.backends import BackendError, BACKENDS
 from repvit_ros.classifier import Classifier, IMAGENET_CLASSES, list_images, read_image
-from repvit_ros.labels import LabelError
+from repvit_ros.labels import BUNDLED_LABELS, LabelError
+from repvit_ros.model_tools.progress import Progress
 from repvit_ros.models import ModelError
 from repvit_ros.preprocess import FrameError, RESIZE_MODES, YUV_RANGES
-from repvit_ros.quantization import Progress
 
-BUNDLED_LABELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data',
-                              'imagenet_labels.txt')
 _SYNSET = re.compile(r'^n\d{8}$')
 _CSV_HEADERS = ('path', 'file', 'filename', 'image', 'img')
 #: classes shown in the confusion-matrix plot at most

@@ -36,13 +36,13 @@ BPU ``.bin`` from a YAML config and a folder of calibration files. This module w
 import argparse
 import os
 import sys
-import time
 from typing import Dict, List, NamedTuple, Optional, Sequence, TextIO, Tuple
 
 import numpy as np
 
 from repvit_ros import models
 from repvit_ros.classifier import list_images, read_image
+from repvit_ros.model_tools.progress import Progress
 from repvit_ros.preprocess import FrameError, nv12_to_rgb, RESIZE_MODES, to_nv12, YUV_RANGES
 
 #: calibration file suffix (the toolchain reads every file in cal_data_dir)
@@ -51,48 +51,6 @@ CALIBRATION_SUFFIX = '.rgb'
 
 class QuantizationError(ValueError):
     """A model or folder that cannot be prepared for hb_mapper; the message says why."""
-
-
-class Progress:
-    """A one-line progress bar on stderr: ``label [#####-----] 50/100 12.3/s``."""
-
-    def __init__(self, total: int, label: str, stream: Optional[TextIO] = None,
-                 width: int = 30):
-        """
-        Start the bar.
-
-        :param total: number of steps.
-        :param label: text before the bar.
-        :param stream: where to draw (default stderr).
-        :param width: bar characters.
-        """
-        self.total, self.label, self.width = max(0, total), label, width
-        self.stream = stream if stream is not None else sys.stderr
-        self.done = 0
-        self._started = time.monotonic()
-        self._drawn = 0.0
-
-    def update(self, steps: int = 1) -> None:
-        """
-        Advance and redraw (at most ten times a second, and always at the end).
-
-        :param steps: steps done since the last call.
-        """
-        self.done += steps
-        now = time.monotonic()
-        if now - self._drawn < 0.1 and self.done < self.total:
-            return
-        self._drawn = now
-        filled = self.width * self.done // max(1, self.total)
-        rate = self.done / max(now - self._started, 1e-6)
-        self.stream.write(f'\r{self.label} [{"#" * filled}{"-" * (self.width - filled)}] '
-                          f'{self.done}/{self.total} {rate:.1f}/s')
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the bar's line."""
-        self.stream.write('\n')
-        self.stream.flush()
 
 
 # ------------------------------------------------------------------ hb_mapper configs
