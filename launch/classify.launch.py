@@ -40,9 +40,6 @@ def _flag(text):
     raise ValueError(text)
 
 
-_flag.__name__ = 'true or false'
-
-
 def _names(text):
     """Read a list launch argument: comma-separated names, or a YAML-style ['a', 'b']."""
     items = [t.strip().strip('\'"') for t in text.strip().strip('[]').split(',')]
@@ -51,22 +48,26 @@ def _names(text):
     return items
 
 
-_names.__name__ = 'a comma-separated list of names'
+# How a launch argument's text becomes a parameter value, and what it must be, in words.
+TEXT = (str, 'a string')
+INTEGER = (int, 'int')
+FLAG = (_flag, 'true or false')
+NAMES = (_names, 'a comma-separated list of names')
 
-# Launch arguments that set a node parameter when given: name -> (type, description).
+# Launch arguments that set a node parameter when given: name -> (reading, description).
 PARAMETER_ARGUMENTS = {
-    'model': (str, 'RepViT size: m0_9, m1_0 or m1_1'),
-    'model_path': (str, 'model file (.bin or .onnx), instead of model'),
-    'labels_path': (str, 'class names file, one per model output'),
-    'threads': (int, 'inference workers'),
-    'input_type': (str, 'image, compressed or hbmem'),
-    'backend': (str, 'auto, hbm_runtime, pyeasy_dnn or onnxruntime'),
-    'perception_topic': (str, 'ai_msgs/PerceptionTargets topic for the RDK web display'),
-    'image_topics': (_names, 'several cameras through one node: their topics, comma-separated '
-                             '(image_topic is then unused)'),
-    'camera_names': (_names, 'names of the image_topics cameras, comma-separated'),
-    'detections_topic': (str, 'classify the boxes of a Detection2DArray on this topic'),
-    'autostart': (_flag, 'with managed:=true, configure and activate at start'),
+    'model': (TEXT, 'RepViT size: m0_9, m1_0 or m1_1'),
+    'model_path': (TEXT, 'model file (.bin or .onnx), instead of model'),
+    'labels_path': (TEXT, 'class names file, one per model output'),
+    'threads': (INTEGER, 'inference workers'),
+    'input_type': (TEXT, 'image, compressed or hbmem'),
+    'backend': (TEXT, 'auto, hbm_runtime, pyeasy_dnn or onnxruntime'),
+    'perception_topic': (TEXT, 'ai_msgs/PerceptionTargets topic for the RDK web display'),
+    'image_topics': (NAMES, 'several cameras through one node: their topics, comma-separated '
+                            '(image_topic is then unused)'),
+    'camera_names': (NAMES, 'names of the image_topics cameras, comma-separated'),
+    'detections_topic': (TEXT, 'classify the boxes of a Detection2DArray on this topic'),
+    'autostart': (FLAG, 'with managed:=true, configure and activate at start'),
 }
 
 
@@ -78,15 +79,14 @@ def parameter_overrides(given):
     :return: parameter name -> typed value, for the arguments that were given.
     """
     overrides = {}
-    for name, (kind, _) in PARAMETER_ARGUMENTS.items():
+    for name, ((read, words), _) in PARAMETER_ARGUMENTS.items():
         value = given.get(name, '')
         if value == '':
             continue
         try:
-            overrides[name] = kind(value)
+            overrides[name] = read(value)
         except ValueError:
-            raise RuntimeError(f'launch argument {name}:={value} is not {kind.__name__}') \
-                from None
+            raise RuntimeError(f'launch argument {name}:={value} is not {words}') from None
     return overrides
 
 
