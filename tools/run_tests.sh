@@ -2,9 +2,12 @@
 # Run the test suite (called by `make test`), in two environments:
 #   1. the pure unit tests (test/unit) in the Humble compat venv (.venv-humble, made by
 #      tools/setup_compat_env.sh): the board's numpy 1.21 and OpenCV 4.5.4 and README's
-#      Ubuntu 22.04 onnxruntime, from the source tree; REPVIT_COMPAT=0 skips this run;
+#      Ubuntu 22.04 onnxruntime, from the source tree, where rclpy and the ROS messages cannot
+#      be imported (checked first): the pure modules are tested without ROS here;
+#      REPVIT_COMPAT=0 skips this run;
 #   2. the whole suite (arguments go to pytest) in the dev environment, with Humble-style
-#      field checks in the generated message classes.
+#      field checks in the generated message classes, the measuring scenarios included
+#      (pytest.ini deselects them for a plain `pytest test/`).
 # A failure in either fails the run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,11 +21,16 @@ if [ "${REPVIT_COMPAT:-1}" != 0 ]; then
   fi
   # Only the repository root on the path: nothing from the dev venv or the colcon prefixes.
   PYTHONPATH="$ROOT" "$COMPAT_PY" - <<'PY'
-import platform, sys
+import importlib.util, platform, sys
 import cv2, numpy, onnx, onnxruntime
 print(f'[test] compat: Python {platform.python_version()} ({sys.executable}), '
       f'numpy {numpy.__version__}, cv2 {cv2.__version__}, onnxruntime {onnxruntime.__version__}, '
       f'onnx {onnx.__version__}')
+ros = [m for m in ('rclpy', 'sensor_msgs', 'std_msgs', 'vision_msgs')
+       if importlib.util.find_spec(m) is not None]
+if ros:
+    sys.exit(f'[test] compat: {", ".join(ros)} importable here, so test/unit would not show '
+             f'that the pure modules load without ROS')
 PY
   PYTHONPATH="$ROOT" "$COMPAT_PY" -m pytest -q -p no:cacheprovider "$ROOT/test/unit" || {
     echo "[test] compat: test/unit FAILED on the board's library versions" >&2; exit 1; }
@@ -44,4 +52,4 @@ export ROS_LOCALHOST_ONLY=1
 # element of a sequence); Kilted's do so only when this is '1' (read once, at import).
 export ROS_PYTHON_CHECK_FIELDS=1
 echo "[test] ROS_DOMAIN_ID=$ROS_DOMAIN_ID ROS_PYTHON_CHECK_FIELDS=$ROS_PYTHON_CHECK_FIELDS"
-exec python -m pytest -p no:cacheprovider "$@"
+exec python -m pytest -p no:cacheprovider -m 'measure or not measure' "$@"

@@ -15,7 +15,8 @@
 """
 The test bench: tools that drive, measure and demonstrate the classifier from outside.
 
-Benchmark, load tool, demo, frame source, the node-under-test harness and the reference servers
-(a do-nothing backend, a bare subscriber). The product modules in :mod:`repvit_ros` never import
-this package; it imports them.
+What developers drive over DDS: benchmark, load tool, demo, frame source, the node-under-test
+harness and the reference servers (a do-nothing backend, a bare subscriber). Neither the product
+root (:mod:`repvit_ros`) nor the user's model tools (:mod:`repvit_ros.model_tools`) import this
+package; it imports both.
 """

@@ -87,6 +87,7 @@ def test_node_mode_over_dds_reports_ratio_latency_and_drops():
     assert '| bgr8 | 320x240 | 1 | max |' in table and 'node/raw' in table
 
 
+@pytest.mark.measure
 def test_overhead_mode_compares_node_and_bare_subscriber():
     res = benchmark.bench_overhead(['nv12', 'jpeg'], [(320, 240)], duration=1.5, warmup=0.5,
                                    emulated_workers=(1, 4), emulated_size=(320, 240),
