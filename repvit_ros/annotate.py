@@ -36,7 +36,8 @@ import numpy as np
 from repvit_ros.layouts import (check_frame, check_pixels, COMPRESSED_FORMATS, frame_size,
                                 FrameError, mono16_to_8, normalize_encoding, PACKED_422,
                                 pixel_pairs, SEMI_PLANAR)
-from repvit_ros.preprocess import decode, DEFAULT_MAX_INPUT_PIXELS, YUV_RANGES
+from repvit_ros.preprocess import (check_settings, CONVERSION_FAILURES, decode,
+                                   DEFAULT_MAX_INPUT_PIXELS)
 
 #: Default JPEG quality of :func:`encode_jpeg` (OpenCV's default is 95; 80 is a third smaller).
 JPEG_QUALITY = 80
@@ -156,20 +157,13 @@ def colour_view(frame, encoding: str, bit_depth: int = 16,
     :raises ValueError: for a bad ``width``, ``bit_depth``, ``max_input_pixels`` or range.
     """
     width = _check_width(width)
-    if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)) \
-            or not 9 <= bit_depth <= 16:
-        raise ValueError(f'bit_depth must be an integer in 9..16, got {bit_depth!r}')
-    if isinstance(max_input_pixels, bool) or not isinstance(max_input_pixels, (int, np.integer)) \
-            or max_input_pixels <= 0:
-        raise ValueError(f'max_input_pixels must be a positive integer, got {max_input_pixels!r}')
-    if yuv_range not in YUV_RANGES:
-        raise ValueError(f'unknown yuv_range {yuv_range!r}; use full or video')
+    limit, bit_depth = check_settings(max_input_pixels, bit_depth, yuv_range, ValueError)
     encoding = normalize_encoding(encoding)
     try:
-        return _view(frame, encoding, width, int(bit_depth), int(max_input_pixels), yuv_range)
+        return _view(frame, encoding, width, bit_depth, limit, yuv_range)
     except FrameError:
         raise
-    except (cv2.error, ValueError, TypeError, IndexError, MemoryError, OverflowError) as exc:
+    except CONVERSION_FAILURES as exc:
         raise FrameError(f'cannot show {encoding} frame: {exc}') from None
 
 

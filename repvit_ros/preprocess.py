@@ -48,6 +48,8 @@ YUV_RANGES = ('full', 'video')
 _PAD_RGB = 127
 # Largest frame (width * height) accepted, raw or declared by a compressed header: 8K x 8K.
 DEFAULT_MAX_INPUT_PIXELS = 8192 * 8192
+#: What OpenCV and numpy raise on a frame they cannot convert (turned into FrameError).
+CONVERSION_FAILURES = (cv2.error, ValueError, TypeError, IndexError, MemoryError, OverflowError)
 # Markers a JPEG may have before its first scan (ICC profiles take up to 255 APP2 segments).
 _MAX_JPEG_SEGMENTS = 1024
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
@@ -362,11 +364,32 @@ def _last_nonzero(buf: np.ndarray, chunk: int = 4096) -> int:
     return -1
 
 
-def _check_limit(max_input_pixels) -> int:
+def _check_limit(max_input_pixels, error: type = FrameError) -> int:
     if isinstance(max_input_pixels, bool) or not isinstance(max_input_pixels, (int, np.integer)) \
             or max_input_pixels <= 0:
-        raise FrameError(f'max_input_pixels must be a positive integer, got {max_input_pixels!r}')
+        raise error(f'max_input_pixels must be a positive integer, got {max_input_pixels!r}')
     return int(max_input_pixels)
+
+
+def check_settings(max_input_pixels, bit_depth, yuv_range: str,
+                   error: type = FrameError) -> Tuple[int, int]:
+    """
+    Check the settings a frame is converted with, as :func:`to_nv12` and the annotation take them.
+
+    :param max_input_pixels: the largest frame (width * height) accepted, a positive integer.
+    :param bit_depth: significant bits of mono16 frames, an integer in 9..16.
+    :param yuv_range: ``full`` or ``video``.
+    :param error: the exception to raise (the annotation raises ValueError).
+    :return: (max_input_pixels, bit_depth) as ints.
+    :raises FrameError: (or ``error``) naming the setting.
+    """
+    limit = _check_limit(max_input_pixels, error)
+    if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)) \
+            or not 9 <= bit_depth <= 16:
+        raise error(f'bit_depth must be an integer in 9..16, got {bit_depth!r}')
+    if yuv_range not in YUV_RANGES:
+        raise error(f'unknown yuv_range {yuv_range!r}; use full or video')
+    return limit, int(bit_depth)
 
 
 def _png_size(buf: np.ndarray) -> Tuple[int, int]:
@@ -480,23 +503,18 @@ def to_nv12(frame, encoding: str, size: Tuple[int, int] = (224, 224), mode: str 
         return _to_nv12(frame, encoding, size, mode, yuv_range, max_input_pixels, bit_depth)
     except FrameError:
         raise
-    except (cv2.error, ValueError, TypeError, IndexError, MemoryError, OverflowError) as exc:
+    except CONVERSION_FAILURES as exc:
         raise FrameError(f'cannot convert {quoted(encoding)} frame: {exc}') from None
 
 
 def _to_nv12(frame, encoding, size, mode, yuv_range, max_input_pixels, bit_depth) -> np.ndarray:
     encoding = normalize_encoding(encoding)
-    limit = _check_limit(max_input_pixels)
-    if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)) \
-            or not 9 <= bit_depth <= 16:
-        raise FrameError(f'bit_depth must be an integer in 9..16, got {bit_depth!r}')
+    limit, bit_depth = check_settings(max_input_pixels, bit_depth, yuv_range)
     dst_h, dst_w = int(size[0]), int(size[1])
     if dst_h <= 0 or dst_w <= 0 or dst_h % 2 or dst_w % 2:
         raise FrameError(f'model input size must be positive and even, got {dst_w}x{dst_h}')
     if mode not in RESIZE_MODES:
         raise FrameError(f'unknown resize mode {mode!r}; use one of {", ".join(RESIZE_MODES)}')
-    if yuv_range not in YUV_RANGES:
-        raise FrameError(f'unknown yuv_range {yuv_range!r}; use full or video')
 
     if encoding in COMPRESSED_FORMATS:
         frame = decode(frame, encoding, (dst_h, dst_w), mode, max_input_pixels=limit)
