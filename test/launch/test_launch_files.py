@@ -33,6 +33,8 @@ CLASSIFY = 'ros2 launch repvit_ros classify.launch.py'
 RDK = 'ros2 launch repvit_ros rdk_camera.launch.py'
 CODEC = ('hobot_codec', 'hobot_codec_encode.launch.py')
 WEBSOCKET = ('websocket', 'websocket.launch.py')
+MIPI = ('mipi_cam', 'mipi_cam.launch.py')
+USB = ('hobot_usb_cam', 'hobot_usb_cam.launch.py')
 
 
 def shown_arguments(commands, launch_file):
@@ -133,10 +135,30 @@ def test_rdk_camera_web_choices(commands, stand_in_records, camera, codec, shown
 @pytest.mark.parametrize('web', ['', ' web:=false'])
 def test_rdk_camera_without_web_starts_no_web_display(commands, stand_in_records, web):
     run = commands.start(f'{RDK} camera:=mipi{web}')
-    assert run.wait_output(r'subscribed to|waiting for a publisher|input image on /image_raw'), \
-        run.output
+    assert run.wait_output(r'input image on /image_raw'), run.output
     run.stop()
-    assert CODEC not in stand_in_records() and WEBSOCKET not in stand_in_records()
+    assert set(stand_in_records()) == {MIPI}
+
+
+@pytest.mark.parametrize('camera, launched, want', [
+    ('mipi_shm', 'MIPI', {'mipi_io_method': 'shared_mem', 'mipi_out_format': 'nv12',
+                          'mipi_frame_ts_type': 'realtime', 'mipi_video_device': 'F37'}),
+    ('mipi', 'MIPI', {'mipi_io_method': 'ros', 'mipi_out_format': 'nv12',
+                      'mipi_video_device': 'F37', 'mipi_image_width': '960'}),
+    ('usb_mjpeg', 'USB', {'usb_pixel_format': 'mjpeg', 'usb_video_device': '/dev/video0',
+                          'usb_image_width': '960'}),
+])
+def test_rdk_camera_starts_the_camera_its_own_launch_file_starts(
+        commands, stand_in_records, camera, launched, want):
+    # Arguments of the camera's launch file given to rdk_camera pass through to it.
+    run = commands.start(f'{RDK} camera:={camera} mipi_video_device:=F37 '
+                         f'usb_video_device:=/dev/video0')
+    assert run.wait_output(r'stand-in (mipi_cam|hobot_usb_cam)'), run.output
+    run.stop()
+    records = stand_in_records()
+    assert set(records) == {MIPI if launched == 'MIPI' else USB}
+    got = records[MIPI if launched == 'MIPI' else USB]
+    assert {k: got[k] for k in want} == want
 
 
 def test_classify_launch_under_launch_testing(commands):
