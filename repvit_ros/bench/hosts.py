@@ -35,6 +35,13 @@ import time
 from typing import Dict, List, Optional
 
 import numpy as np
+import rclpy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from repvit_ros.bench.frame_source import make_message
+from repvit_ros.bench.harness import model_file, use_large_frames_profile
+from repvit_ros.bench.pictures import encode, sample_picture
+from repvit_ros.frames import message_class
+from vision_msgs.msg import Classification
 
 SUBNET = '10.231.{}.{}'
 RESULT_LINE = 'hosts-camera:'
@@ -124,7 +131,6 @@ def host_env(profile: bool = True) -> Dict[str, str]:
     :param profile: use the shipped large-frames profile (as README tells cameras to).
     :return: the environment.
     """
-    from repvit_ros.bench.harness import use_large_frames_profile
     env = dict(os.environ)
     env.pop('ROS_LOCALHOST_ONLY', None)  # Humble: discovery on every interface
     env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'SUBNET'  # Jazzy and newer
@@ -190,13 +196,6 @@ def measure(hosts: TwoHosts, model_path: str, encoding: str = 'bgr8',
 
 def _camera(args: argparse.Namespace) -> int:
     """Publish frames, collect the results by stamp, print one JSON line."""
-    import rclpy
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
-    from repvit_ros.bench.frame_source import make_message
-    from repvit_ros.bench.pictures import encode, sample_picture
-    from repvit_ros.frames import message_class
-    from vision_msgs.msg import Classification
-
     rclpy.init()
     node = rclpy.create_node('hosts_camera')
     msg_type = 'compressed' if args.encoding in ('jpeg', 'png') else 'image'
@@ -272,7 +271,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     if reason:
         print(f'hosts: {reason}', file=sys.stderr)
         return 1
-    from repvit_ros.bench.harness import model_file
     model = model_file('m1_0')
     rows = []
     with TwoHosts() as hosts:
