@@ -220,6 +220,8 @@ def test_managed_node_through_its_lifecycle(commands, probe):
     done = commands.documented_run('ros2 lifecycle set /repvit/repvit_classifier deactivate')
     assert 'Transitioning successful' in done.output, done.output
     assert lifecycle_state(commands) == 'inactive'
+    for words in ('configured in', 'activated in', 'deactivated in'):
+        assert node.wait_output(words, 10), node.output
     stops_cleanly(node)
 
 
