@@ -16,7 +16,7 @@
 The launch files, evaluated on stand-ins for ``launch``/``launch_ros`` (see launch_support).
 
 A real classifier is started with the parameters a launch description produces (params file
-first, given arguments over it).
+first, read by rcl as ``ros2 launch`` has it read, given arguments over it).
 """
 
 import os
@@ -30,16 +30,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def _start(ros_context, node_kwargs, model_path):
-    """Start the classifier with a launch Node's parameters: files in order, then dicts."""
-    overrides = {}
+    """Start the classifier with a launch Node's parameters: files read by rcl, then dicts."""
+    args, overrides = ['--ros-args'], {}
     for item in node_kwargs['parameters']:
-        if isinstance(item, str):
-            values = yaml.safe_load(open(item))['/**']['ros__parameters']
-            overrides.update({k: Parameter(k, value=v) for k, v in values.items()})
+        if isinstance(item, str):  # as `ros2 launch` passes it: --params-file
+            args += ['--params-file', item]
         else:
             overrides.update({k: Parameter(k, value=v) for k, v in item.items()})
     overrides['model_path'] = Parameter('model_path', value=model_path)
-    return RepVitClassifier(context=ros_context, parameter_overrides=list(overrides.values()))
+    return RepVitClassifier(context=ros_context, cli_args=args,
+                            parameter_overrides=list(overrides.values()))
 
 
 @pytest.mark.parametrize('given, workers', [({}, 4), ({'threads': '3'}, 3)])
