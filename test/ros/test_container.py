@@ -454,6 +454,41 @@ def test_retire_waits_for_the_running_callback_and_takes_no_more(ros_context):
         spinner.join(5)
 
 
+class _Ticker(rclpy.node.Node):
+    """A node whose timer callback takes ``busy`` seconds."""
+
+    def __init__(self, name, period, busy, **kwargs):
+        super().__init__(name, **kwargs)
+        self.calls, self._busy = 0, busy
+        self.create_timer(period, self._tick)
+
+    def _tick(self):
+        self.calls += 1
+        time.sleep(self._busy)
+
+
+def test_a_callback_waiting_for_a_thread_is_handed_over_once(ros_context):
+    # rclpy offers a task again until a thread runs it: while two slow nodes hold both
+    # threads, the fast node's next tick must wait, not be handed to the pool over and over.
+    executor = composition.ComponentExecutor(2, context=ros_context)
+    nodes = [_Ticker('slow_a', 0.01, 0.2, context=ros_context),
+             _Ticker('slow_b', 0.01, 0.2, context=ros_context),
+             _Ticker('fast', 0.005, 0.0, context=ros_context)]
+    for node in nodes:
+        executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    try:
+        time.sleep(1.5)
+        assert all(n.calls > 0 for n in nodes)
+        assert executor.dispatched <= sum(n.calls for n in nodes) + 3
+    finally:
+        assert executor.shutdown(2.0)
+        spinner.join(5)
+        for node in nodes:
+            node.destroy_node()
+
+
 class _Broken(rclpy.node.Node):
     """A node whose constructor fails after it created the node and a publisher."""
 
