@@ -47,6 +47,10 @@ def _resolve(value, context):
         return value.perform(context)
     if isinstance(value, (list, tuple)):
         return type(value)(_resolve(v, context) for v in value)
+    if isinstance(value, dict):
+        return {k: _resolve(v, context) for k, v in value.items()}
+    if type(value).__name__ == 'ComposableNode':  # inside a container or load action
+        return {k: _resolve(v, context) for k, v in value.kwargs.items()}
     return value
 
 
@@ -56,8 +60,8 @@ def launch_file(monkeypatch):
     Load a launch file against the stand-ins; return a function that evaluates it.
 
     ``load(name, **given)`` returns (module, declared arguments -> their keywords, the
-    description's actions, the kwargs of every launch_ros Node with launch configurations
-    resolved).
+    description's actions, the kwargs of every launch_ros Node, ComposableNodeContainer or
+    LoadComposableNodes with launch configurations resolved, ComposableNodes as their kwargs).
     """
     fakes = {
         'launch': {'LaunchDescription': _Action},
@@ -70,7 +74,9 @@ def launch_file(monkeypatch):
             'LaunchConfigurationEquals', 'IfCondition', 'UnlessCondition')},
         'launch.launch_description_sources': {'PythonLaunchDescriptionSource': _Action},
         'launch_ros': {},
-        'launch_ros.actions': {'Node': type('Node', (_Action,), {})},
+        'launch_ros.actions': {n: type(n, (_Action,), {}) for n in (
+            'Node', 'ComposableNodeContainer', 'LoadComposableNodes')},
+        'launch_ros.descriptions': {'ComposableNode': type('ComposableNode', (_Action,), {})},
         'launch_ros.substitutions': {'FindPackageShare': _Action},
     }
     for name, attrs in fakes.items():

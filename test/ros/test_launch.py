@@ -16,13 +16,16 @@
 The launch files, evaluated on stand-ins for ``launch``/``launch_ros`` (see launch_support).
 
 A real classifier is started with the parameters a launch description produces (params file
-first, read by rcl as ``ros2 launch`` has it read, given arguments over it).
+first, read by rcl as ``ros2 launch`` has it read, given arguments over it), standalone or as
+the component container would load it.
 """
 
 import os
 
+from composition_interfaces.srv import LoadNode
 import pytest
 from rclpy.parameter import Parameter
+from repvit_ros import container
 from repvit_ros.node import RepVitClassifier
 import yaml
 
@@ -63,7 +66,8 @@ def test_classify_launch_arguments(launch_file):
     assert set(declared) == {'model', 'model_path', 'labels_path', 'threads', 'input_type',
                              'backend', 'perception_topic', 'autostart', 'image_topic',
                              'image_topics', 'camera_names', 'detections_topic',
-                             'params_file', 'namespace', 'log_level', 'managed'}
+                             'params_file', 'namespace', 'log_level', 'managed',
+                             'composable', 'container'}
     for name in module.PARAMETER_ARGUMENTS:  # nothing overrides the file unless given
         assert declared[name]['default_value'] == ''
     assert declared['params_file']['default_value'].endswith('config/repvit.yaml')
@@ -148,3 +152,69 @@ def test_rdk_camera_launch_passes_only_classify_arguments(launch_file):
         passed = dict(include.kwargs['launch_arguments'])
         assert set(passed) <= set(classify)
         assert passed['input_type'] in ('image', 'compressed', 'hbmem')
+
+
+def test_composable_starts_this_packages_container_with_the_classifier(launch_file):
+    _, declared, _, (started,) = launch_file('classify.launch.py', composable='true')
+    assert (started['package'], started['executable']) == ('repvit_ros', 'component_container')
+    assert (started['name'], started['namespace']) == ('repvit_container', 'repvit')
+    assert started['arguments'] == ['--ros-args', '--log-level', 'info']
+    (node,) = started['composable_node_descriptions']
+    assert (node['package'], node['plugin']) == ('repvit_ros', 'repvit_ros::RepVitClassifier')
+    assert (node['name'], node['namespace']) == ('repvit_classifier', 'repvit')
+    assert node['remappings'] == [('image', '/image_raw')]
+    assert node['parameters'] is None  # nothing given: all from the params file
+    assert node['extra_arguments'] == [{'params_file': declared['params_file']['default_value'],
+                                        'log_level': 'info'}]
+    _, _, _, (started,) = launch_file('classify.launch.py', composable='true', managed='true',
+                                      threads='3', log_level='warn')
+    (node,) = started['composable_node_descriptions']
+    assert node['plugin'] == 'repvit_ros::ManagedRepVitClassifier'
+    assert node['parameters'] == [{'threads': 3}]
+    assert node['extra_arguments'][0]['log_level'] == 'warn'
+
+
+def test_container_loads_into_a_running_container(launch_file):
+    _, _, _, (load,) = launch_file('classify.launch.py', container='/robot/perception',
+                                   image_topic='/front/image_raw')
+    assert load['target_container'] == '/robot/perception'
+    (node,) = load['composable_node_descriptions']
+    assert node['plugin'] == 'repvit_ros::RepVitClassifier'
+    assert node['remappings'] == [('image', '/front/image_raw')]
+    with pytest.raises(RuntimeError, match='give one of them'):
+        launch_file('classify.launch.py', container='/x', composable='true')
+
+
+def _load_request(node):
+    """Build the LoadNode request launch_ros sends for a ComposableNode (its evaluated kwargs)."""
+    def params(items):
+        return [Parameter(k, value=v).to_parameter_msg() for d in items or [] for k, v in
+                d.items()]
+    return LoadNode.Request(
+        package_name=node['package'], plugin_name=node['plugin'], node_name=node['name'],
+        node_namespace='/' + node['namespace'],
+        remap_rules=[f'{a}:={b}' for a, b in node['remappings']],
+        parameters=params(node['parameters']), extra_arguments=params(node['extra_arguments']))
+
+
+@pytest.mark.parametrize('given, workers', [({}, 4), ({'threads': '3'}, 3)])
+def test_composed_classifier_gets_what_the_standalone_one_gets(
+        launch_file, ros_context, synthetic_model, tmp_path, given, workers):
+    params = yaml.safe_load(open(os.path.join(ROOT, 'config', 'repvit.yaml')))
+    params['/**']['ros__parameters'].update(threads=4, model='m0_9',
+                                            model_path=synthetic_model('m0_9'))
+    path = tmp_path / 'mine.yaml'
+    path.write_text(yaml.safe_dump(params))
+    _, _, _, (started,) = launch_file('classify.launch.py', composable='true',
+                                      params_file=str(path), **given)
+    request = _load_request(started['composable_node_descriptions'][0])
+    options = container.NodeOptions.from_request(request)
+    node = container.create_node(RepVitClassifier, {**options.kwargs, 'context': ros_context})
+    try:
+        assert node.get_fully_qualified_name() == '/repvit/repvit_classifier'
+        assert node.settings.threads == workers
+        assert node.settings.model == 'm0_9'  # from the file, read by rcl as for a process
+        assert node.settings.image_topics == ()  # the file's [] (launch_ros refuses it)
+        assert node.resolve_topic_name('image') == '/image_raw'
+    finally:
+        node.destroy_node()
