@@ -469,11 +469,16 @@ class ComponentContainer(Node):
     0 (default): the CPUs this process may use, at least 2.
 
     :param node_name: the container's name.
+    :param plugins: node classes by (package, plugin name) to load besides the registered
+        ones (tools that compose classes they do not register).
     :param kwargs: passed to :class:`rclpy.node.Node`.
     """
 
-    def __init__(self, node_name: str = CONTAINER_NAME, **kwargs):
+    def __init__(self, node_name: str = CONTAINER_NAME,
+                 plugins: Optional[Dict[Tuple[str, str], Callable[..., Node]]] = None,
+                 **kwargs):
         super().__init__(node_name, **kwargs)
+        self._plugins = dict(plugins or {})
         threads = self.declare_parameter('thread_num', 0, ParameterDescriptor(
             description='threads of the executor that runs every loaded node (0: the CPUs '
                         'this process may use, at least 2)', read_only=True,
@@ -543,7 +548,8 @@ class ComponentContainer(Node):
         :return: its unique id (never given again in this process) and the node.
         :raises Exception: whatever stopped the node from loading.
         """
-        factory = find_component(request.package_name, request.plugin_name)
+        factory = self._plugins.get((request.package_name, request.plugin_name)) or \
+            find_component(request.package_name, request.plugin_name)
         options = NodeOptions.from_request(request)
         options.kwargs['context'] = self.context
         for warning in options.warnings:
@@ -640,12 +646,15 @@ class ComponentContainer(Node):
             rclpy.logging.get_logger(f'{self.get_logger().name}.shutdown')
 
 
-def main(args: Optional[List[str]] = None) -> int:
+def main(args: Optional[List[str]] = None,
+         plugins: Optional[Dict[Tuple[str, str], Callable[..., Node]]] = None) -> int:
     """
     Run the component container until Ctrl-C, SIGTERM or an rclpy shutdown.
 
     :param args: command-line arguments (ROS arguments included; they are the container's
         own, not its nodes').
+    :param plugins: node classes to load besides the registered ones (see
+        :class:`ComponentContainer`).
     :return: exit code: 0 on a normal shutdown, 1 when the container cannot start.
     """
     tune_allocator()  # the classifiers it loads handle frames
@@ -653,7 +662,7 @@ def main(args: Optional[List[str]] = None) -> int:
     logger = rclpy.logging.get_logger('component_container')
     container, code, stuck = None, 0, False
     try:
-        container = ComponentContainer()
+        container = ComponentContainer(plugins=plugins)
         spin_until_shutdown(container, container.components_executor)
     except ParameterException as exc:
         logger.error(f'cannot start: invalid parameter: {exc}')
