@@ -25,7 +25,7 @@ from launch_ros.descriptions import ComposableNode
 
 
 def generate_launch_description():
-    return LaunchDescription([ComposableNodeContainer(
+    container = ComposableNodeContainer(
         name='perception', namespace='',
         package='repvit_ros', executable='component_container', output='screen',
         composable_node_descriptions=[
@@ -38,4 +38,5 @@ def generate_launch_description():
                 name='repvit_classifier', namespace='repvit',
                 remappings=[('image', '/image_raw')],
                 parameters=[{'model': 'm1_0', 'threads': 2}]),
-        ])])
+        ])
+    return LaunchDescription([container])

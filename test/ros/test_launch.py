@@ -218,3 +218,12 @@ def test_composed_classifier_gets_what_the_standalone_one_gets(
         assert node.resolve_topic_name('image') == '/image_raw'
     finally:
         node.destroy_node()
+
+
+def test_readme_shows_the_composed_launch_file():
+    readme = open(os.path.join(ROOT, 'README.md')).read()
+    block = readme.split('(`launch/composed.launch.py`')[1].split('```python\n')[1]
+    lines = block.split('```')[0].rstrip('\n').split('\n')
+    indented = [f'    {line}' if line else line for line in lines[1:]]
+    shipped = '\n'.join(['    container = ' + lines[0]] + indented)
+    assert shipped in open(os.path.join(ROOT, 'launch', 'composed.launch.py')).read()
