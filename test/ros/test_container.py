@@ -243,9 +243,10 @@ def test_a_failed_load_says_why_and_the_loaded_node_goes_on(client, synthetic_mo
         assert reason in failed.error_message, failed.error_message
         if case == 'model':
             assert str(broken) in failed.error_message, failed.error_message
-        # The failed node left nothing behind in the graph; the loaded one classifies on.
-        assert ('repvit_classifier', f'{ns}/bad') not in \
-            client.node.get_node_names_and_namespaces()
+        # The failed node left nothing behind in the graph (once discovery has caught up);
+        # the loaded one classifies on.
+        assert spin_until(client.executor, lambda: ('repvit_classifier', f'{ns}/bad') not in
+                          client.node.get_node_names_and_namespaces(), 15)
         assert [uid for uid, _ in client.listed()] == [first.unique_id]
         assert len(client.classifications(f'{ns}/image', f'{ns}/classification')) >= 3
         assert client.container.proc.poll() is None
