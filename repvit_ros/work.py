@@ -453,10 +453,15 @@ class ClassifierWork:
     def _deliver(self, job: Job, result: Result) -> None:
         if not self._active or not self.context.ok():
             raise DropFrame('shutdown')  # stopped or deactivated while this frame was in work
-        if type(result) is RegionsResult:
-            self._regions[job.source].publish(result)
-        else:
-            self._cameras[job.source].outputs.publish(result, self.classifier.labels)
+        try:
+            if type(result) is RegionsResult:
+                self._regions[job.source].publish(result)
+            else:
+                self._cameras[job.source].outputs.publish(result, self.classifier.labels)
+        except Exception:  # noqa: B902 - a signal shut the context down after the check
+            if self.context.ok():
+                raise
+            raise DropFrame('shutdown') from None
 
     def _stats_of(self, camera: str) -> PipelineStats:
         # After cleanup there is no pipeline: whatever is counted then has nowhere to go.

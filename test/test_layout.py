@@ -23,9 +23,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, 'repvit_ros')
 # The product modules that are ROS glue; every other product module must load without ROS.
 ROS_GLUE = {'node.py', 'work.py', 'managed.py', 'camera.py', 'main.py', 'outputs.py',
-            'detections.py'}
+            'detections.py', 'process.py', 'container.py'}
 ROS_MODULES = ('rclpy', 'rcl_interfaces', 'sensor_msgs', 'std_msgs', 'vision_msgs',
-               'diagnostic_msgs', 'hbm_img_msgs', 'ai_msgs', 'builtin_interfaces')
+               'diagnostic_msgs', 'hbm_img_msgs', 'ai_msgs', 'builtin_interfaces',
+               'composition_interfaces')
 
 
 def _imports(path):

@@ -2,8 +2,9 @@
 # Build the repvit_ros development environment from nothing but this repository and PyPI:
 #   1. a venv on the board's Python (3.10) where available, else python3 >= 3.10;
 #   2. the pinned ROS 2 wheels, runtime libraries, test tools and linters;
-#   3. test copies of vision_msgs, hbm_img_msgs and ai_msgs (tools/test_msgs) built with colcon
-#      into their own prefix, build/test_msgs_install, never into the package's install space;
+#   3. test copies of vision_msgs, hbm_img_msgs, ai_msgs and composition_interfaces
+#      (tools/test_msgs) built with colcon into their own prefix, build/test_msgs_install, never
+#      into the package's install space;
 #   4. colcon build of repvit_ros itself into build/install.
 # Every step is skipped when its inputs have not changed, so re-running takes seconds.
 set -euo pipefail
@@ -45,11 +46,12 @@ source "$ROOT/tools/activate" --no-install-space
 msgs_hash="$(cd "$ROOT/tools/test_msgs" && find . -type f -print0 | sort -z |
              xargs -0 sha256sum | sha256sum | cut -d' ' -f1)-$PYV"
 if [ "$(cat "$BUILD/test_msgs_install/.stamp" 2>/dev/null)" != "$msgs_hash" ]; then
-  log "building test copies of vision_msgs, hbm_img_msgs and ai_msgs"
+  log "building test copies of vision_msgs, hbm_img_msgs, ai_msgs and composition_interfaces"
   rm -rf "$BUILD/test_msgs_src" "$BUILD/test_msgs_build" "$BUILD/test_msgs_install"
   mkdir -p "$BUILD/test_msgs_src"
   cp -r "$ROOT/tools/test_msgs/vision_msgs" "$ROOT/tools/test_msgs/hbm_img_msgs" \
-    "$ROOT/tools/test_msgs/ai_msgs" "$BUILD/test_msgs_src/"
+    "$ROOT/tools/test_msgs/ai_msgs" "$ROOT/tools/test_msgs/composition_interfaces" \
+    "$BUILD/test_msgs_src/"
   (cd "$BUILD" && colcon --log-base "$BUILD/log" build \
       --base-paths "$BUILD/test_msgs_src" \
       --build-base "$BUILD/test_msgs_build" --install-base "$BUILD/test_msgs_install" \

@@ -42,7 +42,8 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import input_type_of
 from repvit_ros.synthetic import write_model
 
-NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg', 'serial', 'serial_emulated')
+NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg', 'serial', 'serial_emulated',
+              'component_container', 'container', 'frame_source')
 PACKAGE_SHARE_PROFILE = os.path.join('config', 'fastdds_large_frames.xml')
 
 
@@ -133,7 +134,10 @@ class NodeProcess:
         subscriber that echoes each frame's header as an empty Classification: the Python-ROS
         limit), ``bare_jpeg`` (the same for JPEGs, decoding each at the node's reduced scale
         first), ``serial`` or ``serial_emulated`` (the node's per-frame work inside one
-        subscription callback, on the ``fixed`` or ``emulated`` backend: its floor).
+        subscription callback, on the ``fixed`` or ``emulated`` backend: its floor),
+        ``component_container`` (the product's container, empty: nodes are loaded into it),
+        ``container`` (the same, able to load the ``emulated`` node too) or ``frame_source``
+        (the frame source node alone).
     :param ns: namespace; the node reads ``<ns>/image`` and writes ``<ns>/classification``.
     :param params: ROS parameters.
     :param env: environment of the process.
@@ -145,7 +149,9 @@ class NodeProcess:
             raise ValueError(f'unknown node kind {kind!r}')
         self.kind = kind
         self.ns = ns
-        cmd = [sys.executable, '-m', 'repvit_ros.main'] if kind == 'classifier' else \
+        module = {'classifier': 'repvit_ros.main',
+                  'component_container': 'repvit_ros.container'}.get(kind)
+        cmd = [sys.executable, '-m', module] if module else \
             [sys.executable, '-m', 'repvit_ros.bench.servers', kind]
         cmd += ['--ros-args', '-r', f'__ns:={ns}']
         for key, value in (params or {}).items():

@@ -89,6 +89,7 @@ def test_given_arguments_win_over_the_params_file_and_absent_ones_do_not(
 
 @pytest.mark.parametrize('given, words', [
     ('threads:=many', 'launch argument threads:=many is not int'),
+    ('container:=/x composable:=true', 'give one of them'),
     ('image_topics:=a,,b', 'launch argument image_topics:=a,,b is not a comma-separated list'),
     ('managed:=true autostart:=maybe', 'launch argument autostart:=maybe is not true or false'),
 ])
@@ -166,3 +167,19 @@ def test_classify_launch_under_launch_testing(commands):
                        timeout=300)
     assert run.proc.returncode == 0, run.output
     assert run.output.count('\nOK') == 2, run.output  # the active and the post-shutdown tests
+
+
+def test_composable_managed_classifier_gets_what_the_standalone_one_gets(commands, probe):
+    launch = commands.start(f'{CLASSIFY} composable:=true managed:=true autostart:=true '
+                            'threads:=3')
+    results = probe.listen('/repvit/classification', Classification)
+    probe.camera('/image_raw')
+    assert results.wait(2), launch.output
+    commands.wait_node(NODE)
+    got = commands.run(f'ros2 param get {NODE} threads')
+    assert 'Integer value is: 3' in got.output, got.output
+    got = commands.run(f'ros2 param get {NODE} image_topics')  # the params file's []
+    assert 'String values are: []' in got.output, got.output
+    state = commands.run(f'ros2 lifecycle get {NODE}')
+    assert state.output.startswith('active'), state.output
+    assert launch.stop() == 0, launch.output
