@@ -43,6 +43,7 @@ setup(
             'quantization_config = repvit_ros.quantization:main',
             'prepare_calibration = repvit_ros.quantization:prepare_main',
             'evaluate = repvit_ros.evaluate:main',
+            'export_model = repvit_ros.model_tools.export:main',
         ],
     },
 )
