@@ -165,6 +165,7 @@ def commands_run_by_suite(folder: str = os.path.join(ROOT, 'test', 'launch')) ->
 NOT_RUN_IN_CI: Dict[str, str] = {
     'make test': 'CI runs it itself (.ci/run)',
     'make test-launch': 'CI runs it itself (.ci/run); this suite is it',
+    'make test-export': 'CI runs it itself (.ci/run)',
     'ros2 run repvit_ros download_models m1_0 --format onnx':
         'downloads from the model zoo: CI has no internet (download, verify and pin are '
         'tested against local files in test/unit/test_models.py)',
