@@ -352,8 +352,8 @@ def write_onnx(torch, deploy, path: str, input_size: Tuple[int, int]) -> None:
     """
     Export a re-parameterised model as the zoo's deploy ONNX, with PyTorch's TorchScript exporter.
 
-    torch 2.9 and later default to the dynamo exporter, which needs onnxscript and writes a
-    newer opset; ``dynamo=False`` keeps the exporter the zoo's files came from.
+    torch 2.9 and later default to the dynamo exporter, which fails without the onnxscript
+    package (checked with torch 2.14.1); ``dynamo=False`` takes the TorchScript exporter.
 
     :param torch: the torch module.
     :param deploy: the model, eval mode, re-parameterised.

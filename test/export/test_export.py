@@ -23,16 +23,24 @@ on the written file against the PyTorch model the weights came from.
 
 import argparse
 import os
+import subprocess
 import sys
 
 import cv2
+import documented
 import numpy as np
 import onnxruntime as ort
 import pytest
 from repvit_ros import models
+from repvit_ros.classifier import Classifier
 from repvit_ros.model_tools import export
+from repvit_ros.quantization import main as quantization_config
+from repvit_ros.quantization import prepare_main as prepare_calibration
 import timm
 import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+README_EXPORT = 'ros2 run repvit_ros export_model'
 
 # The RepViT authors' architectures (THU-MIG/RepViT, model/repvit.py: the cfgs of repvit_m0_9,
 # repvit_m1_0 and repvit_m1_1): stage widths, and how many rows the third stage has after its
@@ -194,6 +202,59 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _readme_export_command():
+    found = [c.text for c in documented.documented_commands()
+             if c.text.startswith(README_EXPORT)]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_readme_command_exports_a_12_class_model_for_quantization_and_node(tmp_path, capsys):
+    # README's command as written, with `ros2 run repvit_ros export_model` (the ros2 CLI is
+    # not in this venv) replaced by the module it runs, in a folder holding the files it names.
+    text = _readme_export_command()
+    assert text in documented.NOT_RUN_IN_CI
+    model = random_model('m1_0', num_classes=12, seed=12)
+    torch.save({'model': model.state_dict(), 'epoch': 299}, tmp_path / 'my_repvit.pth')
+    command = text.replace(README_EXPORT, f'{sys.executable} -m repvit_ros.model_tools.export')
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    run = subprocess.run(['bash', '-c', command], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=300)
+    with capsys.disabled():
+        sys.stdout.write(f'\n$ {text}\n{run.stdout}{run.stderr}')
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "timm layout, entry 'model', RepViT m1_0, 12 classes" in run.stdout
+    assert 'input data [1, 3, 224, 224] float32, output output [1, 12]' in run.stdout
+    assert 'export_model: wrote my_repvit.onnx (lowest cosine' in run.stdout
+    onnx_path = str(tmp_path / 'my_repvit.onnx')
+    x = normalised_batch(2)
+    assert export.cosine(onnx_logits(onnx_path, x), torch_logits(model, x)) >= 0.9999
+
+    # README's next steps accept it: calibration files, the hb_mapper config ...
+    pictures = tmp_path / 'my_train_sample'
+    pictures.mkdir()
+    for name, rgb, _ in export.generated_pictures(3):
+        cv2.imwrite(str(pictures / f'{name.split("#")[1]}.png'), rgb[:, :, ::-1])
+    cal = str(tmp_path / 'calibration_data_rgb_f32')
+    assert prepare_calibration(['--images', str(pictures), '--output', cal]) == 0
+    yaml_path = tmp_path / 'my_repvit.yaml'
+    assert quantization_config(['--onnx', onnx_path, '--calibration-dir', cal,
+                                '--output', str(yaml_path), '--size', 'm1_0']) == 0
+    config = yaml_path.read_text()
+    assert "input_name: 'data'" in config and "input_shape: '1x3x224x224'" in config, config
+    assert '(RepViT m1_0, 12 classes)' in config
+
+    # ... and the node's Classifier runs it with 12 labels.
+    labels = [f'part_{i}' for i in range(12)]
+    (tmp_path / 'my_labels.txt').write_text('\n'.join(labels) + '\n')
+    clf = Classifier(model_path=onnx_path, labels_path=str(tmp_path / 'my_labels.txt'))
+    assert clf.backend.num_classes == 12 and not clf.warnings
+    rgb = export.generated_pictures(1)[0][1]
+    ranked = clf.classify(np.ascontiguousarray(rgb[:, :, ::-1]), k=12)
+    assert len(ranked) == 12 and {p.name for p in ranked} == set(labels)
+    assert abs(sum(p.probability for p in ranked) - 1) < 1e-4
 
 
 def _authors_checkpoint(model, size, num_classes, distillation, legacy):
