@@ -44,6 +44,7 @@ setup(
             'quantization_config = repvit_ros.quantization:main',
             'prepare_calibration = repvit_ros.quantization:prepare_main',
             'evaluate = repvit_ros.evaluate:main',
+            'export_model = repvit_ros.model_tools.export:main',
         ],
         # Node classes for a component container (repvit_ros/container.py): the request's
         # package_name is this package, its plugin_name the name before '='.

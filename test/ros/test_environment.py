@@ -214,6 +214,9 @@ ROSDEP_KEYS = {
 # Imported only where they exist: the BPU runtimes of RDK OS and the RDK camera's messages.
 BOARD_ONLY = {'hbm_runtime', 'hobot_dnn', 'hobot_dnn_rdkx5', 'hbm_img_msgs', 'ai_msgs'}
 PIP_ONLY = {'onnx', 'onnxruntime'}
+# export_model's own dependencies (a PC-side tool): pip only, never needed by the node or the
+# other tools; its error names them, and test/export runs in its own venv (make test-export).
+EXPORT_ONLY = {'torch', 'timm'}
 # Tools' extras, imported where used (the --plot options) and exercised by the tests, so
 # declared as test dependencies rather than pulled onto every robot.
 OPTIONAL = {'matplotlib'}
@@ -241,7 +244,7 @@ def test_package_xml_declares_every_dependency():
     stdlib = set(sys.stdlib_module_names)
     code = _top_level_imports('repvit_ros') | _top_level_imports('launch')
     tests = _top_level_imports('test')
-    for module in sorted((code | tests) - stdlib - local - BOARD_ONLY - PIP_ONLY):
+    for module in sorted((code | tests) - stdlib - local - BOARD_ONLY - PIP_ONLY - EXPORT_ONLY):
         assert module in ROSDEP_KEYS, f'{module}: which rosdep key provides it?'
         key = ROSDEP_KEYS[module]
         needed_by_code = module in code and module not in OPTIONAL
