@@ -57,13 +57,13 @@ def test_classify_launch_arguments(commands):
                   'perception_topic', 'image_topics', 'camera_names', 'detections_topic',
                   'autostart'}
     assert set(args) == given_only | {'image_topic', 'params_file', 'namespace', 'log_level',
-                                      'managed'}
+                                      'managed', 'composable', 'container'}
     assert given_only <= set(SPECS)  # each sets the node parameter of its name
     for name in given_only:  # nothing overrides the params file unless given
         assert args[name] == '', name
     assert args['params_file'].endswith('share/repvit_ros/config/repvit.yaml')
     assert args['image_topic'] == '/image_raw' and args['namespace'] == 'repvit'
-    assert args['managed'] == 'false'
+    assert args['managed'] == args['composable'] == 'false' and args['container'] == ''
 
 
 @pytest.mark.parametrize('given, threads, model', [('', 4, 'm0_9'), (' threads:=3', 3, 'm0_9'),
