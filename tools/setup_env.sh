@@ -25,9 +25,9 @@ log "interpreter: $("$VENV/bin/python" --version) ($VENV/bin/python)"
 
 # 2. pinned packages
 stamp="$VENV/.requirements.sha256"
-want="$(sha256sum "$REQS" | cut -d' ' -f1)"
+want="$(cat "$REQS" "$ROOT/tools/requirements-common.txt" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "installing pinned packages from tools/requirements.txt"
+  log "installing pinned packages from ${REQS#"$ROOT/"} (and tools/requirements-common.txt)"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS" 2>&1 |
     { grep -v "is ignored: it is neither a file nor a directory" || true; }
   # The ROS wheels' CMake exports carry their build machine's include paths
