@@ -7,12 +7,17 @@
 #      into the package's install space;
 #   4. colcon build of repvit_ros itself into build/install.
 # Every step is skipped when its inputs have not changed, so re-running takes seconds.
+# The same steps make the environment of another ROS distribution (make env-jazzy) from
+#   REPVIT_VENV          the venv (default .venv),
+#   REPVIT_REQUIREMENTS  its pins (default tools/requirements.txt: Kilted),
+#   REPVIT_PYTHON_VERSION  the Python it is made with (default 3.10, see find_python.sh),
+#   REPVIT_BUILD         the build folder (default build/), one per distribution, never shared.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${REPVIT_VENV:-$ROOT/.venv}"
-BUILD="$ROOT/build"
-REQS="$ROOT/tools/requirements.txt"
+BUILD="${REPVIT_BUILD:-$ROOT/build}"
+REQS="${REPVIT_REQUIREMENTS:-$ROOT/tools/requirements.txt}"
 log() { echo "[setup_env] $*"; }
 
 # shellcheck source=find_python.sh
@@ -42,7 +47,9 @@ fi
 source "$ROOT/tools/activate" --no-install-space
 
 # 3. test message packages, built from a copy so that they never sit in a colcon workspace
-#    next to repvit_ros (the source folder also carries COLCON_IGNORE).
+#    next to repvit_ros (the source folder also carries COLCON_IGNORE, the build folder too).
+mkdir -p "$BUILD"
+touch "$BUILD/COLCON_IGNORE"
 msgs_hash="$(cd "$ROOT/tools/test_msgs" && find . -type f -print0 | sort -z |
              xargs -0 sha256sum | sha256sum | cut -d' ' -f1)-$PYV"
 if [ "$(cat "$BUILD/test_msgs_install/.stamp" 2>/dev/null)" != "$msgs_hash" ]; then
@@ -64,8 +71,6 @@ fi
 
 # 4. repvit_ros itself, a normal colcon build of the ament_python package.
 log "colcon build repvit_ros"
-mkdir -p "$BUILD"
-touch "$BUILD/COLCON_IGNORE"
 (cd "$BUILD" && colcon --log-base "$BUILD/log" build --paths "$ROOT" \
     --build-base "$BUILD/build" --install-base "$BUILD/install" --merge-install \
     --event-handlers console_direct- >"$BUILD/repvit_ros_build.log" 2>&1) || {

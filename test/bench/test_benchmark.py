@@ -31,8 +31,7 @@ from repvit_ros.bench.frame_source import make_message
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.labels import load_labels
 from repvit_ros.preprocess import decode, jpeg_reduction
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ros_support import INSTALL_PREFIX
 
 
 def test_preprocess_mode_rows_are_consistent():
@@ -246,7 +245,7 @@ def test_cli_json(capsys):
 
 
 def test_installed_entry_points():
-    lib = os.path.join(ROOT, 'build', 'install', 'lib', 'repvit_ros')
+    lib = os.path.join(INSTALL_PREFIX, 'lib', 'repvit_ros')
     for tool in ('benchmark', 'loadtest', 'classifier', 'frame_source', 'download_models'):
         assert os.access(os.path.join(lib, tool), os.X_OK), tool
 

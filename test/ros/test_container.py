@@ -36,12 +36,11 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros import container as composition
 from repvit_ros.bench.harness import frames
-from ros_support import spin_until
+from ros_support import INSTALL_PREFIX, spin_until
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Classification
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONTAINER = os.path.join(ROOT, 'build', 'install', 'lib', 'repvit_ros', 'component_container')
+CONTAINER = os.path.join(INSTALL_PREFIX, 'lib', 'repvit_ros', 'component_container')
 CLASSIFIER = 'repvit_ros::RepVitClassifier'
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 

@@ -31,7 +31,7 @@ from hbm_img_msgs.msg import HbmMsg1080P
 import numpy as np
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_support import spin_until
+from ros_support import INSTALL_PREFIX, spin_until
 from sensor_msgs.msg import Image
 import vision_msgs
 from vision_msgs.msg import Classification, LabelInfo, ObjectHypothesis, VisionClass, VisionInfo
@@ -185,8 +185,9 @@ def test_test_messages_never_shadow_the_real_ones():
     # Imported from their own prefix, never from the package's install space ...
     for package in (vision_msgs, hbm_img_msgs, ai_msgs, composition_interfaces):
         here = os.path.realpath(package.__file__)
-        assert os.path.join('build', 'test_msgs_install') in here, here
-    installed = _installed_files(os.path.join(ROOT, 'build', 'install'))
+        assert f'{os.sep}test_msgs_install{os.sep}' in here, here
+        assert not here.startswith(os.path.realpath(INSTALL_PREFIX) + os.sep), here
+    installed = _installed_files(INSTALL_PREFIX)
     assert not any(m in f for f in installed for m in TEST_MESSAGES)
     # ... and a colcon workspace that contains this repository finds repvit_ros alone.
     found = subprocess.run(['colcon', 'list', '--names-only', '--base-paths', ROOT],

@@ -24,13 +24,12 @@ import pytest
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros.bench import harness
-from ros_support import spin_until
+from ros_support import INSTALL_PREFIX, spin_until
 from vision_msgs.msg import Classification
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PREFIX = os.path.join(ROOT, 'build', 'install')
-CLASSIFIER = os.path.join(PREFIX, 'lib', 'repvit_ros', 'classifier')
-PROFILE = os.path.join(PREFIX, 'share', 'repvit_ros', 'config', 'fastdds_large_frames.xml')
+CLASSIFIER = os.path.join(INSTALL_PREFIX, 'lib', 'repvit_ros', 'classifier')
+PROFILE = os.path.join(INSTALL_PREFIX, 'share', 'repvit_ros', 'config',
+                       'fastdds_large_frames.xml')
 
 
 def start_classifier(*ros_args, env=None):
