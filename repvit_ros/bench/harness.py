@@ -45,6 +45,9 @@ from repvit_ros.synthetic import write_model
 NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg', 'serial', 'serial_emulated',
               'component_container', 'container', 'frame_source')
 PACKAGE_SHARE_PROFILE = os.path.join('config', 'fastdds_large_frames.xml')
+# The variable naming the Fast DDS XML profile: Fast DDS 2 (Humble, Jazzy) reads only the first,
+# Fast DDS 3 (Kilted and newer) only the second. Set both, whatever the distribution.
+PROFILE_VARIABLES = ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE')
 
 
 def large_frames_profile() -> Optional[str]:
@@ -76,9 +79,7 @@ def use_large_frames_profile(env: Optional[Dict[str, str]] = None) -> Dict[str, 
     env = os.environ if env is None else env
     profile = large_frames_profile()
     if profile:
-        env['FASTDDS_DEFAULT_PROFILES_FILE'] = profile  # Fast DDS 3 (Jazzy and later)
-        if env.get('ROS_DISTRO', '') in ('humble', 'iron'):
-            env['FASTRTPS_DEFAULT_PROFILES_FILE'] = profile  # Fast DDS 2 reads this name
+        env.update(dict.fromkeys(PROFILE_VARIABLES, profile))
     return env
 
 
