@@ -25,10 +25,8 @@ source "$BUILD/ros2cli/local_setup.bash"
 set -u
 # The venv holds the PyPI ROS packages; the stand-ins only this suite sees.
 export AMENT_PREFIX_PATH="$BUILD/stand_ins:$AMENT_PREFIX_PATH:$VIRTUAL_ENV"
-export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-$(( (RANDOM % 100) + 100 ))}"
-export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
-export ROS_LOCALHOST_ONLY=1
-export ROS_PYTHON_CHECK_FIELDS=1
+# shellcheck source=dds_env.sh
+. "$ROOT/tools/dds_env.sh"
 export REPVIT_LAUNCH_SUITE=1
 echo "[test-launch] $(command -v ros2); ROS_DOMAIN_ID=$ROS_DOMAIN_ID"
 # launch_testing's pytest plugin predates pytest 9's hook signatures (it fails to load): its
