@@ -38,7 +38,7 @@ import numpy as np
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros.bench.frame_source import make_message
-from repvit_ros.bench.harness import model_file, use_large_frames_profile
+from repvit_ros.bench.harness import model_file, PROFILE_VARIABLES, use_large_frames_profile
 from repvit_ros.bench.pictures import encode, sample_picture
 from repvit_ros.frames import message_class
 from vision_msgs.msg import Classification
@@ -134,7 +134,7 @@ def host_env(profile: bool = True) -> Dict[str, str]:
     env = dict(os.environ)
     env.pop('ROS_LOCALHOST_ONLY', None)  # Humble: discovery on every interface
     env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'SUBNET'  # Jazzy and newer
-    for var in ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE'):
+    for var in PROFILE_VARIABLES:
         env.pop(var, None)
     if profile:
         use_large_frames_profile(env)
