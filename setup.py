@@ -34,6 +34,7 @@ setup(
         'console_scripts': [
             'classifier = repvit_ros.main:main',
             'classifier_managed = repvit_ros.main:main_managed',
+            'component_container = repvit_ros.container:main',
             'download_models = repvit_ros.model_tools.download:main',
             'make_synthetic_model = repvit_ros.model_tools.synthetic:main',
             'benchmark = repvit_ros.bench.benchmark:main',
@@ -43,6 +44,14 @@ setup(
             'quantization_config = repvit_ros.model_tools.quantization:main',
             'prepare_calibration = repvit_ros.model_tools.quantization:prepare_main',
             'evaluate = repvit_ros.model_tools.evaluate:main',
+            'export_model = repvit_ros.model_tools.export:main',
+        ],
+        # Node classes for a component container (repvit_ros/container.py): the request's
+        # package_name is this package, its plugin_name the name before '='.
+        'rclpy_components': [
+            'repvit_ros::RepVitClassifier = repvit_ros.node:RepVitClassifier',
+            'repvit_ros::ManagedRepVitClassifier = repvit_ros.managed:ManagedRepVitClassifier',
+            'repvit_ros::FrameSource = repvit_ros.bench.frame_source:FrameSource',
         ],
     },
 )

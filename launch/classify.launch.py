@@ -20,6 +20,11 @@ arguments that mirror parameters (model, model_path, threads, input_type, backen
 detections_topic, ...) are empty by default and override the file only when given on the command
 line: ``threads:=3`` wins over the file's ``threads``, and a file's ``threads: 4`` holds when
 ``threads:=`` is not given.
+
+``composable:=true`` starts this package's component container (repvit_container in the
+namespace) and loads the classifier into it; ``container:=NAME`` loads it into a running
+container, e.g. one started by another launch file with other Python nodes. Either way every
+other argument means what it means for the standalone node.
 """
 
 import os
@@ -28,7 +33,8 @@ from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import ComposableNodeContainer, LoadComposableNodes, Node
+from launch_ros.descriptions import ComposableNode
 
 
 def _flag(text):
@@ -94,13 +100,44 @@ def _classifier(context):
     given = {name: LaunchConfiguration(name).perform(context) for name in PARAMETER_ARGUMENTS}
     overrides = parameter_overrides(given)
     managed = _flag(LaunchConfiguration('managed').perform(context))
-    return [Node(
+    container = LaunchConfiguration('container').perform(context)
+    composable = _flag(LaunchConfiguration('composable').perform(context))
+    if not container and not composable:
+        return [Node(
+            package='repvit_ros',
+            executable='classifier_managed' if managed else 'classifier',
+            name='repvit_classifier',
+            namespace=LaunchConfiguration('namespace'),
+            parameters=[LaunchConfiguration('params_file')] + ([overrides] if overrides else []),
+            remappings=[('image', LaunchConfiguration('image_topic'))],
+            arguments=['--ros-args', '--log-level', LaunchConfiguration('log_level')],
+            output='screen',
+        )]
+    if container and composable:
+        raise RuntimeError('container:=NAME loads into a running container and composable:=true '
+                           'starts one: give one of them')
+    node = ComposableNode(
         package='repvit_ros',
-        executable='classifier_managed' if managed else 'classifier',
+        plugin=f'repvit_ros::{"ManagedRepVitClassifier" if managed else "RepVitClassifier"}',
         name='repvit_classifier',
         namespace=LaunchConfiguration('namespace'),
-        parameters=[LaunchConfiguration('params_file')] + ([overrides] if overrides else []),
+        parameters=[overrides] if overrides else None,
         remappings=[('image', LaunchConfiguration('image_topic'))],
+        # The container's own: rcl reads the params file for the node as for a standalone one
+        # (launch_ros would read it itself, and refuses its empty lists), and launch_ros sets
+        # no log level in a load request.
+        extra_arguments=[{'params_file': LaunchConfiguration('params_file'),
+                          'log_level': LaunchConfiguration('log_level')}],
+    )
+    if container:
+        return [LoadComposableNodes(target_container=container,
+                                    composable_node_descriptions=[node])]
+    return [ComposableNodeContainer(
+        name='repvit_container',
+        namespace=LaunchConfiguration('namespace'),
+        package='repvit_ros',
+        executable='component_container',
+        composable_node_descriptions=[node],
         arguments=['--ros-args', '--log-level', LaunchConfiguration('log_level')],
         output='screen',
     )]
@@ -123,5 +160,12 @@ def generate_launch_description():
         DeclareLaunchArgument('managed', default_value='false',
                               description='true: the lifecycle node classifier_managed '
                                           '(configure and activate it, or autostart:=true)'),
+        DeclareLaunchArgument('composable', default_value='false',
+                              description='true: start a component container '
+                                          '(<namespace>/repvit_container) and load the '
+                                          'classifier into it'),
+        DeclareLaunchArgument('container', default_value='',
+                              description='load the classifier into this running component '
+                                          'container (repvit_ros component_container)'),
     ]
     return LaunchDescription(args + [OpaqueFunction(function=_classifier)])

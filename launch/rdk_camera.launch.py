@@ -13,12 +13,17 @@
 # limitations under the License.
 
 """
-RDK camera paths: ros2 launch repvit_ros rdk_camera.launch.py camera:=mipi_shm.
+The camera and the classifier on the RDK: ros2 launch repvit_ros rdk_camera.launch.py.
 
-camera:=mipi_shm   mipi_cam's default shared-memory topic hbmem_img (hbm_img_msgs/HbmMsg1080P,
-                   best effort); start mipi_cam and this launch with the hobot_shm environment.
+camera:=mipi_shm   mipi_cam in shared memory: hbmem_img (hbm_img_msgs/HbmMsg1080P, NV12);
+                   run it in the hobot_shm environment, as D-Robotics' examples do.
 camera:=mipi       mipi_cam in ROS mode: sensor_msgs/Image nv12 on /image_raw.
 camera:=usb_mjpeg  hobot_usb_cam MJPEG: sensor_msgs/CompressedImage (jpeg) on /image.
+
+The camera is started through its own package's launch file (mipi_cam's mipi_cam.launch.py or
+hobot_usb_cam's hobot_usb_cam.launch.py), as D-Robotics' examples start it; any argument of
+that file given here passes through (mipi_video_device:=F37, usb_video_device:=/dev/video0,
+mipi_image_width:=1920 ...). start_camera:=false classifies a camera that already runs.
 
 web:=true also starts the RDK web display (http://<board-ip>:8000): the classifier publishes
 ai_msgs/PerceptionTargets on /repvit/perception, D-Robotics' hobot_codec encodes the camera's
@@ -38,6 +43,18 @@ CAMERAS = {
     'mipi_shm': {'image_topic': '/hbmem_img', 'input_type': 'hbmem'},
     'mipi': {'image_topic': '/image_raw', 'input_type': 'image'},
     'usb_mjpeg': {'image_topic': '/image', 'input_type': 'compressed'},
+}
+# The camera's own launch file per choice: (package, launch file, arguments). Argument names
+# as declared in D-Robotics/hobot_mipi_cam launch/mipi_cam.launch.py and
+# HorizonRDK/hobot_usb_cam launch/hobot_usb_cam.launch.py; realtime stamps as in hobot_dnn's
+# examples (dnn_node_example.launch.py), so results carry wall-clock stamps.
+CAMERA_LAUNCH = {
+    'mipi_shm': ('mipi_cam', 'mipi_cam.launch.py', {
+        'mipi_io_method': 'shared_mem', 'mipi_out_format': 'nv12',
+        'mipi_frame_ts_type': 'realtime'}),
+    'mipi': ('mipi_cam', 'mipi_cam.launch.py', {
+        'mipi_io_method': 'ros', 'mipi_out_format': 'nv12', 'mipi_frame_ts_type': 'realtime'}),
+    'usb_mjpeg': ('hobot_usb_cam', 'hobot_usb_cam.launch.py', {'usb_pixel_format': 'mjpeg'}),
 }
 # The classifier's ai_msgs/PerceptionTargets topic when web:=true (namespace repvit).
 PERCEPTION_TOPIC = '/repvit/perception'
@@ -66,6 +83,8 @@ def generate_launch_description():
         # Empty: classify.launch.py then leaves these to its params_file.
         DeclareLaunchArgument('model', default_value='', description='RepViT size'),
         DeclareLaunchArgument('threads', default_value='', description='inference workers'),
+        DeclareLaunchArgument('start_camera', default_value='true',
+                              description='start the camera (false: it already runs)'),
         DeclareLaunchArgument('web', default_value='false',
                               description='also start the RDK web display (port 8000)'),
         DeclareLaunchArgument('managed', default_value='false',
@@ -86,8 +105,19 @@ def generate_launch_description():
         actions.append(IncludeLaunchDescription(
             PythonLaunchDescriptionSource(classify), launch_arguments=launch_args.items(),
             condition=LaunchConfigurationEquals('camera', camera)))
+    actions.append(GroupAction(_cameras(), condition=IfCondition(
+        LaunchConfiguration('start_camera'))))
     actions.append(GroupAction(_web_display(), condition=IfCondition(LaunchConfiguration('web'))))
     return LaunchDescription(actions)
+
+
+def _cameras():
+    """Include the camera's own launch file, one per choice, each only for its choice."""
+    return [IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(PathJoinSubstitution(
+            [FindPackageShare(package), 'launch', launch_file])),
+        launch_arguments=arguments.items(), condition=LaunchConfigurationEquals('camera', camera))
+        for camera, (package, launch_file, arguments) in CAMERA_LAUNCH.items()]
 
 
 def _web_display():

@@ -20,57 +20,19 @@ arrive during start-up, or twice), 1 when the node cannot start, with the reason
 is bounded: frames still inside the backend after a short wait are abandoned and counted.
 """
 
-import os
-import signal
 import sys
-import time
 from typing import Callable, List, Optional
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from repvit_ros.managed import ManagedRepVitClassifier
 from repvit_ros.memory import tune_allocator
 from repvit_ros.node import RepVitClassifier, StartupError
+from repvit_ros.process import (ignore_further_signals, leave, shutting_down, SIGNAL_GRACE_SEC,
+                                spin_until_shutdown)
 
-
-# How long an error waits for a signal's context shutdown before it counts as a real error.
-SIGNAL_GRACE_SEC = 1.0
-
-
-def shutting_down(context, grace: float = SIGNAL_GRACE_SEC) -> bool:
-    """
-    Tell whether ``context`` is going down, waiting up to ``grace`` seconds for it.
-
-    A signal reaches Python (as KeyboardInterrupt, raised inside whatever C call was running)
-    before rclpy's signal handling has shut the context down on its own thread. Inside a pybind11
-    conversion it surfaces as an unrelated RuntimeError ("Unable to convert call argument ...").
-    Waiting briefly for the context tells such an error apart from a real one.
-    """
-    deadline = time.monotonic() + grace
-    while context.ok():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
-def spin_until_shutdown(node: Node) -> None:
-    """
-    Spin ``node`` until Ctrl-C, SIGTERM or an rclpy shutdown.
-
-    A signal shuts the context down from under a running executor, which may then raise
-    something other than ExternalShutdownException (an invalid handle, a wait on a dead context,
-    a KeyboardInterrupt turned into a RuntimeError inside a message conversion). Errors with
-    which the context goes down are part of the shutdown; others propagate.
-    """
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except Exception:  # noqa: B902 - re-raised unless the shutdown caused it
-        if not shutting_down(node.context):
-            raise
+__all__ = ['main', 'main_managed', 'run', 'shutting_down', 'SIGNAL_GRACE_SEC',
+           'spin_until_shutdown']
 
 
 def main(args: Optional[List[str]] = None) -> int:
@@ -121,19 +83,12 @@ def run(make_node: Callable[[], Node], args: Optional[List[str]] = None) -> int:
             raise
         logger.info('stopped while starting')
     finally:
-        # The shutdown is bounded (SHUTDOWN_TIMEOUT_SEC); a second Ctrl-C or SIGTERM, which
-        # `ros2 launch` in a terminal always sends, must not break it half-way.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        ignore_further_signals()  # the shutdown is bounded (SHUTDOWN_TIMEOUT_SEC)
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
-    if node is not None and node.abandoned:
-        # A worker is still inside the backend: its thread would hold the exit until done.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
+    # A worker still inside the backend would hold the exit until its inference ends.
+    return leave(code, node is not None and node.abandoned > 0)
 
 
 if __name__ == '__main__':

@@ -33,6 +33,9 @@ from repvit_ros.errors import StartupError
 from repvit_ros.work import ClassifierWork, QUIET_PUBLISHER
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
+#: How each transition's log line says it is done.
+DONE = {'configure': 'configured', 'activate': 'activated', 'deactivate': 'deactivated',
+        'cleanup': 'cleaned up', 'shutdown': 'shut down'}
 
 
 class ManagedRepVitClassifier(ClassifierWork, LifecycleNode):
@@ -64,7 +67,7 @@ class ManagedRepVitClassifier(ClassifierWork, LifecycleNode):
             self.get_logger().error(f'{name} failed after '
                                     f'{1e3 * (time.monotonic() - started):.0f} ms: {exc}')
             return FAILURE
-        self.get_logger().info(f'{name}d in {1e3 * (time.monotonic() - started):.0f} ms')
+        self.get_logger().info(f'{DONE[name]} in {1e3 * (time.monotonic() - started):.0f} ms')
         return SUCCESS
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:

@@ -400,7 +400,12 @@ class ClassifierWork:
     def _deliver(self, job: Job, result: Any) -> None:
         if not self._active or not self.context.ok():
             raise DropFrame('shutdown')  # stopped or deactivated while this frame was in work
-        self._cameras[job.source].route.publish(result, self.classifier.labels)
+        try:
+            self._cameras[job.source].route.publish(result, self.classifier.labels)
+        except Exception:  # noqa: B902 - a signal shut the context down after the check
+            if self.context.ok():
+                raise
+            raise DropFrame('shutdown') from None
 
     def _expire_waiting(self) -> None:
         for cam in list(self._cameras.values()):

@@ -27,6 +27,10 @@ from repvit_ros.model_tools.synthetic import write_model
 # test/launch needs the real `ros2` CLI, which a plain clone does not have: it runs only in
 # its own suite (make test-launch, tools/run_launch_tests.sh), never inside `make test`.
 collect_ignore = [] if os.environ.get('REPVIT_LAUNCH_SUITE') == '1' else ['launch']
+# test/export needs PyTorch and timm, which only the export venv has: it runs only in its own
+# suite (make test-export, tools/run_export_tests.sh), never inside `make test`.
+if os.environ.get('REPVIT_EXPORT_SUITE') != '1':
+    collect_ignore.append('export')
 
 
 @pytest.fixture(scope='session')

@@ -165,6 +165,12 @@ def commands_run_by_suite(folder: str = os.path.join(ROOT, 'test', 'launch')) ->
 NOT_RUN_IN_CI: Dict[str, str] = {
     'make test': 'CI runs it itself (.ci/run)',
     'make test-launch': 'CI runs it itself (.ci/run); this suite is it',
+    'make test-export': 'CI runs it itself (.ci/run)',
+    'ros2 run repvit_ros export_model --checkpoint my_repvit.pth --size m1_0 --output '
+    'my_repvit.onnx':
+        'needs PyTorch and timm: run by make test-export in its own venv (test/export runs '
+        'this text with `ros2 run repvit_ros export_model` as `python -m '
+        'repvit_ros.model_tools.export`; no ros2 CLI there)',
     'ros2 run repvit_ros download_models m1_0 --format onnx':
         'downloads from the model zoo: CI has no internet (download, verify and pin are '
         'tested against local files in test/unit/test_download.py)',

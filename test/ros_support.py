@@ -17,6 +17,7 @@
 import time
 from typing import Callable
 
+from ament_index_python.packages import get_package_prefix
 import pytest
 import rclpy
 from rclpy.context import Context
@@ -27,6 +28,10 @@ from repvit_ros.bench.harness import use_large_frames_profile
 # the shipped large-frames profile (16 MB shared-memory segment) before any test does, as the
 # README tells camera publishers to. Tests that need the defaults clear it for their child.
 use_large_frames_profile()
+
+#: The colcon install space under test, the one tools/activate put first on the ament path:
+#: build/install (Kilted, make test) or build/jazzy/install (make test-jazzy).
+INSTALL_PREFIX = get_package_prefix('repvit_ros')
 
 
 @pytest.fixture

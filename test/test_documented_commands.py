@@ -20,6 +20,8 @@ Each command a user is told to type is run as written by the real-launch suite
 here; neither list may name a command the documents no longer give.
 """
 
+import os
+
 import documented
 
 
@@ -50,3 +52,13 @@ def test_commands_are_read_as_bash_runs_them():
     found = [c.text for c in documented.commands_in(text, 'x.md')]
     assert found == ['ros2 launch pkg a.launch.py x:=1',
                      'ros2 run pkg tool --flag "quoted # not a comment" --last']
+
+
+def test_readme_shows_the_composed_launch_file():
+    """Check that README's composition example is the shipped launch/composed.launch.py."""
+    readme = open(os.path.join(documented.ROOT, 'README.md')).read()
+    block = readme.split('(`launch/composed.launch.py`')[1].split('```python\n')[1]
+    lines = block.split('```')[0].rstrip('\n').split('\n')
+    indented = [f'    {line}' if line else line for line in lines[1:]]
+    shipped = '\n'.join(['    container = ' + lines[0]] + indented)
+    assert shipped in open(os.path.join(documented.ROOT, 'launch', 'composed.launch.py')).read()

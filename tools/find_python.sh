@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # Sourced by tools/setup_env.sh and tools/setup_compat_env.sh. find_python prints the Python to
-# build a venv on; ensure_venv DIR LOG creates the venv at DIR with it unless it exists. The board's Python (3.10) first: pyenv's 3.10 (its `python3.10` shim fails unless pyenv
-# selects it, so the interpreter is taken from pyenv's versions folder), then a python3.10 on
-# PATH, then any python3 >= 3.10.
+# build a venv on; ensure_venv DIR LOG creates the venv at DIR with it unless it exists. The
+# version is $REPVIT_PYTHON_VERSION, default the board's Python (3.10; the Jazzy environment asks
+# for Ubuntu 24.04's 3.12): pyenv's (its `pythonX.Y` shim fails unless pyenv selects it, so the
+# interpreter is taken from pyenv's versions folder), then a pythonX.Y on PATH, then any python3
+# at least that new.
 find_python() {
-  local cand
+  local want="${REPVIT_PYTHON_VERSION:-3.10}" cand
   if command -v pyenv >/dev/null 2>&1; then
-    for cand in "$(pyenv root)"/versions/3.10.*/bin/python3.10; do
+    for cand in "$(pyenv root)"/versions/"$want".*/bin/python"$want"; do
       [ -x "$cand" ] && { echo "$cand"; return; }
     done
   fi
-  for cand in /usr/bin/python3.10 python3.10 python3; do
+  for cand in "/usr/bin/python$want" "python$want" python3; do
     if command -v "$cand" >/dev/null 2>&1 &&
-       "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+       "$cand" -c "import sys; sys.exit(sys.version_info < tuple(map(int, '$want'.split('.'))))" \
+         2>/dev/null; then
       command -v "$cand"; return
     fi
   done
-  echo "no Python >= 3.10 found (install python3.10)" >&2
+  echo "no Python >= $want found (install python$want)" >&2
   exit 1
 }
 

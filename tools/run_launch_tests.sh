@@ -6,8 +6,10 @@
 #   2. install the stand-ins of D-Robotics' camera, codec and web packages (tools/stand_ins)
 #      into build/stand_ins: launch files of the same names that record their arguments;
 #   3. run test/launch (arguments go to pytest) on a private DDS domain.
+# $REPVIT_BUILD replaces build/ (make test-jazzy: build/jazzy, built with Jazzy's rclpy).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${REPVIT_BUILD:-$ROOT/build}"
 cd "$ROOT"
 ROS2CLI="${REPVIT_ROS2CLI:-$ROOT/../shared/ros2cli}"
 if [ ! -x "$ROS2CLI/build.sh" ]; then
@@ -15,18 +17,16 @@ if [ ! -x "$ROS2CLI/build.sh" ]; then
        "suite needs them; set REPVIT_ROS2CLI" >&2
   exit 1
 fi
-bash "$ROS2CLI/build.sh" "$ROOT/build/ros2cli" | { grep -v "is ignored: it is neither" || true; }
-bash "$ROOT/tools/install_stand_ins.sh" "$ROOT/build/stand_ins"
+bash "$ROS2CLI/build.sh" "$BUILD/ros2cli" | { grep -v "is ignored: it is neither" || true; }
+bash "$ROOT/tools/install_stand_ins.sh" "$BUILD/stand_ins"
 set +u
 # shellcheck source=/dev/null
-source "$ROOT/build/ros2cli/local_setup.bash"
+source "$BUILD/ros2cli/local_setup.bash"
 set -u
 # The venv holds the PyPI ROS packages; the stand-ins only this suite sees.
-export AMENT_PREFIX_PATH="$ROOT/build/stand_ins:$AMENT_PREFIX_PATH:$VIRTUAL_ENV"
-export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-$(( (RANDOM % 100) + 100 ))}"
-export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
-export ROS_LOCALHOST_ONLY=1
-export ROS_PYTHON_CHECK_FIELDS=1
+export AMENT_PREFIX_PATH="$BUILD/stand_ins:$AMENT_PREFIX_PATH:$VIRTUAL_ENV"
+# shellcheck source=dds_env.sh
+. "$ROOT/tools/dds_env.sh"
 export REPVIT_LAUNCH_SUITE=1
 echo "[test-launch] $(command -v ros2); ROS_DOMAIN_ID=$ROS_DOMAIN_ID"
 # launch_testing's pytest plugin predates pytest 9's hook signatures (it fails to load): its

@@ -44,12 +44,7 @@ print(f'[test] rclpy from {rclpy.__file__}')
 print(f'[test] vision_msgs (test copy) from {vision_msgs.msg.__file__}')
 print(f'[test] repvit_ros from {repvit_ros.__file__}')
 PY
-# A private DDS domain per run, discovery kept on this host.
-export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-$(( (RANDOM % 100) + 100 ))}"
-export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
-export ROS_LOCALHOST_ONLY=1
-# Humble's generated message classes always check every field assignment (type, range, each
-# element of a sequence); Kilted's do so only when this is '1' (read once, at import).
-export ROS_PYTHON_CHECK_FIELDS=1
+# shellcheck source=dds_env.sh
+. "$ROOT/tools/dds_env.sh"
 echo "[test] ROS_DOMAIN_ID=$ROS_DOMAIN_ID ROS_PYTHON_CHECK_FIELDS=$ROS_PYTHON_CHECK_FIELDS"
-exec python -m pytest -p no:cacheprovider -m 'measure or not measure' "$@"
+exec python -m pytest -p no:cacheprovider -m 'measuring or not measuring' "$@"

@@ -22,6 +22,7 @@ Benchmarks: preprocessing, backends against the RDK X5 reference table, the node
   benchmark cameras             # 1, 2, 4 cameras: one node against one node per camera
   benchmark sweep               # most 30 Hz cameras one node (and separate nodes) serve
   benchmark regions             # a detector's 1, 5, 10 boxes per frame classified
+  benchmark composition         # nodes in one component container against one process each
 (``ros2 run repvit_ros benchmark ...``, or ``python -m repvit_ros.bench.benchmark ...``.)
 Add --json for JSON, --plot FILE.png for a plot of throughput and latency against workers
 (backend mode). Times are medians of repeats
@@ -44,7 +45,7 @@ import numpy as np
 
 from repvit_ros import models
 from repvit_ros.backends import Backend, bpu_runtime_available, create_backend, resolve_kind
-from repvit_ros.bench import render_cost, robot
+from repvit_ros.bench import composition, render_cost, robot
 from repvit_ros.bench.feeder import Feeder
 from repvit_ros.bench.harness import (classifier_params, counts_between, frames, model_file,
                                       node_under_test, NodeProcess, use_large_frames_profile)
@@ -590,6 +591,8 @@ def to_markdown(result: Dict) -> str:
     mode = result['mode']
     if mode in ('cameras', 'sweep', 'regions'):
         return robot.to_markdown(result)
+    if mode == 'composition':
+        return composition.to_markdown(result)
     lines = []
     if mode == 'preprocess':
         lines.append(f'One RepViT m1_0 ONNX Runtime inference (same run): '
@@ -724,10 +727,31 @@ def robot_modes(args: argparse.Namespace) -> List[Dict]:
     return results
 
 
+def composition_mode(args: argparse.Namespace) -> Dict:
+    """
+    Run the composition mode as the arguments ask (``all``: shortened, one run).
+
+    :param args: the parsed command line.
+    :return: its result.
+    """
+    w, h = (int(v) for v in (args.resolution or 'x'.join(map(str, robot.CAMERA_SIZE)))
+            .split('x'))
+    threads = [int(t) for t in (args.threads or '2').split(',')]
+    if len(threads) != 1:
+        raise SystemExit('composition takes one worker count (--threads N)')
+    short = args.mode == 'all'
+    return composition.bench_composition(
+        [int(n) for n in args.classifiers.split(',') if n], threads[0],
+        args.encoding or robot.CAMERA_ENCODING, w, h, args.rate,
+        min(args.duration, 4.0) if short else args.duration, runs=1 if short else args.runs,
+        backends=[b for b in args.composition_backends.split(',') if b],
+        inference_ms=args.inference_ms)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog='benchmark', description=__doc__.split('\n\n')[1])
     parser.add_argument('mode', choices=('preprocess', 'backend', 'node', 'overhead', 'annotate',
-                                         'cameras', 'sweep', 'regions', 'all'))
+                                         'cameras', 'sweep', 'regions', 'composition', 'all'))
     parser.add_argument('--repeats', type=int, default=30, help='preprocess/backend repeats')
     parser.add_argument('--models', default='m0_9,m1_0,m1_1', help='backend mode')
     parser.add_argument('--backends', default='onnxruntime',
@@ -736,32 +760,38 @@ def main(argv=None) -> int:
     parser.add_argument('--model', default='m1_0', help='node mode')
     parser.add_argument('--workers', default='1,2,4,8', help='backend mode')
     parser.add_argument('--encoding', default='',
-                        help='node mode (default bgr8); cameras/sweep/regions (default nv12)')
+                        help='node mode (default bgr8); cameras/sweep/regions/composition '
+                             '(default nv12)')
     parser.add_argument('--encodings', default='',
                         help='preprocess/overhead: comma-separated (default: all of the mode)')
     parser.add_argument('--resolution', default='',
-                        help='node mode (default 640x480); cameras/sweep/regions (default '
-                             "960x544, the RDK camera's)")
+                        help='node mode (default 640x480); cameras/sweep/regions/composition '
+                             "(default 960x544, the RDK camera's)")
     parser.add_argument('--resolutions', default='',
                         help='preprocess/overhead: e.g. 640x480,1920x1080 (default: all)')
     parser.add_argument('--threads', default='',
-                        help='node mode: worker counts (default 1,2); cameras/sweep/regions: '
-                             'workers of every node (default 2)')
+                        help='node mode: worker counts (default 1,2); cameras/sweep/regions/'
+                             'composition: workers of every node (default 2)')
     parser.add_argument('--rate', type=float, default=30.0,
                         help='node mode: fixed rate; cameras/sweep/regions: rate of each '
-                             'camera, Hz')
+                             'camera, Hz; composition: frame source and latency runs')
     parser.add_argument('--duration', type=float, default=10.0,
-                        help='node/overhead/cameras/regions: measured seconds per run (sweep: '
-                             'half of it)')
+                        help='node/overhead/cameras/regions/composition: measured seconds per '
+                             'run (sweep: half of it)')
     parser.add_argument('--runs', type=int, default=3,
-                        help='cameras/sweep/regions: runs of each case (medians reported)')
+                        help='cameras/sweep/regions/composition: runs of each case (medians '
+                             'reported)')
     parser.add_argument('--cameras', default='1,2,4', help='cameras mode: camera counts')
     parser.add_argument('--max-cameras', type=int, default=8, help='sweep: most cameras tried')
     parser.add_argument('--detections', default='1,5,10',
                         help='regions mode: detections per frame')
+    parser.add_argument('--classifiers', default='1,2,4',
+                        help='composition: classifier counts of the memory rows ("" none)')
+    parser.add_argument('--composition-backends', default='onnxruntime,emulated',
+                        help='composition: backends of the throughput rows ("" none)')
     parser.add_argument('--inference-ms', type=float, default=robot.EMULATED_MS,
-                        help='cameras/sweep/regions/overhead: time of one emulated BPU '
-                             'inference, ms')
+                        help='cameras/sweep/regions/overhead/composition: time of one '
+                             'emulated BPU inference, ms')
     parser.add_argument('--emulated-workers', default=','.join(map(str, EMULATED_WORKERS)),
                         help='overhead: worker counts of the emulated-BPU rows (nv12 960x544, '
                              'closed loop, max(4, 2 x workers) frames in flight)')
@@ -829,6 +859,8 @@ def main(argv=None) -> int:
                                       else args.duration, model=args.model))
     if args.mode in ('cameras', 'sweep', 'regions', 'all'):
         results += robot_modes(args)
+    if args.mode in ('composition', 'all'):
+        results.append(composition_mode(args))
     for res in results:
         print(json.dumps(res, indent=2) if args.json else to_markdown(res))
         print()

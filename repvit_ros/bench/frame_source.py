@@ -19,19 +19,77 @@ Publishes ``sensor_msgs/Image``, ``sensor_msgs/CompressedImage`` or ``hbm_img_ms
 messages (:func:`repvit_ros.messages.make_message`) in any supported encoding from a synthetic
 picture, at a fixed rate or as fast as possible. As a command: ``python -m
 repvit_ros.bench.frame_source --encoding bgr8 --width 640 --height 480 --rate 30 --count 100
---reliability best_effort``.
+--reliability best_effort``. As a node to compose with the classifier in one process:
+:class:`FrameSource` (``repvit_ros::FrameSource``).
 """
 
 import argparse
 import sys
 import time
 
+from rcl_interfaces.msg import ParameterDescriptor
 import rclpy
+from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros.bench.pictures import sample_picture
-from repvit_ros.frames import INPUT_TYPES, message_class
+from repvit_ros.frames import input_type_of, INPUT_TYPES, message_class
 from repvit_ros.layouts import encode
 from repvit_ros.messages import make_message
+
+
+class FrameSource(Node):
+    """
+    Publish sample pictures on ``image`` like a camera: the classifier's input without one.
+
+    A node for a component container (``repvit_ros::FrameSource``) or any executor. Read-only
+    parameters: ``encoding`` (``bgr8``; ``jpeg``/``png`` publish CompressedImage), ``width``
+    (640), ``height`` (480), ``rate`` (30 Hz), ``reliability`` (``reliable`` or
+    ``best_effort``). The pictures are synthetic: a classifier's labels for them mean nothing.
+
+    :param node_name: the node's name.
+    :param kwargs: passed to :class:`rclpy.node.Node`.
+    """
+
+    def __init__(self, node_name: str = 'frame_source', **kwargs):
+        super().__init__(node_name, **kwargs)
+        fixed = ParameterDescriptor(read_only=True)
+        self._encoding = self.declare_parameter('encoding', 'bgr8', fixed).value
+        width = self.declare_parameter('width', 640, fixed).value
+        height = self.declare_parameter('height', 480, fixed).value
+        rate = self.declare_parameter('rate', 30.0, fixed).value
+        reliable = self.declare_parameter('reliability', 'reliable', fixed).value == 'reliable'
+        if rate <= 0 or width <= 0 or height <= 0:
+            raise ValueError(f'frame source: rate {rate:g} Hz and size {width}x{height} must '
+                             'be positive')
+        self._msg_type = input_type_of(self._encoding)
+        self._pictures = [sample_picture(width, height, s) for s in range(4)]
+        self._payloads = [encode(p, self._encoding) for p in self._pictures]
+        self._pub = self.create_publisher(
+            message_class(self._msg_type), 'image', QoSProfile(
+                depth=5, reliability=ReliabilityPolicy.RELIABLE if reliable
+                else ReliabilityPolicy.BEST_EFFORT))
+        self._sent = 0
+        self._timer = self.create_timer(1.0 / rate, self._publish)
+        self.get_logger().info(f'publishing {self._encoding} {width}x{height} at {rate:g} Hz '
+                               f'on {self._pub.topic_name}')
+
+    def _publish(self) -> None:
+        i = self._sent % len(self._pictures)
+        self._pub.publish(make_message(self._msg_type, self._pictures[i], self._encoding,
+                                       time.time_ns(), data=self._payloads[i], index=self._sent))
+        self._sent += 1
+
+    @property
+    def sent(self) -> int:
+        """Count the frames published so far."""
+        return self._sent
+
+    def destroy_node(self) -> None:
+        """Stop publishing; log how many frames went out."""
+        logger = self.get_logger() if self.context.ok() else \
+            rclpy.logging.get_logger(f'{self.get_logger().name}.shutdown')
+        logger.info(f'stopped: published {self._sent} frames')
+        super().destroy_node()
 
 
 def main(argv=None) -> int:

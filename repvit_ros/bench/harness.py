@@ -32,6 +32,7 @@ import tempfile
 import threading
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 import weakref
+from xml.etree import ElementTree
 
 from ament_index_python.packages import get_package_share_directory, PackageNotFoundError
 import psutil
@@ -42,8 +43,14 @@ from repvit_ros.frames import input_type_of
 from repvit_ros.messages import make_message
 from repvit_ros.model_tools.synthetic import write_model
 
-NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg', 'serial', 'serial_emulated')
+NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg', 'serial', 'serial_emulated',
+              'component_container', 'container', 'frame_source')
 PACKAGE_SHARE_PROFILE = os.path.join('config', 'fastdds_large_frames.xml')
+# The variable that names the Fast DDS XML profile depends on Fast DDS's major version. Fast DDS 2
+# (Humble and Jazzy, rmw_fastrtps before 9) reads only the first; Fast DDS 3 (Kilted and newer,
+# rmw_fastrtps 9) reads the second, and its rmw still reads the first but then warns in every
+# process, a line in each output the tests read.
+PROFILE_VARIABLES = ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE')
 
 
 def large_frames_profile() -> Optional[str]:
@@ -63,11 +70,35 @@ def large_frames_profile() -> Optional[str]:
     return next((c for c in candidates if os.path.isfile(c)), None)
 
 
+def profile_variables(rmw_version: Optional[str] = None) -> Tuple[str, ...]:
+    """
+    Name the environment variable through which the installed Fast DDS reads its XML profile.
+
+    :param rmw_version: rmw_fastrtps_shared_cpp's version; default: the installed one's.
+    :return: that name alone; both names when no rmw_fastrtps is installed.
+    """
+    if rmw_version is None:
+        rmw_version = _installed_version('rmw_fastrtps_shared_cpp')
+    if not rmw_version:  # no Fast DDS here: nothing reads either name
+        return PROFILE_VARIABLES
+    fast_dds_3 = int(rmw_version.split('.')[0]) >= 9
+    return (PROFILE_VARIABLES[1],) if fast_dds_3 else (PROFILE_VARIABLES[0],)
+
+
+def _installed_version(package: str) -> Optional[str]:
+    try:
+        share = get_package_share_directory(package)
+        return ElementTree.parse(os.path.join(share, 'package.xml')).findtext('version')
+    except (PackageNotFoundError, ValueError, KeyError, OSError, ElementTree.ParseError):
+        return None
+
+
 def use_large_frames_profile(env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     """
     Point Fast DDS at the large-frames profile in ``env`` (default: this process's environ).
 
-    Call it before ``rclpy.init`` in this process; pass the result to child processes.
+    The profile is named by the one variable the installed Fast DDS reads (the other is
+    removed). Call it before ``rclpy.init`` in this process; pass the result to child processes.
 
     :param env: the environment to change.
     :return: the environment.
@@ -75,9 +106,9 @@ def use_large_frames_profile(env: Optional[Dict[str, str]] = None) -> Dict[str, 
     env = os.environ if env is None else env
     profile = large_frames_profile()
     if profile:
-        env['FASTDDS_DEFAULT_PROFILES_FILE'] = profile  # Fast DDS 3 (Jazzy and later)
-        if env.get('ROS_DISTRO', '') in ('humble', 'iron'):
-            env['FASTRTPS_DEFAULT_PROFILES_FILE'] = profile  # Fast DDS 2 reads this name
+        for name in PROFILE_VARIABLES:
+            env.pop(name, None)
+        env.update(dict.fromkeys(profile_variables(), profile))
     return env
 
 
@@ -133,7 +164,10 @@ class NodeProcess:
         subscriber that echoes each frame's header as an empty Classification: the Python-ROS
         limit), ``bare_jpeg`` (the same for JPEGs, decoding each at the node's reduced scale
         first), ``serial`` or ``serial_emulated`` (the node's per-frame work inside one
-        subscription callback, on the ``fixed`` or ``emulated`` backend: its floor).
+        subscription callback, on the ``fixed`` or ``emulated`` backend: its floor),
+        ``component_container`` (the product's container, empty: nodes are loaded into it),
+        ``container`` (the same, able to load the ``emulated`` node too) or ``frame_source``
+        (the frame source node alone).
     :param ns: namespace; the node reads ``<ns>/image`` and writes ``<ns>/classification``.
     :param params: ROS parameters.
     :param env: environment of the process.
@@ -145,7 +179,9 @@ class NodeProcess:
             raise ValueError(f'unknown node kind {kind!r}')
         self.kind = kind
         self.ns = ns
-        cmd = [sys.executable, '-m', 'repvit_ros.main'] if kind == 'classifier' else \
+        module = {'classifier': 'repvit_ros.main',
+                  'component_container': 'repvit_ros.container'}.get(kind)
+        cmd = [sys.executable, '-m', module] if module else \
             [sys.executable, '-m', 'repvit_ros.bench.servers', kind]
         cmd += ['--ros-args', '-r', f'__ns:={ns}']
         for key, value in (params or {}).items():

@@ -29,6 +29,8 @@ model input and ``resize_mode``): the Python-ROS limit for a node that must deco
 ``serial`` and ``serial_emulated`` do the node's whole per-frame work, on the ``fixed`` and
 ``emulated`` backends, inside the subscription callback (:func:`serve_serial`): what any
 Python subscriber doing this job pays at least, the floor of the node's own cost.
+``container`` is the component container that can also load the ``emulated`` node
+(:class:`EmulatedClassifier`); ``frame_source`` runs the frame source node alone.
 """
 
 import sys
@@ -42,6 +44,8 @@ import rclpy
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from repvit_ros import frames
 from repvit_ros.backends import Backend, create_backend
+from repvit_ros.bench.frame_source import FrameSource
+from repvit_ros.container import main as container_main
 from repvit_ros.frames import message_class
 from repvit_ros.main import spin_until_shutdown
 from repvit_ros.memory import tune_allocator
@@ -52,6 +56,9 @@ from repvit_ros.preprocess import (declared_size, FrameError, jpeg_decode_flag,
                                    jpeg_reduction)
 from repvit_ros.work import descriptor, load_classifier
 from vision_msgs.msg import Classification
+
+#: (package, plugin) under which the bench container loads :class:`EmulatedClassifier`
+EMULATED_PLUGIN = ('repvit_ros', 'repvit_ros::EmulatedClassifier')
 
 
 class FixedBackend(Backend):
@@ -158,6 +165,58 @@ def emulated_settings() -> Dict[str, Any]:
     finally:
         reader.destroy_node()
     return {'seconds': ms / 1e3, 'model_path': model}
+
+
+class EmulatedClassifier(RepVitClassifier):
+    """
+    The classifier on the emulated BPU backend, as a node class a component container loads.
+
+    ``emulated_ms`` and ``emulated_model`` come among its parameter overrides, as the
+    container hands a load request's parameters to the node.
+
+    :param node_name: the node's name.
+    :param kwargs: passed to :class:`~repvit_ros.node.RepVitClassifier`.
+    """
+
+    def __init__(self, node_name: str = 'repvit_classifier', **kwargs):
+        given = {p.name: p.value for p in kwargs.get('parameter_overrides') or []}
+        self._emulated = EmulatedBackend(float(given.get('emulated_ms', 2.0)) / 1e3,
+                                         str(given.get('emulated_model', '')))
+        try:
+            super().__init__(node_name, backend=self._emulated, **kwargs)
+        except BaseException:
+            self._emulated.close()
+            raise
+
+    def destroy_node(self) -> None:
+        """Destroy the node, then release the emulated backend's model."""
+        super().destroy_node()
+        self._emulated.close()
+
+
+def serve_container(argv: List[str]) -> int:
+    """
+    Run the component container, able to load the emulated classifier too.
+
+    The product container (:func:`repvit_ros.container.main`), with
+    ``repvit_ros::EmulatedClassifier`` loadable besides the registered nodes (not registered:
+    it is a measuring tool, not a product node).
+
+    :param argv: the container's ROS arguments.
+    :return: exit code.
+    """
+    return container_main(argv, plugins={EMULATED_PLUGIN: EmulatedClassifier})
+
+
+def serve_frame_source(argv: List[str]) -> int:
+    """
+    Run the frame source node (:class:`~repvit_ros.bench.frame_source.FrameSource`) alone.
+
+    :param argv: ROS arguments (its parameters).
+    :return: exit code.
+    """
+    rclpy.init(args=argv)
+    return _serve(FrameSource())
 
 
 def serve_emulated(argv: List[str]) -> int:
@@ -294,7 +353,8 @@ def serve_serial(argv: List[str], emulated: bool = False) -> int:
 
 SERVERS = {'fixed': serve_fixed, 'emulated': serve_emulated, 'bare': serve_bare,
            'bare_jpeg': serve_bare_jpeg, 'serial': serve_serial,
-           'serial_emulated': lambda argv: serve_serial(argv, emulated=True)}
+           'serial_emulated': lambda argv: serve_serial(argv, emulated=True),
+           'container': serve_container, 'frame_source': serve_frame_source}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -15,10 +15,11 @@
 """
 What a user does with model files, without DDS: the user's model tools.
 
-Download and verify the zoo's files (:mod:`.download`, ``download_models``), check an install
-with the real weights (:mod:`.self_check`, ``self_check``; its photos in :mod:`.photos`),
-measure accuracy on labelled images (:mod:`.evaluate`), prepare a fine-tuned model for
-hb_mapper (:mod:`.quantization`, ``quantization_config`` and ``prepare_calibration``), and the
-synthetic RepViT with untrained weights (:mod:`.synthetic`, ``make_synthetic_model``). They use
-the product modules of :mod:`repvit_ros`, which never import this package, and no ROS.
+Turn a checkpoint into the zoo's deploy ONNX (:mod:`.export`, ``export_model``), download and
+verify the zoo's files (:mod:`.download`, ``download_models``), check an install with the real
+weights (:mod:`.self_check`, ``self_check``; its photos in :mod:`.photos`), measure accuracy on
+labelled images (:mod:`.evaluate`), prepare a fine-tuned model for hb_mapper
+(:mod:`.quantization`, ``quantization_config`` and ``prepare_calibration``), and the synthetic
+RepViT with untrained weights (:mod:`.synthetic`, ``make_synthetic_model``). They use the
+product modules of :mod:`repvit_ros`, which never import this package, and no ROS.
 """

@@ -31,8 +31,7 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.labels import load_labels
 from repvit_ros.messages import make_message
 from repvit_ros.preprocess import decode, jpeg_reduction
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ros_support import INSTALL_PREFIX
 
 
 def test_preprocess_mode_rows_are_consistent():
@@ -87,7 +86,7 @@ def test_node_mode_over_dds_reports_ratio_latency_and_drops():
     assert '| bgr8 | 320x240 | 1 | max |' in table and 'node/raw' in table
 
 
-@pytest.mark.measure
+@pytest.mark.measuring
 def test_overhead_mode_compares_node_and_bare_subscriber():
     res = benchmark.bench_overhead(['nv12', 'jpeg'], [(320, 240)], duration=1.5, warmup=0.5,
                                    emulated_workers=(1, 4), emulated_size=(320, 240),
@@ -247,7 +246,7 @@ def test_cli_json(capsys):
 
 
 def test_installed_entry_points():
-    lib = os.path.join(ROOT, 'build', 'install', 'lib', 'repvit_ros')
+    lib = os.path.join(INSTALL_PREFIX, 'lib', 'repvit_ros')
     for tool in ('benchmark', 'loadtest', 'classifier', 'frame_source', 'download_models'):
         assert os.access(os.path.join(lib, tool), os.X_OK), tool
 

@@ -99,7 +99,7 @@ def test_fuzz_2000_frames_over_dds():
     assert report['ok']
 
 
-@pytest.mark.measure
+@pytest.mark.measuring
 def test_overload_1080p_at_twice_capacity():
     # One worker: on this 2-core machine two inference threads plus a 3 MB x 100 Hz publisher
     # oversubscribe the CPU, and inference time itself then swings; README has both.
@@ -115,7 +115,7 @@ def test_overload_1080p_at_twice_capacity():
     assert report['ok']
 
 
-@pytest.mark.measure
+@pytest.mark.measuring
 def test_soak_short():
     report = loadtest.soak(duration=16.0, rate=30.0, encoding='bgr8', width=640, height=480,
                            model='m0_9', threads=2, sample_every=2.0)

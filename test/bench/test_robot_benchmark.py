@@ -103,7 +103,7 @@ def test_targets_and_summary_follow_from_the_rows():
     assert robot.targets(rows, []) == {}
 
 
-@pytest.mark.measure
+@pytest.mark.measuring
 def test_cameras_mode_runs_both_layouts_side_by_side():
     res = robot.bench_cameras(counts=(1, 2), duration=1.5, warmup=0.5, repeats=1,
                               model='m0_9')
@@ -130,7 +130,7 @@ def test_cameras_mode_runs_both_layouts_side_by_side():
     assert 'one node / node per camera' in table
 
 
-@pytest.mark.measure
+@pytest.mark.measuring
 def test_sweep_stops_each_layout_at_its_first_failure():
     res = robot.bench_sweep(max_cameras=2, duration=1.0, warmup=0.5, repeats=1)
     for lay in robot.LAYOUTS:

@@ -49,6 +49,11 @@ def user_home(tmp_path_factory):
     # Fast DDS reads its profile once, at this process's first participant; hbmem frames
     # (6 MB each) need the large-frames profile on the publishing side.
     use_large_frames_profile()
+    # The first `ros2 node list` of a domain spawns the daemon and answers from a node of its
+    # own; the next command asks the new daemon, which may not have discovered the node yet
+    # (`ros2 param get` said 'Node not found' right after wait_node, on Kilted and Jazzy). With
+    # the daemon up first, every command asks it: what wait_node saw, the next command sees.
+    subprocess.run(['ros2', 'daemon', 'start'], capture_output=True, timeout=60)
     work = tmp_path_factory.mktemp('work')
     yield {'home': home, 'models': models, 'work': work}
     # `ros2 topic/param/lifecycle` start a daemon for this domain: leave nothing behind.

@@ -199,25 +199,19 @@ class Commands:
 
     def wait_node(self, name: str, timeout: float = START_TIMEOUT) -> None:
         """
-        Wait until ``ros2 node list`` shows a node twice in a row, before ``ros2 param`` asks.
-
-        The first ``ros2`` command of a domain starts the ROS 2 daemon and answers from its own
-        discovery; the next ones (``ros2 param get``, which looks for the node for one second)
-        ask the daemon, which may not have seen the node yet: the second listing is the
-        daemon's.
+        Wait until ``ros2 node list`` shows a node, as a user would before ``ros2 param``.
 
         :param name: the node's full name.
         :param timeout: seconds at most.
         """
         deadline = time.monotonic() + timeout
-        seen = 0
-        while seen < 2:
+        while True:
             listed = Shell('ros2 node list', self.cwd)
             listed.wait(30)
-            seen = seen + 1 if name in listed.output.split() else 0
+            if name in listed.output.split():
+                return
             assert time.monotonic() < deadline, f'{name} not found: {listed.output}'
-            if seen < 2:
-                time.sleep(0.5)
+            time.sleep(0.5)
 
     def stop_all(self) -> None:
         """Stop every command still running, newest first."""

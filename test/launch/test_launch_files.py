@@ -33,6 +33,8 @@ CLASSIFY = 'ros2 launch repvit_ros classify.launch.py'
 RDK = 'ros2 launch repvit_ros rdk_camera.launch.py'
 CODEC = ('hobot_codec', 'hobot_codec_encode.launch.py')
 WEBSOCKET = ('websocket', 'websocket.launch.py')
+MIPI = ('mipi_cam', 'mipi_cam.launch.py')
+USB = ('hobot_usb_cam', 'hobot_usb_cam.launch.py')
 
 
 def shown_arguments(commands, launch_file):
@@ -55,13 +57,13 @@ def test_classify_launch_arguments(commands):
                   'perception_topic', 'image_topics', 'camera_names', 'detections_topic',
                   'autostart'}
     assert set(args) == given_only | {'image_topic', 'params_file', 'namespace', 'log_level',
-                                      'managed'}
+                                      'managed', 'composable', 'container'}
     assert given_only <= set(SPECS)  # each sets the node parameter of its name
     for name in given_only:  # nothing overrides the params file unless given
         assert args[name] == '', name
     assert args['params_file'].endswith('share/repvit_ros/config/repvit.yaml')
     assert args['image_topic'] == '/image_raw' and args['namespace'] == 'repvit'
-    assert args['managed'] == 'false'
+    assert args['managed'] == args['composable'] == 'false' and args['container'] == ''
 
 
 @pytest.mark.parametrize('given, threads, model', [('', 4, 'm0_9'), (' threads:=3', 3, 'm0_9'),
@@ -87,6 +89,7 @@ def test_given_arguments_win_over_the_params_file_and_absent_ones_do_not(
 
 @pytest.mark.parametrize('given, words', [
     ('threads:=many', 'launch argument threads:=many is not int'),
+    ('container:=/x composable:=true', 'give one of them'),
     ('image_topics:=a,,b', 'launch argument image_topics:=a,,b is not a comma-separated list'),
     ('managed:=true autostart:=maybe', 'launch argument autostart:=maybe is not true or false'),
 ])
@@ -133,10 +136,30 @@ def test_rdk_camera_web_choices(commands, stand_in_records, camera, codec, shown
 @pytest.mark.parametrize('web', ['', ' web:=false'])
 def test_rdk_camera_without_web_starts_no_web_display(commands, stand_in_records, web):
     run = commands.start(f'{RDK} camera:=mipi{web}')
-    assert run.wait_output(r'subscribed to|waiting for a publisher|input image on /image_raw'), \
-        run.output
+    assert run.wait_output(r'input image on /image_raw'), run.output
     run.stop()
-    assert CODEC not in stand_in_records() and WEBSOCKET not in stand_in_records()
+    assert set(stand_in_records()) == {MIPI}
+
+
+@pytest.mark.parametrize('camera, launched, want', [
+    ('mipi_shm', 'MIPI', {'mipi_io_method': 'shared_mem', 'mipi_out_format': 'nv12',
+                          'mipi_frame_ts_type': 'realtime', 'mipi_video_device': 'F37'}),
+    ('mipi', 'MIPI', {'mipi_io_method': 'ros', 'mipi_out_format': 'nv12',
+                      'mipi_video_device': 'F37', 'mipi_image_width': '960'}),
+    ('usb_mjpeg', 'USB', {'usb_pixel_format': 'mjpeg', 'usb_video_device': '/dev/video0',
+                          'usb_image_width': '960'}),
+])
+def test_rdk_camera_starts_the_camera_its_own_launch_file_starts(
+        commands, stand_in_records, camera, launched, want):
+    # Arguments of the camera's launch file given to rdk_camera pass through to it.
+    run = commands.start(f'{RDK} camera:={camera} mipi_video_device:=F37 '
+                         f'usb_video_device:=/dev/video0')
+    assert run.wait_output(r'stand-in (mipi_cam|hobot_usb_cam)'), run.output
+    run.stop()
+    records = stand_in_records()
+    assert set(records) == {MIPI if launched == 'MIPI' else USB}
+    got = records[MIPI if launched == 'MIPI' else USB]
+    assert {k: got[k] for k in want} == want
 
 
 def test_classify_launch_under_launch_testing(commands):
@@ -144,3 +167,19 @@ def test_classify_launch_under_launch_testing(commands):
                        timeout=300)
     assert run.proc.returncode == 0, run.output
     assert run.output.count('\nOK') == 2, run.output  # the active and the post-shutdown tests
+
+
+def test_composable_managed_classifier_gets_what_the_standalone_one_gets(commands, probe):
+    launch = commands.start(f'{CLASSIFY} composable:=true managed:=true autostart:=true '
+                            'threads:=3')
+    results = probe.listen('/repvit/classification', Classification)
+    probe.camera('/image_raw')
+    assert results.wait(2), launch.output
+    commands.wait_node(NODE)
+    got = commands.run(f'ros2 param get {NODE} threads')
+    assert 'Integer value is: 3' in got.output, got.output
+    got = commands.run(f'ros2 param get {NODE} image_topics')  # the params file's []
+    assert 'String values are: []' in got.output, got.output
+    state = commands.run(f'ros2 lifecycle get {NODE}')
+    assert state.output.startswith('active'), state.output
+    assert launch.stop() == 0, launch.output

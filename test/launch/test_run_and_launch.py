@@ -93,20 +93,35 @@ def test_ros2_run_with_a_model_file(commands, probe, my_model):
     stops_cleanly(node)
 
 
-@pytest.mark.parametrize('text, topic, msg_type, encoding', [
+@pytest.mark.parametrize('text, topic, msg_type, encoding, camera', [
     ('ros2 launch repvit_ros rdk_camera.launch.py camera:=mipi_shm', '/hbmem_img', 'hbmem',
-     'nv12'),
+     'nv12', ('mipi_cam', 'mipi_cam.launch.py', 'mipi_io_method', 'shared_mem')),
     ('ros2 launch repvit_ros rdk_camera.launch.py camera:=usb_mjpeg', '/image', 'compressed',
-     'jpeg'),
+     'jpeg', ('hobot_usb_cam', 'hobot_usb_cam.launch.py', 'usb_pixel_format', 'mjpeg')),
 ])
-def test_rdk_cameras(commands, probe, stand_in_records, text, topic, msg_type, encoding):
+def test_rdk_cameras(commands, probe, stand_in_records, text, topic, msg_type, encoding,
+                     camera):
     node = commands.documented_start(text)
     results = probe.listen('/repvit/classification', Classification)
+    # The stand-in camera records its arguments; this test's camera publishes its frames.
     probe.camera(topic, msg_type, encoding, width=640, height=480, rate=5.0)
     classifies(node, results)
     assert node.wait_output(f'input {msg_type} on {topic}', 10), node.output
     stops_cleanly(node)
-    assert not any(pkg in ('hobot_codec', 'websocket') for pkg, _ in stand_in_records())
+    package, launch_file, key, value = camera
+    records = stand_in_records()
+    assert records[(package, launch_file)][key] == value, records
+    assert not any(pkg in ('hobot_codec', 'websocket') for pkg, _ in records)
+
+
+def test_rdk_camera_that_already_runs(commands, probe, stand_in_records):
+    node = commands.documented_start(
+        'ros2 launch repvit_ros rdk_camera.launch.py camera:=mipi start_camera:=false')
+    results = probe.listen('/repvit/classification', Classification)
+    probe.camera('/image_raw', 'image', 'nv12', width=640, height=480, rate=5.0)
+    classifies(node, results)
+    stops_cleanly(node)
+    assert stand_in_records() == {}  # no camera started, no web display
 
 
 def test_rdk_web_display(commands, probe, stand_in_records):
@@ -118,6 +133,7 @@ def test_rdk_web_display(commands, probe, stand_in_records):
     assert targets.wait(2), node.output
     assert targets.messages[0].targets[0].type  # the top class's name, as the web page shows
     records = stand_in_records()
+    assert records[('mipi_cam', 'mipi_cam.launch.py')]['mipi_io_method'] == 'shared_mem'
     assert records[('hobot_codec', 'hobot_codec_encode.launch.py')] == dict(
         records[('hobot_codec', 'hobot_codec_encode.launch.py')],
         codec_in_mode='shared_mem', codec_in_format='nv12', codec_sub_topic='/hbmem_img',
@@ -204,6 +220,8 @@ def test_managed_node_through_its_lifecycle(commands, probe):
     done = commands.documented_run('ros2 lifecycle set /repvit/repvit_classifier deactivate')
     assert 'Transitioning successful' in done.output, done.output
     assert lifecycle_state(commands) == 'inactive'
+    for words in ('configured in', 'activated in', 'deactivated in'):
+        assert node.wait_output(words, 10), node.output
     stops_cleanly(node)
 
 

@@ -24,19 +24,21 @@ import ai_msgs
 from ai_msgs.msg import (Attribute, Capture, DBResult, PerceptionInfo, PerceptionTargets, Perf,
                          Point, Roi, Target)
 from catkin_pkg.package import parse_package
+import composition_interfaces
+from composition_interfaces.srv import ListNodes, LoadNode, UnloadNode
 import hbm_img_msgs
 from hbm_img_msgs.msg import HbmMsg1080P
 import numpy as np
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_support import spin_until
+from ros_support import INSTALL_PREFIX, spin_until
 from sensor_msgs.msg import Image
 import vision_msgs
 from vision_msgs.msg import Classification, LabelInfo, ObjectHypothesis, VisionClass, VisionInfo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The message packages tools/test_msgs holds test copies of.
-TEST_MESSAGES = ('vision_msgs', 'hbm_img_msgs', 'ai_msgs')
+TEST_MESSAGES = ('vision_msgs', 'hbm_img_msgs', 'ai_msgs', 'composition_interfaces')
 
 
 def test_image_round_trip_over_dds(ros_context, executor):
@@ -117,6 +119,35 @@ def test_ai_msgs_test_copy_matches_hobot_msgs():
         'class_names': 'sequence<string>'}
 
 
+def setup_entry_points(group):
+    """Read one entry-point group of setup.py: its 'name = module:function' lines."""
+    tree = ast.parse(open(os.path.join(ROOT, 'setup.py')).read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == group:
+                    return [item.value for item in value.elts]
+    return []
+
+
+def test_composition_interfaces_test_copy_has_upstream_fields():
+    # The container services as launch_ros and ros2component call them (Humble and later).
+    assert LoadNode.Request.get_fields_and_field_types() == {
+        'package_name': 'string', 'plugin_name': 'string', 'node_name': 'string',
+        'node_namespace': 'string', 'log_level': 'uint8', 'remap_rules': 'sequence<string>',
+        'parameters': 'sequence<rcl_interfaces/Parameter>',
+        'extra_arguments': 'sequence<rcl_interfaces/Parameter>'}
+    assert LoadNode.Response.get_fields_and_field_types() == {
+        'success': 'boolean', 'error_message': 'string', 'full_node_name': 'string',
+        'unique_id': 'uint64'}
+    assert UnloadNode.Request.get_fields_and_field_types() == {'unique_id': 'uint64'}
+    assert UnloadNode.Response.get_fields_and_field_types() == {
+        'success': 'boolean', 'error_message': 'string'}
+    assert ListNodes.Request.get_fields_and_field_types() == {}
+    assert ListNodes.Response.get_fields_and_field_types() == {
+        'full_node_names': 'sequence<string>', 'unique_ids': 'sequence<uint64>'}
+
+
 def _installed_files(prefix):
     return {os.path.relpath(os.path.join(d, f), prefix)
             for d, _, files in os.walk(prefix) for f in files}
@@ -138,11 +169,9 @@ def test_colcon_build_installs_launch_config_models_and_executables(tmp_path):
                  'package.xml'):
         assert share + name in files, name
     assert 'share/ament_index/resource_index/packages/repvit_ros' in files
-    scripts = ast.parse(open(os.path.join(ROOT, 'setup.py')).read())
-    entry_points = [n.value.split('=')[0].strip() for n in ast.walk(scripts)
-                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
-                    and ' = repvit_ros.' in n.value]
+    entry_points = [line.split('=')[0].strip() for line in setup_entry_points('console_scripts')]
     assert 'classifier' in entry_points and 'download_models' in entry_points
+    assert 'component_container' in entry_points
     for name in entry_points:  # where `ros2 run repvit_ros <name>` looks
         path = prefix / 'lib' / 'repvit_ros' / name
         assert path.is_file() and path.stat().st_mode & stat.S_IXUSR, name
@@ -154,10 +183,11 @@ def test_colcon_build_installs_launch_config_models_and_executables(tmp_path):
 
 def test_test_messages_never_shadow_the_real_ones():
     # Imported from their own prefix, never from the package's install space ...
-    for package in (vision_msgs, hbm_img_msgs, ai_msgs):
+    for package in (vision_msgs, hbm_img_msgs, ai_msgs, composition_interfaces):
         here = os.path.realpath(package.__file__)
-        assert os.path.join('build', 'test_msgs_install') in here, here
-    installed = _installed_files(os.path.join(ROOT, 'build', 'install'))
+        assert f'{os.sep}test_msgs_install{os.sep}' in here, here
+        assert not here.startswith(os.path.realpath(INSTALL_PREFIX) + os.sep), here
+    installed = _installed_files(INSTALL_PREFIX)
     assert not any(m in f for f in installed for m in TEST_MESSAGES)
     # ... and a colcon workspace that contains this repository finds repvit_ros alone.
     found = subprocess.run(['colcon', 'list', '--names-only', '--base-paths', ROOT],
@@ -180,10 +210,14 @@ ROSDEP_KEYS = {
     'catkin_pkg': 'python3-catkin-pkg', 'launch': 'launch', 'launch_ros': 'launch_ros',
     'ament_index_python': 'ament_index_python', 'lifecycle_msgs': 'lifecycle_msgs',
     'launch_testing': 'launch_testing',
+    'composition_interfaces': 'composition_interfaces',
 }
 # Imported only where they exist: the BPU runtimes of RDK OS and the RDK camera's messages.
 BOARD_ONLY = {'hbm_runtime', 'hobot_dnn', 'hobot_dnn_rdkx5', 'hbm_img_msgs', 'ai_msgs'}
 PIP_ONLY = {'onnx', 'onnxruntime'}
+# export_model's own dependencies (a PC-side tool): pip only, never needed by the node or the
+# other tools; its error names them, and test/export runs in its own venv (make test-export).
+EXPORT_ONLY = {'torch', 'timm'}
 # Tools' extras, imported where used (the --plot options) and exercised by the tests, so
 # declared as test dependencies rather than pulled onto every robot.
 OPTIONAL = {'matplotlib'}
@@ -211,7 +245,7 @@ def test_package_xml_declares_every_dependency():
     stdlib = set(sys.stdlib_module_names)
     code = _top_level_imports('repvit_ros') | _top_level_imports('launch')
     tests = _top_level_imports('test')
-    for module in sorted((code | tests) - stdlib - local - BOARD_ONLY - PIP_ONLY):
+    for module in sorted((code | tests) - stdlib - local - BOARD_ONLY - PIP_ONLY - EXPORT_ONLY):
         assert module in ROSDEP_KEYS, f'{module}: which rosdep key provides it?'
         key = ROSDEP_KEYS[module]
         needed_by_code = module in code and module not in OPTIONAL

@@ -19,18 +19,18 @@ import subprocess
 import sys
 import time
 
+from ament_index_python.packages import get_package_prefix
 import bpu_doubles
 import pytest
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros.bench import harness
-from ros_support import spin_until
+from ros_support import INSTALL_PREFIX, spin_until
 from vision_msgs.msg import Classification
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PREFIX = os.path.join(ROOT, 'build', 'install')
-CLASSIFIER = os.path.join(PREFIX, 'lib', 'repvit_ros', 'classifier')
-PROFILE = os.path.join(PREFIX, 'share', 'repvit_ros', 'config', 'fastdds_large_frames.xml')
+CLASSIFIER = os.path.join(INSTALL_PREFIX, 'lib', 'repvit_ros', 'classifier')
+PROFILE = os.path.join(INSTALL_PREFIX, 'share', 'repvit_ros', 'config',
+                       'fastdds_large_frames.xml')
 
 
 def start_classifier(*ros_args, env=None):
@@ -67,18 +67,42 @@ def stop(proc, timeout=10):
     return proc.stdout.read()
 
 
+@pytest.mark.parametrize('rmw_version, variable', [
+    ('6.2.7', 'FASTRTPS_DEFAULT_PROFILES_FILE'),  # Humble: Fast DDS 2.6
+    ('8.4.3', 'FASTRTPS_DEFAULT_PROFILES_FILE'),  # Jazzy: Fast DDS 2.14
+    ('9.3.3', 'FASTDDS_DEFAULT_PROFILES_FILE'),   # Kilted: Fast DDS 3.2
+])
+def test_the_profile_goes_by_the_name_fast_dds_reads(rmw_version, variable):
+    # Jazzy's Fast DDS reads only FASTRTPS_: with the FASTDDS_ name alone a Jazzy camera ran
+    # without the profile and 1-2 of 30 best-effort 640x480 frames arrived. Kilted's reads
+    # FASTDDS_, and its rmw warns in every process that has FASTRTPS_ set.
+    assert harness.profile_variables(rmw_version) == (variable,)
+
+
+def test_the_profile_is_set_for_the_installed_fast_dds():
+    # Fast DDS 3 installs share/fastdds, Fast DDS 2 share/fastrtps, beside its rmw.
+    prefix = get_package_prefix('rmw_fastrtps_shared_cpp')
+    fast_dds_3 = os.path.isdir(os.path.join(prefix, 'share', 'fastdds'))
+    assert fast_dds_3 != os.path.isdir(os.path.join(prefix, 'share', 'fastrtps'))
+    read, unread = harness.PROFILE_VARIABLES[::-1] if fast_dds_3 else harness.PROFILE_VARIABLES
+    env = harness.use_large_frames_profile({})
+    assert set(env) == {read} and os.path.isfile(env[read]), env
+    # This test process too (ros_support sets it before the first participant).
+    assert os.environ[read] == env[read] and unread not in os.environ
+
+
 def default_dds_env():
     """Return this environment without the profile conftest sets: Fast DDS defaults."""
     env = os.environ.copy()
-    for var in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
+    for var in harness.PROFILE_VARIABLES:
         env.pop(var, None)
     return env
 
 
 def publish_frames(topic, reliability, count=30, profile=False, rate=10):
     env = default_dds_env()  # the camera decides whether it uses the profile
-    if profile:
-        env['FASTDDS_DEFAULT_PROFILES_FILE'] = PROFILE
+    if profile:  # by the name this Fast DDS reads (Humble and Jazzy: FASTRTPS_ only)
+        env.update(dict.fromkeys(harness.profile_variables(), PROFILE))
     return subprocess.Popen([sys.executable, '-m', 'repvit_ros.bench.frame_source', '--topic',
                              topic, '--encoding', 'bgr8', '--width', '640', '--height', '480',
                              '--rate', str(rate), '--count', str(count), '--reliability',

@@ -32,9 +32,9 @@ import pytest
 import rclpy
 from repvit_ros import main
 from repvit_ros.bench import harness
+from ros_support import INSTALL_PREFIX
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CLASSIFIER = os.path.join(ROOT, 'build', 'install', 'lib', 'repvit_ros', 'classifier')
+CLASSIFIER = os.path.join(INSTALL_PREFIX, 'lib', 'repvit_ros', 'classifier')
 
 
 def slow_model(path, products, per_frame):

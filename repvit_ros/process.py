@@ -1,0 +1,104 @@
+# Copyright 2026 repvit_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+How a node process spins and ends: shared by the classifier executables and the container.
+
+Light on purpose (rclpy only): the component container imports it before it knows which
+nodes it will load.
+"""
+
+import os
+import signal
+import sys
+import time
+from typing import Optional
+
+import rclpy
+from rclpy.executors import Executor, ExternalShutdownException
+from rclpy.node import Node
+
+# How long an error waits for a signal's context shutdown before it counts as a real error.
+SIGNAL_GRACE_SEC = 1.0
+
+
+def shutting_down(context, grace: float = SIGNAL_GRACE_SEC) -> bool:
+    """
+    Tell whether ``context`` is going down, waiting up to ``grace`` seconds for it.
+
+    A signal reaches Python (as KeyboardInterrupt, raised inside whatever C call was running)
+    before rclpy's signal handling has shut the context down on its own thread. Inside a pybind11
+    conversion it surfaces as an unrelated RuntimeError ("Unable to convert call argument ...").
+    Waiting briefly for the context tells such an error apart from a real one.
+    """
+    deadline = time.monotonic() + grace
+    while context.ok():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def spin_until_shutdown(node: Node, executor: Optional[Executor] = None) -> None:
+    """
+    Spin ``node`` until Ctrl-C, SIGTERM or an rclpy shutdown.
+
+    A signal shuts the context down from under a running executor, which may then raise
+    something other than ExternalShutdownException (an invalid handle, a wait on a dead context,
+    a KeyboardInterrupt turned into a RuntimeError inside a message conversion). Errors with
+    which the context goes down are part of the shutdown; others propagate.
+
+    :param node: the node; its context tells a shutdown from an error.
+    :param executor: an executor that has the node (and maybe others) to spin instead of
+        rclpy's global one with the node alone.
+    """
+    try:
+        if executor is None:
+            rclpy.spin(node)
+        else:
+            executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except Exception:  # noqa: B902 - re-raised unless the shutdown caused it
+        if not shutting_down(node.context):
+            raise
+
+
+def ignore_further_signals() -> None:
+    """
+    Let a bounded shutdown run to its end: ignore Ctrl-C and SIGTERM from now on.
+
+    ``ros2 launch`` in a terminal always sends a second Ctrl-C or SIGTERM; it must not break the
+    shutdown half-way.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def leave(code: int, stuck: bool) -> int:
+    """
+    End the process at once when a thread is still stuck in work it was given up on.
+
+    A worker abandoned inside a backend (or a callback still running after the bound) would hold
+    the interpreter's exit until it ends.
+
+    :param code: the exit code.
+    :param stuck: whether such a thread exists.
+    :return: ``code``, when the process may end normally.
+    """
+    if stuck:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
