@@ -250,6 +250,8 @@ def resolve_model_path(name: str, explicit: str = '', formats=FORMATS,
     """
     if explicit:
         path = os.path.expanduser(explicit)
+        if os.path.isdir(path):
+            raise ModelError(f'model file {path} is a directory, not a model file')
         if not os.path.isfile(path):
             raise ModelError(f'model file {path} does not exist')
         return path

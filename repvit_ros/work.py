@@ -27,8 +27,10 @@ table (:mod:`repvit_ros.parameters`), the diagnostic level from :mod:`repvit_ros
 """
 
 
+from dataclasses import replace
 import os
 import sys
+import threading
 import time
 from typing import Any, Dict, Optional, Tuple
 
@@ -45,7 +47,7 @@ from rclpy.parameter import Parameter
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.timer import Timer
-from repvit_ros import frames, parameters
+from repvit_ros import frames, models, parameters
 from repvit_ros.backends import Backend, BackendError
 from repvit_ros.camera import Camera
 from repvit_ros.classifier import Classifier, ClassifierSlot
@@ -175,6 +177,21 @@ def load_classifier(cfg: Settings, loaded: Optional[Backend] = None) -> Classifi
     return clf
 
 
+def check_model_choice(cfg: Settings) -> None:
+    """
+    Check at once what can be checked of a model before loading it: its file and labels file.
+
+    :param cfg: the settings that name the model.
+    :raises StartupError: when the model file or labels file is missing or not a file.
+    """
+    models.resolve_model_path(cfg.model, cfg.model_path)
+    if cfg.labels_path:
+        path = os.path.expanduser(cfg.labels_path)
+        if not os.path.isfile(path):
+            raise StartupError(f'labels file {path} '
+                               f'{"is a directory" if os.path.isdir(path) else "does not exist"}')
+
+
 class ClassifierWork:
     """
     What the classifier does on any rclpy node class, in lifecycle steps.
@@ -200,6 +217,10 @@ class ClassifierWork:
         self._total_health = HealthMonitor()
         self._active = False
         self._abandoned = 0
+        # A model switch loads the new model on this thread while the old one keeps working;
+        # the lock serialises changes of the settings (parameter callback, switch thread).
+        self._switch: Optional[threading.Thread] = None
+        self._settings_lock = threading.Lock()
         try:
             declare_parameters(self)
         except parameters.ParameterError as exc:
@@ -296,16 +317,18 @@ class ClassifierWork:
 
     def _cleanup(self) -> None:
         """Release the workers, the model and the publishers; log the final counts."""
+        self.wait_for_switch(SHUTDOWN_TIMEOUT_SEC)  # a model still loading closes it after
         released, snap = [], None
         if self._pipeline is not None:
             self._abandoned = self._pipeline.close(SHUTDOWN_TIMEOUT_SEC)
             released.append(f'{self._settings.threads} worker(s)')
             snap = self._pipeline.stats.snapshot()
             self._pipeline = None
-        if self._model is not None:
-            released.append(f'the {self._model.current.backend.name} backend')
-            self._model.close()
-            self._model = None
+        with self._settings_lock:
+            model, self._model = self._model, None  # a switch loading now closes its model
+        if model is not None:
+            released.append(f'the {model.current.backend.name} backend')
+            model.close()
         pubs = [self._label_pub, self._diag_pub]
         for cam in self._cameras.values():
             pubs += cam.release()
@@ -343,32 +366,99 @@ class ClassifierWork:
 
     # ------------------------------------------------------------------ parameters
     def _on_set_parameters(self, params) -> SetParametersResult:
-        current = self._settings or parameters.settings_from(
-            {s.name: s.default for s in parameters.PARAMETERS})  # not configured: rules only
-        settings, reason = parameters.apply_changes(current, params)
-        if reason:
-            return SetParametersResult(successful=False, reason=reason)
-        if self._settings is None:  # not configured: the values are read on configure
-            return SetParametersResult(successful=True)
-        old = self._settings
-        if self._model is not None and any(getattr(settings, n) != getattr(old, n)
-                                           for n in parameters.MODEL_CHOICE):
-            try:
-                new = load_classifier(settings)
-            except StartupError as exc:
-                return SetParametersResult(successful=False, reason=f'model not switched, the '
-                                           f'old one keeps running: {exc}')
-            labels_changed = new.labels != self.classifier.labels
-            self._model.swap(new)
+        with self._settings_lock:
+            current = self._settings or parameters.settings_from(
+                {s.name: s.default for s in parameters.PARAMETERS})  # not configured: rules
+            settings, reason = parameters.apply_changes(current, params)
+            if reason:
+                return SetParametersResult(successful=False, reason=reason)
+            if self._settings is None:  # not configured: the values are read on configure
+                return SetParametersResult(successful=True)
+            old = self._settings
+            model = {n: getattr(settings, n) for n in parameters.MODEL_CHOICE}
+            if self._model is not None and any(v != getattr(old, n) for n, v in model.items()):
+                reason = self._start_switch(settings)
+                if reason:
+                    return SetParametersResult(successful=False, reason=reason)
+                # The model in use is the old one until the new one is swapped in.
+                settings = replace(settings, **{n: getattr(old, n) for n in model})
             self._settings = settings
-            self._describe_model()
-            if labels_changed and self._label_pub is not None:
-                self._publish_label_info()
-            return SetParametersResult(successful=True)
-        self._settings = settings
         if settings.min_score != old.min_score and self._label_pub is not None:
             self._publish_label_info()
         return SetParametersResult(successful=True)
+
+    # ------------------------------------------------------------------ model switch
+    def _start_switch(self, settings: Settings) -> Optional[str]:
+        """
+        Start loading the model ``settings`` name, beside the one in use; called locked.
+
+        The old model keeps classifying every frame while the new one loads on its own
+        thread; it is swapped in between two frames. What can be checked at once (the model
+        file, the labels file) refuses the change with the reason; a model that then fails to
+        load leaves the old one in use and sets the parameters back, with an ERROR line.
+
+        :param settings: the settings with the new model choice.
+        :return: the reason the switch is refused now, or None when it started.
+        """
+        if self._switch is not None:
+            return 'model not switched: another model is still loading; set it again when ' \
+                   'that one is in use'
+        try:
+            check_model_choice(settings)
+        except StartupError as exc:
+            return f'model not switched, the old one keeps running: {exc}'
+        self._switch = threading.Thread(target=self._switch_model, args=(settings,),
+                                        name='repvit_model_switch', daemon=True)
+        self._switch.start()
+        return None
+
+    def _switch_model(self, settings: Settings) -> None:
+        started = time.monotonic()
+        before = self._pipeline.stats.snapshot()['published'] if self._pipeline else 0
+        try:
+            new = load_classifier(settings)
+        except Exception as exc:  # noqa: B902 - whatever the load raises, the old model stays
+            self._switch_failed(exc)
+            return
+        with self._settings_lock:
+            self._switch = None
+            if self._model is None:  # cleaned up while it loaded
+                new.close()
+                return
+            labels_changed = new.labels != self.classifier.labels
+            self._model.swap(new)
+            self._settings = replace(self._settings, **{
+                n: getattr(settings, n) for n in parameters.MODEL_CHOICE})
+        during = (self._pipeline.stats.snapshot()['published'] - before) if self._pipeline \
+            else 0
+        self.get_logger().info(f'model switched in {time.monotonic() - started:.1f} s; the '
+                               f'old model classified {during} frame(s) meanwhile')
+        self._describe_model()
+        if labels_changed and self._label_pub is not None:
+            self._publish_label_info()
+
+    def _switch_failed(self, exc: Exception) -> None:
+        with self._settings_lock:
+            self._switch = None
+            old = self._settings
+        if old is None:
+            return
+        self.get_logger().error(f'model not switched, the old one keeps running: {exc}')
+        # The parameters read back the model in use again (the callback sees no change).
+        self.set_parameters([Parameter(n, value=getattr(old, n))
+                             for n in parameters.MODEL_CHOICE])
+
+    def wait_for_switch(self, timeout: float) -> bool:
+        """
+        Wait until no model is loading.
+
+        :param timeout: seconds at most.
+        :return: whether none is.
+        """
+        switch = self._switch
+        if switch is not None:
+            switch.join(timeout)
+        return self._switch is None
 
     @property
     def settings(self) -> Optional[Settings]:

@@ -26,6 +26,7 @@ from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from repvit_ros import work
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class
 from repvit_ros.managed import ManagedRepVitClassifier
@@ -36,6 +37,7 @@ from vision_msgs.msg import Classification
 
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
+LOAD_SEC = 1.5
 
 
 class Bench:
@@ -76,10 +78,13 @@ class Bench:
         self._camera = threading.Thread(target=run, daemon=True)
         self._camera.start()
 
-    def close(self):
+    def stop_camera(self):
         self._stop.set()
         if self._camera is not None:
             self._camera.join(2)
+
+    def close(self):
+        self.stop_camera()
         self.executor.shutdown()
         self._spin.join(5)
         self.node.destroy_node()
@@ -211,6 +216,7 @@ def test_model_switch_under_load_is_ordered_and_loses_nothing(ros_context, bench
     assert wait_for(lambda: len(b.results) >= 10)
     res = node.set_parameters([Parameter('model_path', value=synthetic_model('m1_1'))])[0]
     assert res.successful, res.reason
+    assert wait_for(lambda: node.classifier.backend.path == synthetic_model('m1_1'), 30)
     switched_at = len(b.results)
     assert wait_for(lambda: len(b.results) >= switched_at + 15)
     # A failing switch: the reason, the old model (m1_1) keeps running, the parameter unchanged.
@@ -229,3 +235,70 @@ def test_model_switch_under_load_is_ordered_and_loses_nothing(ros_context, bench
     counts = node.diagnostics()
     assert counts['failed'] == 0 and counts['bad'] == 0
     assert node.classifier.backend.path == synthetic_model('m1_1')
+
+
+def test_a_slow_model_switch_loses_no_frame_and_the_old_model_serves_meanwhile(
+        ros_context, bench, synthetic_model, monkeypatch):
+    """The new model loads beside the old one, which classifies every frame until the swap."""
+    node = RepVitClassifier(namespace='slow_switch', context=ros_context, parameter_overrides=[
+        Parameter('model_path', value=synthetic_model('m0_9')),
+        Parameter('qos_reliability', value='reliable'), Parameter('queue_size', value=10)])
+    b = bench(node, 'slow_switch')
+    assert wait_for(lambda: b.subscribers() == 1)
+    load = work.load_classifier
+
+    def slow_load(cfg, *args):
+        time.sleep(LOAD_SEC)  # a model that takes its time to load (a big .bin, a slow disk)
+        return load(cfg, *args)
+    monkeypatch.setattr(work, 'load_classifier', slow_load)
+    b.camera(30.0)
+    assert wait_for(lambda: len(b.results) >= 10)
+    rss = [psutil.Process().memory_info().rss]
+    res = node.set_parameters([Parameter('model_path', value=synthetic_model('m1_1'))])[0]
+    assert res.successful, res.reason
+    asked, at_ask = time.monotonic(), len(b.results)
+    # A second switch while one loads is refused with the reason.
+    busy = node.set_parameters([Parameter('model', value='m1_1')])[0]
+    assert not busy.successful and 'another model is still loading' in busy.reason
+    assert node.get_parameter('model').value == 'm1_0'
+    while node.classifier.backend.path != synthetic_model('m1_1'):
+        rss.append(psutil.Process().memory_info().rss)
+        assert time.monotonic() - asked < 30, 'never switched'
+        time.sleep(0.02)
+    took, served = time.monotonic() - asked, len(b.results) - at_ask
+    # Results kept coming at the camera's rate while the new model loaded (30 Hz * 1.5 s).
+    assert took >= LOAD_SEC and served >= 0.6 * 30 * LOAD_SEC, (took, served)
+    b.stop_camera()
+    assert wait_for(lambda: node.diagnostics()['received'] == b.sent, 10)
+    assert node.wait_idle(10)
+    counts = node.diagnostics()
+    assert counts['received'] == b.sent  # every frame reached the node ...
+    # ... and is classified by one of the two models or counted with a reason.
+    assert counts['received'] == counts['published'] + counts['dropped'] + counts['bad'] + \
+        counts['failed'] and counts['failed'] == counts['bad'] == 0, counts
+    assert wait_for(lambda: len(b.results) == counts['published'], 5)
+    print(f'switch: {took:.2f} s, {served} frames classified by the old model meanwhile, '
+          f'peak RSS +{(max(rss) - rss[0]) / 2**20:.0f} MB')
+
+
+def test_a_model_that_fails_to_load_later_leaves_the_old_one_and_its_parameters(
+        ros_context, bench, synthetic_model, tmp_path):
+    broken = tmp_path / 'broken.onnx'
+    broken.write_bytes(b'not an onnx file' * 1000)  # passes the quick checks, fails the load
+    node = RepVitClassifier(namespace='bad_switch', context=ros_context, parameter_overrides=[
+        Parameter('model_path', value=synthetic_model('m0_9')),
+        Parameter('qos_reliability', value='reliable')])
+    b = bench(node, 'bad_switch')
+    assert wait_for(lambda: b.subscribers() == 1)
+    b.camera(30.0)
+    res = node.set_parameters([Parameter('model_path', value=str(broken))])[0]
+    assert res.successful, res.reason  # accepted: the file is there; the load decides
+    busy = node.set_parameters([Parameter('model_path', value=synthetic_model('m1_1'))])[0]
+    assert not busy.successful and 'another model is still loading' in busy.reason
+    assert node.wait_for_switch(30)
+    assert wait_for(lambda: node.get_parameter('model_path').value == synthetic_model('m0_9'))
+    assert node.classifier.backend.path == synthetic_model('m0_9')
+    got = len(b.results)
+    assert wait_for(lambda: len(b.results) >= got + 5)  # the old model still classifies
+    res = node.set_parameters([Parameter('model_path', value=str(tmp_path))])[0]
+    assert not res.successful and 'is a directory' in res.reason, res.reason
