@@ -61,7 +61,7 @@ from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from repvit_ros.memory import tune_allocator
-from repvit_ros.process import (ignore_further_signals, leave, shutting_down,
+from repvit_ros.process import (ignore_further_signals, init, leave, shutting_down,
                                 spin_until_shutdown)
 
 #: The entry-point group in which packages register their rclpy node classes.
@@ -658,8 +658,11 @@ def main(args: Optional[List[str]] = None,
     :return: exit code: 0 on a normal shutdown, 1 when the container cannot start.
     """
     tune_allocator()  # the classifiers it loads handle frames
-    rclpy.init(args=args)
     logger = rclpy.logging.get_logger('component_container')
+    problem = init(args)
+    if problem:
+        logger.error(f'cannot start: {problem}')
+        return 1
     container, code, stuck = None, 0, False
     try:
         container = ComponentContainer(plugins=plugins)

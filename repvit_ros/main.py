@@ -22,14 +22,19 @@ is bounded: frames still inside the backend after a short wait are abandoned and
 
 import sys
 from typing import Callable, List, Optional
+import warnings
 
 import rclpy
+from rclpy.exceptions import NameValidationException
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from repvit_ros.managed import ManagedRepVitClassifier
 from repvit_ros.memory import tune_allocator
 from repvit_ros.node import RepVitClassifier, StartupError
-from repvit_ros.process import (ignore_further_signals, leave, shutting_down, SIGNAL_GRACE_SEC,
-                                spin_until_shutdown)
+from repvit_ros.process import (command_line_problem, ignore_further_signals, init, leave,
+                                shutting_down, SIGNAL_GRACE_SEC, spin_until_shutdown)
+
+RCLError = _rclpy.RCLError
 
 __all__ = ['main', 'main_managed', 'run', 'shutting_down', 'SIGNAL_GRACE_SEC',
            'spin_until_shutdown']
@@ -64,11 +69,16 @@ def run(make_node: Callable[[], Node], args: Optional[List[str]] = None) -> int:
     :return: process exit code: 0 on a normal shutdown, 1 when the node cannot start.
     """
     tune_allocator()
-    rclpy.init(args=args)
     logger = rclpy.logging.get_logger('repvit_classifier')
+    problem = init(args)
+    if problem:
+        logger.error(f'cannot start: {problem}')
+        return 1
     node, code = None, 0
     try:
-        node = make_node()
+        with warnings.catch_warnings():  # rclpy's own line about a node it could not make
+            warnings.filterwarnings('ignore', 'Failed to fini rosout publisher')
+            node = make_node()
         spin_until_shutdown(node)
     except StartupError as exc:
         logger.error(f'cannot start: {exc}')
@@ -76,6 +86,12 @@ def run(make_node: Callable[[], Node], args: Optional[List[str]] = None) -> int:
     except rclpy.exceptions.ParameterException as exc:
         logger.error(f'cannot start: invalid parameter: {exc}')
         code = 1
+    except (NameValidationException, RCLError) as exc:  # a node name or namespace remapped
+        if shutting_down(rclpy.get_default_context()):  # or a signal broke rcl calls half-way
+            logger.info('stopped while starting')
+        else:
+            logger.error(f'cannot start: {command_line_problem(exc)}')
+            code = 1
     except KeyboardInterrupt:  # Ctrl-C while the node was still starting
         logger.info('stopped while starting')
     except Exception:  # noqa: B902 - a signal during start-up breaks rclpy calls half-way

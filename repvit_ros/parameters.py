@@ -275,8 +275,13 @@ def settings_from(values: Dict[str, Any]) -> Settings:
         if reason:
             raise ParameterError(f'parameter {reason}', spec.name)
         checked[spec.name] = value
-    if checked['image_topics'] or checked['camera_names']:
-        camera_names(checked['image_topics'], checked['camera_names'])
+    topics = checked['image_topics']
+    twice = sorted({t for t in topics if topics.count(t) > 1})
+    if twice:
+        raise ParameterError(f'parameter image_topics lists {", ".join(twice)} more than once',
+                             'image_topics')
+    if topics or checked['camera_names']:
+        camera_names(topics, checked['camera_names'])
     if checked['model_path'] and os.path.isdir(checked['model_path']):
         raise ParameterError(f'parameter model_path={checked["model_path"]!r} is a directory, '
                              f'not a model file', 'model_path')
@@ -309,6 +314,9 @@ def params_file_setting(name: str, argv: Sequence[str]) -> Optional[str]:
     return found
 
 
+#: A ROS name token (one segment of a name): what a camera name becomes in its topics.
+NAME_TOKEN = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+
 GENERIC_SEGMENTS = ('image', 'image_raw', 'image_color', 'image_rect', 'image_rect_color',
                     'image_mono', 'compressed', 'hbmem_img', 'camera', 'color', 'rgb')
 
@@ -335,15 +343,15 @@ def camera_names(topics: Tuple[str, ...], names: Tuple[str, ...]) -> Tuple[str, 
             meaningful = [p for p in parts if p not in GENERIC_SEGMENTS]
             derived.append((meaningful or parts or [''])[-1])
         names = tuple(derived)
-    bad = [n for n in names if not n or not all(c.isalnum() or c == '_' for c in n)
-           or n[0].isdigit()]
+    bad = [n for n in names if not NAME_TOKEN.fullmatch(n)]
     if bad:
-        raise ParameterError(f'camera names must be non-empty ROS name segments (letters, '
-                             f'digits, _): {", ".join(repr(n) for n in bad)}; set camera_names')
+        raise ParameterError(f'camera names must be ROS name tokens (ASCII letters, digits and '
+                             f'_, not starting with a digit): {", ".join(repr(n) for n in bad)}'
+                             f'; set camera_names', 'camera_names')
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
         raise ParameterError(f'camera names repeat: {", ".join(dups)} (from image_topics '
-                             f'{", ".join(topics)}); set camera_names')
+                             f'{", ".join(topics)}); set camera_names', 'camera_names')
     return tuple(names)
 
 

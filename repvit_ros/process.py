@@ -20,17 +20,66 @@ nodes it will load.
 """
 
 import os
+import re
 import signal
 import sys
 import time
-from typing import Optional
+from typing import List, Optional
 
 import rclpy
+from rclpy.exceptions import NameValidationException
 from rclpy.executors import Executor, ExternalShutdownException
+from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
 
 # How long an error waits for a signal's context shutdown before it counts as a real error.
 SIGNAL_GRACE_SEC = 1.0
+
+
+def init(args: Optional[List[str]]) -> Optional[str]:
+    """
+    Start rclpy with a command line; say in one line why, when rcl refuses it.
+
+    A bad ``-r`` remap rule, a missing or broken ``--params-file``, an unknown ``--ros-args``
+    flag: rclpy raises with rcl's message and its source positions, and rcl logs a line of its
+    own first, which is silenced here for the moment of parsing.
+
+    :param args: the command line (None: the process's).
+    :return: None when rclpy is up, else the reason.
+    """
+    rclpy.logging.set_logger_level('rcl', LoggingSeverity.FATAL)
+    try:
+        rclpy.init(args=args)
+    except RuntimeError as exc:  # rcl's RCLError, UnknownROSArgsError
+        return command_line_problem(exc)
+    finally:
+        rclpy.logging.set_logger_level('rcl', LoggingSeverity.UNSET)
+    return None
+
+
+def command_line_problem(exc: Exception) -> str:
+    """
+    Turn rclpy's error about a command line or a name into one line for the user.
+
+    :param exc: what rclpy raised (rcl's message, or a name validation's three lines).
+    :return: the line.
+    """
+    if type(exc).__name__ == 'UnknownROSArgsError':
+        return f'unknown ROS arguments: {exc}'
+    if isinstance(exc, NameValidationException):
+        lines = str(exc).splitlines()
+        return f'{lines[0].rstrip(":")}: {lines[1].strip()}' if len(lines) > 1 else lines[0]
+    return without_sources(str(exc).replace('failed to initialize rcl: ', '', 1))
+
+
+def without_sources(text: str) -> str:
+    """
+    Drop the C source positions rcl appends to its messages (``, at /src/rcl/x.c:102``).
+
+    :param text: rcl's message.
+    :return: the message for a user.
+    """
+    return re.sub(r', at [^,]+:\d+', '', text).strip()
 
 
 def shutting_down(context, grace: float = SIGNAL_GRACE_SEC) -> bool:

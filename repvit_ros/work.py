@@ -38,7 +38,8 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 SetParametersResult)
 import rclpy
-from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
+from rclpy.exceptions import (InvalidParameterTypeException, InvalidParameterValueException,
+                              NameValidationException)
 try:  # Iron and newer; Humble has the same name in rclpy.qos_event
     from rclpy.event_handler import PublisherEventCallbacks
 except ImportError:
@@ -47,6 +48,7 @@ from rclpy.parameter import Parameter
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.timer import Timer
+from rclpy.validate_topic_name import validate_topic_name
 from repvit_ros import frames, models, parameters
 from repvit_ros.backends import Backend, BackendError
 from repvit_ros.camera import Camera
@@ -59,6 +61,7 @@ from repvit_ros.outputs import Outputs, WholeFrames
 from repvit_ros.parameters import Settings
 from repvit_ros.pipeline import DropFrame, Job, Pipeline
 from repvit_ros.preprocess import FrameError
+from repvit_ros.process import without_sources
 
 try:  # LabelInfo arrived in vision_msgs 4.1.0; Humble first shipped 4.0.0.
     from vision_msgs.msg import LabelInfo, VisionClass
@@ -177,6 +180,39 @@ def load_classifier(cfg: Settings, loaded: Optional[Backend] = None) -> Classifi
     return clf
 
 
+#: The parameters that name topics; image_topics names several.
+TOPIC_PARAMETERS = ('image_topics', 'detections_topic', 'perception_topic')
+
+
+def check_names(node: Any, values: Dict[str, Any]) -> Settings:
+    """
+    Check the parameters' values, topic names first with ROS's own rules (rcl's, via rclpy).
+
+    :param node: the node (it resolves relative names, remappings applied).
+    :param values: parameter name -> declared value.
+    :return: the settings.
+    :raises ParameterError: naming the parameter, the name and the rule it breaks.
+    """
+    for name in TOPIC_PARAMETERS:
+        value = values[name]
+        for topic in (value if isinstance(value, (list, tuple)) else (value,) if value else ()):
+            try:
+                validate_topic_name(topic)
+                node.resolve_topic_name(topic)
+            except (NameValidationException, RuntimeError) as exc:  # RuntimeError: rcl's
+                rule = without_sources(str(exc).splitlines()[0].split(': ', 1)[-1].rstrip(':'))
+                raise parameters.ParameterError(
+                    f'parameter {name}: {topic!r} is not a valid ROS topic name: {rule}',
+                    name) from None
+    cfg = parameters.settings_from(values)
+    resolved = [node.resolve_topic_name(t) for t in cfg.image_topics]
+    twice = sorted({t for t in resolved if resolved.count(t) > 1})
+    if twice:
+        raise parameters.ParameterError(
+            f'parameter image_topics names {", ".join(twice)} more than once', 'image_topics')
+    return cfg
+
+
 def check_model_choice(cfg: Settings) -> None:
     """
     Check at once what can be checked of a model before loading it: its file and labels file.
@@ -223,9 +259,13 @@ class ClassifierWork:
         self._settings_lock = threading.Lock()
         try:
             declare_parameters(self)
+            check_names(self, self._declared_values())
         except parameters.ParameterError as exc:
             raise startup_error(exc) from None
         self.add_on_set_parameters_callback(self._on_set_parameters)
+
+    def _declared_values(self) -> Dict[str, Any]:
+        return {s.name: self.get_parameter(s.name).value for s in parameters.PARAMETERS}
 
     def _publisher(self, msg_type: type, topic: str, qos: Any) -> Publisher:
         return self.create_publisher(msg_type, topic, qos, event_callbacks=QUIET_PUBLISHER)
@@ -239,8 +279,7 @@ class ClassifierWork:
         :raises StartupError: naming what is wrong; nothing stays allocated then.
         """
         try:
-            self._settings = cfg = parameters.settings_from(
-                {s.name: self.get_parameter(s.name).value for s in parameters.PARAMETERS})
+            self._settings = cfg = check_names(self, self._declared_values())
             frames.message_class(cfg.input_type)
             self._model = ClassifierSlot(load_classifier(cfg, backend))
         except (ImportError, StartupError) as exc:

@@ -150,7 +150,7 @@ def test_a_flooding_camera_does_not_starve_the_others(rig):
     (['/a/image_raw', '/b/image_raw'], ['cam', 'cam'], 'camera names repeat: cam'),
     (['/a/image_raw', '/a/image'], [], 'camera names repeat: a'),
     (['/a/image_raw', '/b/image_raw'], ['x'], 'has 1 names for 2 image_topics'),
-    (['/a/image_raw'], [''], 'non-empty'),
+    (['/a/image_raw'], [''], 'name tokens'),
 ])
 def test_camera_names_must_be_distinct(ros_context, synthetic_model, topics, names, words):
     with pytest.raises(StartupError, match=words):
