@@ -122,7 +122,7 @@ def test_pipeline_orders_per_source_not_globally():
     pipe.close()
 
 
-def test_pipeline_takes_waiting_frames_round_robin():
+def test_pipeline_takes_the_frame_that_waited_longest_across_sources():
     gate, order = threading.Event(), []
 
     def process(job):
@@ -136,14 +136,17 @@ def test_pipeline_takes_waiting_frames_round_robin():
         pipe.submit(f'a{i}', source='a')  # a floods: only its newest 3 wait
     pipe.submit('b0', source='b')
     pipe.submit('b1', source='b')
+    for i in range(10, 15):
+        pipe.submit(f'a{i}', source='a')  # ... and its newest replace its older ones
     assert pipe.queue_depth == 5 and pipe.report('a')['queue_depth'] == 3
     gate.set()
     assert pipe.wait_idle(5)
-    assert order == ['first', 'a7', 'b0', 'a8', 'b1', 'a9']
-    assert pipe.report('a')['dropped_queue_full'] == 7 and pipe.report('b')['dropped'] == 0
+    # b's frames waited longer than any of a's that are left: they go first.
+    assert order == ['first', 'b0', 'b1', 'a12', 'a13', 'a14']
+    assert pipe.report('a')['dropped_queue_full'] == 12 and pipe.report('b')['dropped'] == 0
     assert pipe.report()['max_queue'] == 3 == pipe.report('a')['max_queue']
     assert pipe.report('b')['max_queue'] == 2
-    _check_invariants(pipe, {'first': 1, 'a': 10, 'b': 2})
+    _check_invariants(pipe, {'first': 1, 'a': 15, 'b': 2})
     pipe.close()
 
 
