@@ -22,7 +22,8 @@ is called with each result in the order the frames of its source were submitted.
 Frames carry a source key (a camera): each source has its own newest-frame queue, a free
 worker takes the frame that has waited longest across sources so that a flooding camera cannot
 starve a slow one, and the in-order guarantee holds per source, so one camera's slow frame
-never holds back another camera's results. Without a source key everything is one source, :data:`DEFAULT_SOURCE`.
+never holds back another camera's results. Without a source key everything is one source,
+:data:`DEFAULT_SOURCE`.
 
 When a source's queue is full its oldest waiting frame is dropped; every frame ends up counted
 exactly once, for its source and in the total, as published, dropped (with a reason), bad (its
