@@ -47,6 +47,9 @@ from repvit_ros.outputs import Outputs
 from repvit_ros.pipeline import Route
 
 RELIABLE, BEST_EFFORT = ReliabilityPolicy.RELIABLE, ReliabilityPolicy.BEST_EFFORT
+#: More frames per second than any camera sends: a frame-counter gap larger than this rate
+#: allows since the last frame is a jump of the counter, not frames lost.
+MAX_CAMERA_FPS = 1000
 LOST_HINT = {
     BEST_EFFORT: 'best-effort frames larger than the DDS shared-memory segment? see README, '
                  '"Large frames and QoS"',
@@ -140,7 +143,7 @@ class CameraInput:
         return 'reliable' if self._sub.qos_profile.reliability == RELIABLE else 'best effort'
 
     def _receive(self, msg: Any) -> None:
-        self._last_frame = time.monotonic()
+        previous, self._last_frame = self._last_frame, time.monotonic()
         self._warned = False
         if self._raw and not cdr.is_plain(msg):
             # Another data representation than plain CDR: the middleware reads it, as rclpy
@@ -152,8 +155,11 @@ class CameraInput:
         if self._input_type == 'hbmem':
             index, last = int(msg.index), self._last_index
             self._last_index = index
-            if last is not None and index > last + 1:  # lower: the camera restarted
-                self._on_lost(index - last - 1, 'skipped by the camera frame counter')
+            # Lower: the camera restarted. Higher by more than any camera can skip since the
+            # last frame: the counter jumped (restarted elsewhere, corrupt), nothing was lost.
+            gap = index - last - 1 if last is not None else 0
+            if 0 < gap <= (self._last_frame - (previous or self._since)) * MAX_CAMERA_FPS + 1:
+                self._on_lost(gap, 'skipped by the camera frame counter')
         self._on_frame(msg)
 
     def _on_message_lost(self, info: Any) -> None:
