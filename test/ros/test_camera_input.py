@@ -108,8 +108,8 @@ def test_gaps_in_the_camera_frame_counter_are_counted_lost(running):
     assert wait_for(lambda: cam.get_subscription_count() > 0 and node.input_qos is not None)
     rgb = sample_picture(64, 48)
     # 1, 2, then 5 (3 and 4 never came), then a restart at 0 (not a loss), then 1, then a jump
-    # no camera makes in the time since the last frame (not 4,294,967,294 lost), then the next.
-    indices = (1, 2, 5, 0, 1, 2**32, 2**32 + 1)
+    # no camera makes in the time since the last frame (not two billion lost), then the next.
+    indices = (1, 2, 5, 0, 1, 2**31 - 2, 2**31 - 1)
     for i, index in enumerate(indices):
         cam.publish(make_message('hbmem', rgb, 'nv12', 100 + i, index=index))
         assert wait_for(lambda: len(results) == i + 1), i
