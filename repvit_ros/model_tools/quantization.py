@@ -212,17 +212,23 @@ def weight_count(model) -> int:
     Count a model's learned parameters as its size is told by: float weights, not constants.
 
     Scalars (an exporter's GELU constants) and integer tensors (Reshape's shapes) are left
-    out, so that an exported RepViT counts what the zoo's table counts.
+    out, and a weight PyTorch's exporter stored once for several layers with equal values
+    (``Identity`` nodes reading one initializer; common in untrained models, whose folded
+    BatchNorm biases are all zero) counts once per layer, so that an exported RepViT counts what
+    PyTorch and the zoo's table count.
 
     :param model: an ONNX ModelProto.
-    :return: the number of elements of its floating-point initializers of two or more.
+    :return: elements of its floating-point initializers of two or more, per use.
     """
     import onnx
     floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
               onnx.TensorProto.BFLOAT16}
-    sizes = (int(np.prod(t.dims, dtype=np.int64)) for t in model.graph.initializer
-             if t.data_type in floats)
-    return sum(n for n in sizes if n > 1)
+    sizes = {t.name: int(np.prod(t.dims, dtype=np.int64)) for t in model.graph.initializer
+             if t.data_type in floats}
+    sizes = {name: n for name, n in sizes.items() if n > 1}
+    aliases = sum(sizes.get(node.input[0], 0) for node in model.graph.node
+                  if node.op_type == 'Identity' and node.input)
+    return sum(sizes.values()) + aliases
 
 
 def infer_size(parameters: int, num_classes: int) -> Optional[str]:

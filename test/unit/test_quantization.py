@@ -415,6 +415,21 @@ def test_size_is_told_from_the_parameter_count_or_named_unknown(tmp_path, calibr
         _one_error(err, 'quantization_config')
 
 
+def test_weights_the_exporter_stored_once_count_per_layer(tmp_path):
+    # PyTorch's exporter keeps equal tensors once and reads them through Identity nodes.
+    import onnx
+    from onnx import helper
+    model = onnx.load(_fine_tuned(tmp_path / 'tuned.onnx', 'm1_0', 12))
+    assert quantization.weight_count(model) == 6_366_700
+    by_shape = {}
+    for t in model.graph.initializer:
+        by_shape.setdefault(tuple(t.dims), []).append(t)
+    first, second = next(ts for dims, ts in by_shape.items() if len(dims) == 1 and len(ts) > 1)[:2]
+    model.graph.initializer.remove(second)
+    model.graph.node.insert(0, helper.make_node('Identity', [first.name], [second.name]))
+    assert quantization.weight_count(model) == 6_366_700
+
+
 def test_infer_size_on_the_zoo_counts():
     for name, info in models.MODELS.items():
         assert quantization.infer_size(info.params, 1000) == name
