@@ -27,10 +27,13 @@ import sys
 import tempfile
 from typing import Optional
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from repvit_ros import models
 from repvit_ros.backends import BackendError, bpu_runtime_available, create_backend
+from repvit_ros.model_tools.files import (check_input_file, check_utf8, MAX_MODEL_BYTES,
+                                          PathError)
 from repvit_ros.model_tools.progress import Progress
 from repvit_ros.models import ModelError
 
@@ -89,6 +92,11 @@ def verify_file(path: str, info: models.ModelInfo, fmt: str) -> str:
         backend.close()
 
 
+def _too_large(url: str, size: int) -> str:
+    return (f'{url} is {size:,} bytes or more, over the {MAX_MODEL_BYTES:,} a RepViT model file '
+            f'can be (m1_1 as ONNX is 33 MB): not a model')
+
+
 def download(name: str, fmt: str = 'onnx', directory: Optional[str] = None,
              url: Optional[str] = None, timeout: float = 30.0, progress: bool = True) -> str:
     """
@@ -105,7 +113,8 @@ def download(name: str, fmt: str = 'onnx', directory: Optional[str] = None,
     :param timeout: network timeout in seconds.
     :param progress: show progress on stderr.
     :return: the path of the verified file.
-    :raises ModelError: on any failure, with the cause.
+    :raises ModelError: on any failure, with the cause; a file over
+        :data:`~repvit_ros.model_tools.files.MAX_MODEL_BYTES` is refused unread.
     """
     info = models.get_model(name)
     if fmt not in models.FORMATS:
@@ -113,23 +122,38 @@ def download(name: str, fmt: str = 'onnx', directory: Optional[str] = None,
     directory = directory or models.models_dir()
     url = url or info.url(fmt)
     try:
+        check_utf8(directory, 'models directory')
+        if urllib.parse.urlparse(url).scheme == 'file':  # a FIFO or a device would never end
+            check_input_file(urllib.request.url2pathname(urllib.parse.urlparse(url).path),
+                             'file')
+    except PathError as exc:
+        raise ModelError(str(exc)) from None
+    try:
         os.makedirs(directory, exist_ok=True)
     except OSError as exc:
         raise ModelError(f'cannot create models directory {directory}: {exc.strerror}') from None
     final = os.path.join(directory, info.file(fmt))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + info.file(fmt), suffix='.part')
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + info.file(fmt), suffix='.part')
+    except OSError as exc:
+        raise ModelError(f'cannot write in models directory {directory}: '
+                         f'{exc.strerror}') from None
     try:
         with os.fdopen(fd, 'wb') as out:
             bar: Optional[Progress] = None
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as resp:
                     total = int(resp.headers.get('Content-Length') or 0)
+                    if total > MAX_MODEL_BYTES:
+                        raise ModelError(_too_large(url, total))
                     done = 0
                     if progress:
                         bar = Progress(total, 'download_models', unit='MB', per=1e6)
                     for chunk in iter(lambda: resp.read(1 << 16), b''):
                         out.write(chunk)
                         done += len(chunk)
+                        if done > MAX_MODEL_BYTES:  # a server that sends without end
+                            raise ModelError(_too_large(url, done))
                         if bar is not None:
                             bar.update(len(chunk))
             except (urllib.error.URLError, OSError, ValueError) as exc:

@@ -31,6 +31,7 @@ that order.
 
 import argparse
 import csv
+import io
 import json
 import os
 import re
@@ -47,8 +48,11 @@ except ImportError:  # pragma: no cover - depends on the machine
     Figure = None
 
 from repvit_ros.backends import BackendError, BACKENDS
-from repvit_ros.classifier import Classifier, IMAGENET_CLASSES, list_images, read_image
+from repvit_ros.classifier import Classifier, IMAGENET_CLASSES, list_images
 from repvit_ros.labels import BUNDLED_LABELS, LabelError
+from repvit_ros.model_tools.files import (check_input_file, check_output_file, check_utf8,
+                                          MAX_TEXT_BYTES, PathError, read_image, read_text,
+                                          shown, written_file)
 from repvit_ros.model_tools.progress import Progress
 from repvit_ros.models import ModelError
 from repvit_ros.preprocess import FrameError, RESIZE_MODES, YUV_RANGES
@@ -69,9 +73,9 @@ def read_synsets(path: str) -> List[Optional[str]]:
 
     :param path: the labels file.
     :return: one synset id (or None) per class line.
+    :raises PathError: for a file that is not regular UTF-8 text of a bounded size.
     """
-    with open(path, encoding='utf-8-sig') as f:
-        lines = [ln.rstrip('\r\n') for ln in f]
+    lines = [ln.rstrip('\r') for ln in read_text(path, 'labels file').split('\n')]
     rows = [ln for ln in lines if ln.strip() and not ln.startswith('#')]
     return [r.split('\t')[0].strip() if '\t' in r else None for r in rows]
 
@@ -120,11 +124,13 @@ def load_dataset(images: str) -> List[Tuple[str, str]]:
     :param images: a folder of class sub-folders, or a CSV file of ``path,label`` rows.
     :return: (image path, label as written) pairs.
     :raises EvaluationError: for a missing, empty or unlabelled set.
+    :raises PathError: for a CSV that is not a regular UTF-8 file of a bounded size.
     """
-    if os.path.isfile(images):
+    if os.path.lexists(images) and not os.path.isdir(images):
         base = os.path.dirname(os.path.abspath(images))
-        with open(images, newline='', encoding='utf-8-sig') as f:
-            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+        text = read_text(images, 'CSV')
+        rows = [r for r in csv.reader(io.StringIO(text, newline=''))
+                if r and any(c.strip() for c in r)]
         if rows and rows[0][0].strip().lower() in _CSV_HEADERS:
             rows = rows[1:]
         bad = [i for i, r in enumerate(rows) if len(r) < 2 or not r[1].strip()]
@@ -135,7 +141,7 @@ def load_dataset(images: str) -> List[Tuple[str, str]]:
             raise EvaluationError(f'{images} lists no images')
         return samples
     if not os.path.isdir(images):
-        raise EvaluationError(f'{images} does not exist')
+        raise EvaluationError(f'{shown(images)} does not exist')
     classes = sorted(d for d in os.listdir(images)
                      if not d.startswith('.') and os.path.isdir(os.path.join(images, d)))
     samples = [(p, c) for c in classes for p in list_images(os.path.join(images, c))]
@@ -161,12 +167,12 @@ def resolve_labels(samples: Sequence[Tuple[str, str]], resolver: LabelResolver,
     :raises EvaluationError: naming the unknown labels.
     """
     resolved = [(p, resolver(label)) for p, label in samples]
-    unknown = sorted({label for (_, label), (_, i) in zip(samples, resolved) if i is None})
+    unknown = sorted({shown(label) for (_, label), (_, i) in zip(samples, resolved) if i is None})
     if unknown:
-        what = 'labels' if os.path.isfile(source) else 'class folder names'
-        shown = ', '.join(unknown[:5]) + (f' (and {len(unknown) - 5} more)'
-                                          if len(unknown) > 5 else '')
-        raise EvaluationError(f'unknown {what} in {source}: {shown}; use a class index '
+        what = 'class folder names' if os.path.isdir(source) else 'labels'
+        listed = ', '.join(unknown[:5]) + (f' (and {len(unknown) - 5} more)'
+                                           if len(unknown) > 5 else '')
+        raise EvaluationError(f'unknown {what} in {source}: {listed}; use a class index '
                               f'0..{resolver.num_classes - 1}, a synset id or a class name of '
                               f"the model's labels")
     return resolved
@@ -217,7 +223,7 @@ def plot_confusion(path: str, results: Sequence[dict], names: Sequence[str]) -> 
 
     More than :data:`PLOT_CLASSES` classes: those with the most errors are shown.
 
-    :param path: the PNG to write.
+    :param path: the file to write, as PNG whatever its name ends with.
     :param results: per model, :func:`score` output with ``label``.
     :param names: class names.
     """
@@ -245,7 +251,7 @@ def plot_confusion(path: str, results: Sequence[dict], names: Sequence[str]) -> 
         ax.set_ylabel('true')
         ax.set_title(f'{r["label"]}: top-1 {100 * r["top1"]:.2f} %', fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format='png')  # named format: no '.png' added to the name
 
 
 def evaluate(images: str, model_paths: Sequence[str], backends: Sequence[str] = ('auto',),
@@ -264,10 +270,16 @@ def evaluate(images: str, model_paths: Sequence[str], backends: Sequence[str] = 
     :param progress: stream for the progress bar (default stderr).
     :return: the report (see README): images, classes, unreadable, models, comparison.
     :raises EvaluationError: for an unusable image set or models that cannot be compared.
+    :raises PathError: for a model, labels file or CSV that is not a regular file of a bounded
+        size (a FIFO, a device, a folder), or a CSV that is not UTF-8.
     """
     samples = load_dataset(images)
     if len(backends) not in (1, len(model_paths)):
         raise EvaluationError(f'give one --backend, or one per model ({len(model_paths)})')
+    for path in model_paths:
+        check_input_file(path, 'model')
+    if labels_path:
+        check_input_file(labels_path, 'labels file', MAX_TEXT_BYTES)
     classifiers: List[Classifier] = []
     try:
         for i, path in enumerate(model_paths):
@@ -307,6 +319,7 @@ def _run(samples, images, classifiers, labels_path, worst, progress) -> dict:
     ranked: List[List[np.ndarray]] = [[] for _ in classifiers]
     seconds = [0.0] * len(classifiers)
     unreadable: List[str] = []
+    reasons: List[str] = []
     bar = Progress(len(labelled), 'evaluate', progress)
     started = time.monotonic()
     for path, label in labelled:
@@ -318,8 +331,9 @@ def _run(samples, images, classifiers, labels_path, worst, progress) -> dict:
                 key = (clf.input_size, clf.resize_mode, clf.yuv_range)
                 if key not in inputs:
                     inputs[key] = clf.to_nv12(frame, encoding)
-        except FrameError:
+        except FrameError as exc:
             unreadable.append(path)
+            reasons.append(str(exc))
             continue
         for m, clf in enumerate(classifiers):
             t0 = time.perf_counter()
@@ -345,6 +359,7 @@ def _run(samples, images, classifiers, labels_path, worst, progress) -> dict:
     report = {'images': len(truth), 'source': images, 'classes': first.num_classes,
               'names': names,
               'top_k': k, 'unreadable': len(unreadable), 'unreadable_files': unreadable,
+              'unreadable_reasons': reasons,
               'images_per_second': len(truth) / max(wall, 1e-9), 'models': results}
     if len(classifiers) > 1:
         a, b = np.array(ranked[0])[:, 0], np.array(ranked[1])[:, 0]
@@ -395,7 +410,7 @@ def main(argv=None) -> int:
     Evaluate models on a labelled image set (``evaluate``).
 
     :param argv: command line arguments (default sys.argv).
-    :return: exit status: 0, 1 for unusable inputs, 2 for bad arguments.
+    :return: exit status: 0, 1 for unusable inputs or paths, 2 for bad arguments.
     """
     parser = argparse.ArgumentParser(
         prog='evaluate',
@@ -415,27 +430,43 @@ def main(argv=None) -> int:
     parser.add_argument('--worst', type=int, default=5, help='worst classes to list')
     parser.add_argument('--json', action='store_true', help='print the report as JSON')
     parser.add_argument('--plot', default=None, metavar='PNG',
-                        help='write the confusion matrix (matrices) to this PNG')
+                        help='write the confusion matrix (matrices) to this file, as PNG')
     args = parser.parse_args(argv)
     if len(args.model_path) > 2:
         parser.error('give one or two --model-path')
-    if args.plot and Figure is None:
+    if args.plot is not None and Figure is None:
         print('evaluate: error: --plot needs matplotlib (pip install matplotlib, or apt install '
               'python3-matplotlib)', file=sys.stderr)
         return 1
     try:
+        # Every path problem before the evaluation, which may take minutes.
+        for path, what in ((args.images, '--images'), (args.labels_path, '--labels-path'),
+                           *((p, '--model-path') for p in args.model_path)):
+            check_utf8(path, what)
+        if args.plot is not None:
+            check_output_file(args.plot, '--plot', 'PNG file')
         report = evaluate(args.images, args.model_path, args.backend or ['auto'],
                           args.labels_path, args.resize_mode, args.yuv_range, args.worst)
-    except EvaluationError as exc:
+    except (EvaluationError, PathError) as exc:
         print(f'evaluate: error: {exc}', file=sys.stderr)
         return 1
-    if args.plot:
-        plot_confusion(args.plot, report['models'], report['names'])
+    for path, reason in zip(report['unreadable_files'], report['unreadable_reasons']):
+        print(f'evaluate: skipped {shown(path)}: {reason}', file=sys.stderr)
+    # The report first: a plot that cannot be written does not lose it.
     if args.json:
         print(json.dumps(_jsonable(report), indent=2))
     else:
         sys.stdout.write(format_report(report))
-        if args.plot:
+    if args.plot is not None:
+        try:
+            with written_file(args.plot) as tmp:
+                plot_confusion(tmp, report['models'], report['names'])
+        except (PathError, OSError) as exc:
+            reason = exc if isinstance(exc, PathError) else exc.strerror or exc
+            print(f'evaluate: error: cannot write --plot {shown(args.plot)}: {reason}',
+                  file=sys.stderr)
+            return 1
+        if not args.json:
             print(f'evaluate: confusion matrix written to {args.plot}')
     return 0
 

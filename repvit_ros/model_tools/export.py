@@ -35,14 +35,15 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 import warnings
 
 import numpy as np
 
 from repvit_ros import models
-from repvit_ros.classifier import list_images, read_image
+from repvit_ros.classifier import list_images
+from repvit_ros.model_tools.files import (check_input_file, check_output_file, PathError,
+                                          read_image, written_file)
 from repvit_ros.preprocess import FrameError, to_nv12
 
 #: the zoo's deploy ONNX: opset, input and output names
@@ -123,44 +124,23 @@ def check_paths(checkpoint: str, output: str, images: Optional[str] = None) -> N
     :param checkpoint: the checkpoint file.
     :param output: the ONNX file to write.
     :param images: a folder of pictures for the comparison, or None.
-    :raises ExportError: for a missing checkpoint, an output that is a folder or whose folder
-        is missing, or a missing image folder.
+    :raises ExportError: for a missing, special (FIFO, device) or empty checkpoint, an output
+        that is a folder, whose folder is missing or takes no new file, or a missing image
+        folder.
     """
     if not os.path.exists(checkpoint):
         raise ExportError(f'checkpoint {checkpoint} does not exist')
     if os.path.isdir(checkpoint):
         raise ExportError(f'checkpoint {checkpoint} is a folder, not a checkpoint file')
-    if os.path.getsize(checkpoint) == 0:
-        raise ExportError(f'checkpoint {checkpoint} is empty')
-    if os.path.isdir(output):
-        raise ExportError(f'output {output} is a folder; give the .onnx file to write')
-    folder = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(folder):
-        raise ExportError(f'output folder {folder} does not exist')
+    try:
+        check_input_file(checkpoint, 'checkpoint')
+        if os.path.getsize(checkpoint) == 0:
+            raise ExportError(f'checkpoint {checkpoint} is empty')
+        check_output_file(output, 'output', '.onnx file')
+    except PathError as exc:
+        raise ExportError(str(exc)) from None
     if images is not None and not os.path.isdir(images):
         raise ExportError(f'image folder {images} does not exist')
-
-
-def reserve_output(output: str) -> str:
-    """
-    Create the temporary file the export is written to, next to the output.
-
-    :param output: the ONNX file to write.
-    :return: the temporary file's path (renamed to ``output`` when every check passed).
-    :raises ExportError: when the output's folder is not writable.
-    """
-    folder = os.path.dirname(os.path.abspath(output))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(output),
-                                   suffix='.part')
-    except OSError as exc:
-        raise ExportError(f'cannot write in output folder {folder}: {exc.strerror}') from None
-    os.close(fd)
-    # mkstemp makes the file private (0600); the model gets the permissions of any new file.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    return tmp
 
 
 # ------------------------------------------------------------------ pictures for the comparison
@@ -488,39 +468,48 @@ def export(checkpoint: str, size: str, output: str, *, num_classes: Optional[int
         raise ExportError(str(exc)) from None
     check_paths(checkpoint, output, images)
     pictures = folder_pictures(images, count) if images else generated_pictures(count)
-    tmp = reserve_output(output)
     try:
-        torch, timm = require_torch()
-        ckpt = load_checkpoint(torch, checkpoint, key)
-        if num_classes is not None and num_classes != ckpt.num_classes:
-            raise ExportError(f'{checkpoint} has a head of {ckpt.num_classes} classes, not '
-                              f'{num_classes} (--num-classes)')
-        source = f'{ckpt.layout.name} layout' + (f", entry '{ckpt.key}'" if ckpt.key else '')
-        variant = ', '.join(v for v, on in (('distillation head', ckpt.distillation),
-                                            ('first-release RepVGG branches', ckpt.legacy)) if on)
-        log(f'export_model: {checkpoint}: {source}, RepViT {size}, {ckpt.num_classes} classes'
-            + (f', {variant}' if variant else ''))
-        reference = load_weights(timm, size, ckpt)
-        deploy = timm.utils.reparameterize_model(reference)  # a fused copy; reference stays
-        params = sum(p.numel() for p in deploy.parameters())
-        zoo = f" (the zoo's deploy {size}: {info.params:,})" if ckpt.num_classes == 1000 else ''
-        log(f'export_model: re-parameterised: {params:,} parameters{zoo}')
-        write_onnx(torch, deploy, tmp, info.input_size)
-        log(f'export_model: ONNX {check_signature(tmp, ckpt.num_classes, info.input_size)}')
-        log(f'export_model: ONNX Runtime against PyTorch (un-fused) on {len(pictures)} '
-            'pictures, preprocessed as the node does:')
-        cosines = compare(torch, reference, tmp, ckpt.num_classes, pictures, log)
-        worst = min(cosines, key=lambda c: c[1])
-        if worst[1] < MIN_COSINE:
-            raise ExportError(f'the ONNX logits differ from those of the PyTorch model: cosine '
-                              f'{worst[1]:.8f} < {MIN_COSINE} on {worst[0]}; {output} not '
-                              f'written')
-        os.replace(tmp, output)
-        log(f'export_model: wrote {output} (lowest cosine {worst[1]:.8f} >= {MIN_COSINE})')
-        return ExportResult(output, size, ckpt.num_classes, params, cosines)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        with written_file(output) as tmp:  # renamed to output only when every check passed
+            result = _export(checkpoint, size, output, tmp, info, num_classes, key, pictures,
+                             log)
+    except PathError as exc:
+        raise ExportError(str(exc)) from None
+    log(f'export_model: wrote {output} (lowest cosine {min(c for _, c in result.cosines):.8f} '
+        f'>= {MIN_COSINE})')
+    return result
+
+
+def _export(checkpoint: str, size: str, output: str, tmp: str, info: models.ModelInfo,
+            num_classes: Optional[int], key: Optional[str],
+            pictures: List[Tuple[str, np.ndarray, str]],
+            log: Callable[[str], None]) -> ExportResult:
+    """Write and check the ONNX into ``tmp``; an ExportError leaves nothing behind."""
+    torch, timm = require_torch()
+    ckpt = load_checkpoint(torch, checkpoint, key)
+    if num_classes is not None and num_classes != ckpt.num_classes:
+        raise ExportError(f'{checkpoint} has a head of {ckpt.num_classes} classes, not '
+                          f'{num_classes} (--num-classes)')
+    source = f'{ckpt.layout.name} layout' + (f", entry '{ckpt.key}'" if ckpt.key else '')
+    variant = ', '.join(v for v, on in (('distillation head', ckpt.distillation),
+                                        ('first-release RepVGG branches', ckpt.legacy)) if on)
+    log(f'export_model: {checkpoint}: {source}, RepViT {size}, {ckpt.num_classes} classes'
+        + (f', {variant}' if variant else ''))
+    reference = load_weights(timm, size, ckpt)
+    deploy = timm.utils.reparameterize_model(reference)  # a fused copy; reference stays
+    params = sum(p.numel() for p in deploy.parameters())
+    zoo = f" (the zoo's deploy {size}: {info.params:,})" if ckpt.num_classes == 1000 else ''
+    log(f'export_model: re-parameterised: {params:,} parameters{zoo}')
+    write_onnx(torch, deploy, tmp, info.input_size)
+    log(f'export_model: ONNX {check_signature(tmp, ckpt.num_classes, info.input_size)}')
+    log(f'export_model: ONNX Runtime against PyTorch (un-fused) on {len(pictures)} '
+        'pictures, preprocessed as the node does:')
+    cosines = compare(torch, reference, tmp, ckpt.num_classes, pictures, log)
+    worst = min(cosines, key=lambda c: c[1])
+    if worst[1] < MIN_COSINE:
+        raise ExportError(f'the ONNX logits differ from those of the PyTorch model: cosine '
+                          f'{worst[1]:.8f} < {MIN_COSINE} on {worst[0]}; {output} not '
+                          f'written')
+    return ExportResult(output, size, ckpt.num_classes, params, cosines)
 
 
 def main(argv=None) -> int:

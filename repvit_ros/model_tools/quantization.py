@@ -34,19 +34,34 @@ BPU ``.bin`` from a YAML config and a folder of calibration files. This module w
 """
 
 import argparse
+import json
 import os
+import re
 import sys
 from typing import Dict, List, NamedTuple, Optional, Sequence, TextIO, Tuple
 
 import numpy as np
 
 from repvit_ros import models
-from repvit_ros.classifier import list_images, read_image
+from repvit_ros.classifier import list_images
+from repvit_ros.model_tools.files import (check_input_file, check_input_folder,
+                                          check_new_folder, check_output_file, check_utf8,
+                                          fit_name, PathError, read_image, shown, write_text,
+                                          written_folder)
 from repvit_ros.model_tools.progress import Progress
 from repvit_ros.preprocess import FrameError, nv12_to_rgb, RESIZE_MODES, to_nv12, YUV_RANGES
 
 #: calibration file suffix (the toolchain reads every file in cal_data_dir)
 CALIBRATION_SUFFIX = '.rgb'
+#: What ``--prefix`` may be. hb_mapper writes ``<prefix>.bin`` and, in the same folder,
+#: ``<prefix>_original_float_model.onnx``, ``<prefix>_optimized_float_model.onnx``,
+#: ``<prefix>_calibrated_model.onnx``, ``<prefix>_quantized_model.onnx``: a file name, not a
+#: path. Its documentation names no character rule, so the portable file name characters
+#: only, not starting with '.' or '-', short enough for the longest of those names (+27).
+PREFIX = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}')
+PREFIX_RULE = ('letters, digits, "_", "." and "-", not starting with "." or "-", at most 200 '
+               'characters (hb_mapper names its files <prefix>.bin and '
+               '<prefix>_quantized_model.onnx in its working_dir)')
 
 
 class QuantizationError(ValueError):
@@ -111,7 +126,11 @@ def _scalar(value) -> str:
         return 'True' if value else 'False'
     if isinstance(value, _Numbers):
         return ' '.join(repr(float(v)) for v in value)
-    return "'" + str(value).replace("'", "''") + "'"
+    text = str(value)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        # A single-quoted YAML scalar cannot hold a line break; a double-quoted one escapes it.
+        return json.dumps(text, ensure_ascii=False)
+    return "'" + text.replace("'", "''") + "'"
 
 
 def render_yaml(config: Dict[str, dict], comments: Sequence[str] = ()) -> str:
@@ -159,13 +178,20 @@ def write_zoo_configs(directory: str) -> List[str]:
 
     :param directory: where to write them (created when missing).
     :return: the written paths.
+    :raises PathError: when the folder cannot be made or written in.
     """
-    os.makedirs(directory, exist_ok=True)
+    check_utf8(directory, '--zoo')
+    if os.path.lexists(directory) and not os.path.isdir(directory):
+        raise PathError(f'--zoo {shown(directory)} is a file, not a folder')
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise PathError(f'cannot make folder {shown(directory)}: {exc.strerror}') from None
     written = []
     for name, info in models.MODELS.items():
         path = os.path.join(directory, info.hb_mapper_config_file)
-        with open(path, 'w', encoding='utf-8') as f:
-            f.write(zoo_config_text(name))
+        check_output_file(path, '--zoo config')
+        write_text(path, zoo_config_text(name))
         written.append(path)
     return written
 
@@ -177,6 +203,52 @@ class OnnxSignature(NamedTuple):
     input_shape: Tuple[int, int, int, int]
     output_name: str
     num_classes: int
+    #: learned parameters: elements of its floating-point weight tensors (scalars left out)
+    parameters: int = 0
+
+
+def weight_count(model) -> int:
+    """
+    Count a model's learned parameters as its size is told by: float weights, not constants.
+
+    Scalars (an exporter's GELU constants) and integer tensors (Reshape's shapes) are left
+    out, and a weight PyTorch's exporter stored once for several layers with equal values
+    (``Identity`` nodes reading one initializer; common in untrained models, whose folded
+    BatchNorm biases are all zero) counts once per layer, so that an exported RepViT counts what
+    PyTorch and the zoo's table count.
+
+    :param model: an ONNX ModelProto.
+    :return: elements of its floating-point initializers of two or more, per use.
+    """
+    import onnx
+    floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
+              onnx.TensorProto.BFLOAT16}
+    sizes = {t.name: int(np.prod(t.dims, dtype=np.int64)) for t in model.graph.initializer
+             if t.data_type in floats}
+    sizes = {name: n for name, n in sizes.items() if n > 1}
+    aliases = sum(sizes.get(node.input[0], 0) for node in model.graph.node
+                  if node.op_type == 'Identity' and node.input)
+    return sum(sizes.values()) + aliases
+
+
+def infer_size(parameters: int, num_classes: int) -> Optional[str]:
+    """
+    Tell the RepViT size of a model from its parameter count and class count.
+
+    The zoo's counts (:data:`repvit_ros.models.MODELS`) are of 1000-class models; a fine-tuned
+    model keeps the backbone and has a Linear head of ``num_classes``, so each size's backbone
+    (its count less its 1000-class head) plus a head of ``num_classes`` is compared.
+
+    :param parameters: the model's :func:`weight_count`.
+    :param num_classes: its output size.
+    :return: m0_9, m1_0 or m1_1, or None when no size has exactly that count.
+    """
+    from repvit_ros.model_tools.synthetic import ARCHS
+    for name, info in models.MODELS.items():
+        head = ARCHS[name][0][-1] + 1  # weights and bias per class of the last stage's width
+        if parameters == info.params - head * info.num_classes + head * num_classes:
+            return name
+    return None
 
 
 def inspect_onnx(path: str,
@@ -196,9 +268,11 @@ def inspect_onnx(path: str,
     import onnx
     import onnxruntime as ort
     try:
+        check_input_file(path, 'ONNX model')
+    except PathError as exc:
+        raise QuantizationError(str(exc)) from None
+    try:
         model = onnx.load(path, load_external_data=False)
-    except FileNotFoundError:
-        raise QuantizationError(f'{path} does not exist') from None
     except Exception as exc:  # noqa: B902 - onnx raises protobuf's own DecodeError types
         raise QuantizationError(f'{path} is not an ONNX model: {exc}') from None
     weights = {t.name for t in model.graph.initializer}
@@ -237,7 +311,7 @@ def inspect_onnx(path: str,
         raise QuantizationError(f'{path}: output {out_name} is {out.dtype} of shape '
                                 f'{list(out.shape)}, not 1-D class logits ([1, N]): not a '
                                 f'classifier')
-    return OnnxSignature(inputs[0].name, tuple(want), out_name, big[0])
+    return OnnxSignature(inputs[0].name, tuple(want), out_name, big[0], weight_count(model))
 
 
 def check_calibration_dir(path: str, size: Tuple[int, int] = models.COMPILE.input_size) -> int:
@@ -267,8 +341,64 @@ def check_calibration_dir(path: str, size: Tuple[int, int] = models.COMPILE.inpu
     return len(files)
 
 
-def user_config_text(onnx_path: str, calibration_dir: str, output: str, size: str = 'm1_0',
-                     prefix: Optional[str] = None) -> str:
+def check_prefix(prefix: str) -> str:
+    """
+    Check an ``output_model_file_prefix``: a plain file name hb_mapper can write.
+
+    :param prefix: the .bin name without ``.bin``.
+    :return: the prefix.
+    :raises QuantizationError: for anything else (a path, a line break, a leading dot, ...).
+    """
+    if not PREFIX.fullmatch(prefix):
+        raise QuantizationError(f'--prefix {json.dumps(prefix)} is not a file name hb_mapper '
+                                f'can use: {PREFIX_RULE}')
+    return prefix
+
+
+def default_prefix(onnx_path: str, width: int, height: int) -> str:
+    """
+    Name the .bin after the ONNX file, as the zoo does: ``<onnx name>_224x224_nv12``.
+
+    Characters :data:`PREFIX` does not allow become ``_``; a long name is cut.
+
+    :param onnx_path: the user's model.
+    :param width: input width.
+    :param height: input height.
+    :return: a prefix that :func:`check_prefix` accepts.
+    """
+    stem = os.path.splitext(os.path.basename(onnx_path))[0]
+    stem = re.sub(r'[^A-Za-z0-9_.-]', '_', stem).lstrip('.-') or 'model'
+    suffix = f'_{width}x{height}_nv12'
+    return stem[:200 - len(suffix)] + suffix
+
+
+class UserConfig(NamedTuple):
+    """The hb_mapper config of a user's model and what it says about it."""
+
+    text: str
+    #: what the model was taken for, e.g. ``RepViT m1_0 (from its 6,366,700 parameters)``
+    size: str
+    prefix: str
+
+
+def _size_note(onnx_path: str, signature: OnnxSignature, size: Optional[str]) -> str:
+    """Name the model's RepViT size: --size, else its parameter count, else unknown."""
+    found = infer_size(signature.parameters, signature.num_classes)
+    count = f'{signature.parameters:,} parameters'
+    if size is not None:
+        models.get_model(size)
+        if found is not None and found != size:
+            raise QuantizationError(f'{onnx_path} has {count}: RepViT {found} with a '
+                                    f'{signature.num_classes}-class head, not --size {size}')
+        return f'RepViT {size}'
+    if found is not None:
+        return f'RepViT {found} (from its {count})'
+    return (f'RepViT of unknown size ({count}: no zoo size with a {signature.num_classes}-class '
+            f'head; --size names it)')
+
+
+def user_config(onnx_path: str, calibration_dir: str, output: str,
+                size: Optional[str] = None, prefix: Optional[str] = None) -> UserConfig:
     """
     Build the hb_mapper config for a user's RepViT ONNX.
 
@@ -277,25 +407,28 @@ def user_config_text(onnx_path: str, calibration_dir: str, output: str, size: st
     :param onnx_path: the user's model.
     :param calibration_dir: its calibration files.
     :param output: where the config will be written.
-    :param size: the RepViT size the model was fine-tuned from (the sizes share every setting).
+    :param size: the RepViT size the model was fine-tuned from (the sizes share every setting;
+        only the config's comment names it). None: told from the parameter count, or unknown.
     :param prefix: the .bin name without ``.bin`` (default ``<onnx name>_224x224_nv12``).
-    :return: the YAML text.
-    :raises QuantizationError: when the model or the calibration folder is unusable.
+    :return: the YAML text, the size it names and the prefix.
+    :raises QuantizationError: when the model, the calibration folder, the prefix or the size
+        is unusable.
     """
-    models.get_model(size)
+    if prefix is not None:
+        check_prefix(prefix)
     signature = inspect_onnx(onnx_path)
     count = check_calibration_dir(calibration_dir)
+    note = _size_note(onnx_path, signature, size)
     base = os.path.dirname(os.path.abspath(output))
     h, w = signature.input_shape[2:]
-    stem = os.path.splitext(os.path.basename(onnx_path))[0]
-    prefix = prefix or f'{stem}_{w}x{h}_nv12'
+    prefix = prefix or default_prefix(onnx_path, w, h)
     config = hb_mapper_config(
         os.path.relpath(os.path.abspath(onnx_path), base), prefix,
         cal_data_dir=os.path.relpath(os.path.abspath(calibration_dir), base),
         input_name=signature.input_name,
         input_shape='x'.join(str(d) for d in signature.input_shape))
-    return render_yaml(config, [
-        f'hb_mapper config for {os.path.basename(onnx_path)} (RepViT {size}, '
+    text = render_yaml(config, [
+        f'hb_mapper config for {os.path.basename(onnx_path)} ({note.split(" (")[0]}, '
         f'{signature.num_classes} classes) on the RDK X5,',
         f"with the RDK model zoo's RepViT settings; {count} calibration files. Written by",
         "repvit_ros quantization_config. In D-Robotics' OpenExplorer docker on a PC, from",
@@ -303,6 +436,7 @@ def user_config_text(onnx_path: str, calibration_dir: str, output: str, size: st
         f'  hb_mapper makertbin --config {os.path.basename(output)} --model-type onnx',
         f'The BPU model is written to model_output/{prefix}.bin.',
     ])
+    return UserConfig(text, note, prefix)
 
 
 def main(argv=None) -> int:
@@ -310,7 +444,7 @@ def main(argv=None) -> int:
     Write an hb_mapper config (``quantization_config``).
 
     :param argv: command line arguments (default sys.argv).
-    :return: exit status.
+    :return: exit status: 0 written, 1 refused (nothing written), 2 bad arguments.
     """
     parser = argparse.ArgumentParser(
         prog='quantization_config',
@@ -319,30 +453,37 @@ def main(argv=None) -> int:
     parser.add_argument('--onnx', help='the ONNX model (float input 1x3x224x224, 1-D logits)')
     parser.add_argument('--calibration-dir', help='calibration files from prepare_calibration')
     parser.add_argument('--output', help='the YAML file to write')
-    parser.add_argument('--size', default='m1_0', choices=list(models.MODELS),
-                        help='the RepViT size the model came from (default m1_0)')
+    parser.add_argument('--size', default=None, choices=list(models.MODELS),
+                        help='the RepViT size the model came from (default: told from its '
+                             'parameter count, else named unknown; only the comment says it)')
     parser.add_argument('--prefix', default=None,
-                        help='name of the .bin without .bin (default <onnx name>_224x224_nv12)')
+                        help='name of the .bin without .bin (default <onnx name>_224x224_nv12; '
+                             + PREFIX_RULE + ')')
     parser.add_argument('--zoo', metavar='DIR', default=None,
                         help='instead: write the zoo configs hb_mapper_<size>.yaml into DIR')
     args = parser.parse_args(argv)
-    if args.zoo:
-        for path in write_zoo_configs(args.zoo):
-            print(path)
-        return 0
-    missing = [o for o, v in (('--onnx', args.onnx), ('--calibration-dir', args.calibration_dir),
-                              ('--output', args.output)) if not v]
-    if missing:
-        parser.error(f'missing {", ".join(missing)}')
     try:
-        text = user_config_text(args.onnx, args.calibration_dir, args.output, args.size,
-                                args.prefix)
-    except (QuantizationError, models.ModelError) as exc:
+        if args.zoo:
+            for path in write_zoo_configs(args.zoo):
+                print(path)
+            return 0
+        missing = [o for o, v in (('--onnx', args.onnx),
+                                  ('--calibration-dir', args.calibration_dir),
+                                  ('--output', args.output)) if not v]
+        if missing:
+            parser.error(f'missing {", ".join(missing)}')
+        # Paths go into the YAML: UTF-8 names only; the output is checked before any work.
+        check_utf8(args.onnx, '--onnx')
+        check_utf8(args.calibration_dir, '--calibration-dir')
+        check_output_file(args.output, '--output', 'YAML file')
+        config = user_config(args.onnx, args.calibration_dir, args.output, args.size,
+                             args.prefix)
+        write_text(args.output, config.text)
+    except (QuantizationError, PathError, models.ModelError) as exc:
         print(f'quantization_config: error: {exc}', file=sys.stderr)
         return 1
-    with open(args.output, 'w', encoding='utf-8') as f:
-        f.write(text)
-    print(f'quantization_config: wrote {args.output}')
+    print(f'quantization_config: wrote {args.output}: {config.size}, .bin name '
+          f'{config.prefix}.bin')
     return 0
 
 
@@ -375,53 +516,84 @@ def _spread(items: List[str], count: int) -> List[str]:
     return [items[i * len(items) // count] for i in range(count)]
 
 
+class Calibration(NamedTuple):
+    """What :func:`prepare_calibration` wrote."""
+
+    #: the calibration files, in their final folder
+    written: List[str]
+    #: (image, reason) of each image that could not be read
+    skipped: List[Tuple[str, str]]
+    #: images found in the folder (all of them are used when fewer than ``count``)
+    found: int
+
+
+def calibration_name(index: int, image: str) -> str:
+    """
+    Name the calibration file of an image: ``NNNNN_<image name>.rgb``, cut to a file name.
+
+    :param index: the image's place among those chosen (keeps names distinct).
+    :param image: the image's path.
+    :return: a file name of at most 255 bytes, whatever the image's name.
+    """
+    stem = os.path.splitext(os.path.basename(image))[0]
+    return fit_name(f'{index:05d}_{stem}', CALIBRATION_SUFFIX)
+
+
 def prepare_calibration(images: str, output: str, count: int = 100,
                         resize_mode: str = 'letterbox', yuv_range: str = 'full',
-                        progress: Optional[TextIO] = None
-                        ) -> Tuple[List[str], List[Tuple[str, str]]]:
+                        progress: Optional[TextIO] = None) -> Calibration:
     """
-    Write calibration files for hb_mapper from a folder of images.
+    Write calibration files for hb_mapper from a folder of images, all of them or none.
+
+    The files are written into a temporary folder beside ``output``, renamed to ``output``
+    when every image was handled: a failed or interrupted run leaves nothing, and a rerun
+    works.
 
     :param images: folder of images (searched recursively; a labelled tree works).
-    :param output: new or empty folder for the files.
+    :param output: new or empty folder for the files (its parent must exist).
     :param count: at most this many images, spread evenly over the sorted file list.
     :param resize_mode: the node's ``resize_mode``.
     :param yuv_range: the node's ``yuv_range``.
     :param progress: stream for the progress bar (default stderr).
-    :return: (written files, [(skipped image, reason)]).
-    :raises QuantizationError: for a missing or empty image folder or a non-empty output.
+    :return: the files written, the images skipped and how many images were found.
+    :raises QuantizationError: for a missing or empty image folder, or none readable.
+    :raises PathError: for an output that is a file, a folder that is not empty, a missing or
+        unwritable parent.
     """
-    if not os.path.isdir(images):
-        raise QuantizationError(f'image folder {images} does not exist')
+    try:
+        check_input_folder(images, 'image folder')
+    except PathError as exc:
+        raise QuantizationError(str(exc)) from None
     if resize_mode not in RESIZE_MODES:
         raise QuantizationError(f'unknown resize mode {resize_mode!r}; one of '
                                 f'{", ".join(RESIZE_MODES)}')
     if yuv_range not in YUV_RANGES:
         raise QuantizationError(f'unknown yuv_range {yuv_range!r}; one of full, video')
-    chosen = _spread(list_images(images), count)
+    found = list_images(images)
+    chosen = _spread(found, count)
     if not chosen:
         raise QuantizationError(f'no images (.jpg, .png, ...) in {images}')
-    if os.path.isdir(output) and any(not f.startswith('.') for f in os.listdir(output)):
-        raise QuantizationError(f'output folder {output} is not empty; give a new or empty '
-                                f'folder so that no stale file is calibrated on')
-    os.makedirs(output, exist_ok=True)
+    check_new_folder(output)
     written, skipped = [], []
-    bar = Progress(len(chosen), 'prepare_calibration', progress)
-    for i, path in enumerate(chosen):
-        try:
-            frame, encoding = read_image(path)
-            tensor = calibration_tensor(frame, encoding, resize_mode=resize_mode,
-                                        yuv_range=yuv_range)
-        except FrameError as exc:
-            skipped.append((path, str(exc)))
-        else:
-            stem = os.path.splitext(os.path.basename(path))[0]
-            target = os.path.join(output, f'{i:05d}_{stem}{CALIBRATION_SUFFIX}')
-            tensor.tofile(target)
-            written.append(target)
-        bar.update()
-    bar.close()
-    return written, skipped
+    with written_folder(output) as folder:
+        bar = Progress(len(chosen), 'prepare_calibration', progress)
+        for i, path in enumerate(chosen):
+            try:
+                frame, encoding = read_image(path)
+                tensor = calibration_tensor(frame, encoding, resize_mode=resize_mode,
+                                            yuv_range=yuv_range)
+            except FrameError as exc:
+                skipped.append((path, str(exc)))
+            else:
+                name = calibration_name(i, path)
+                tensor.tofile(os.path.join(folder, name))
+                written.append(os.path.join(output, name))
+            bar.update()
+        bar.close()
+        if not written:
+            raise QuantizationError(f'none of the {len(chosen)} images could be read (first: '
+                                    f'{shown(skipped[0][0])}: {skipped[0][1]}); nothing written')
+    return Calibration(written, skipped, len(found))
 
 
 def prepare_main(argv=None) -> int:
@@ -429,7 +601,7 @@ def prepare_main(argv=None) -> int:
     Turn a folder of images into hb_mapper calibration files (``prepare_calibration``).
 
     :param argv: command line arguments (default sys.argv).
-    :return: exit status.
+    :return: exit status: 0 written, 1 refused or nothing readable (nothing written).
     """
     parser = argparse.ArgumentParser(
         prog='prepare_calibration',
@@ -437,7 +609,8 @@ def prepare_main(argv=None) -> int:
                     'un-normalised, one raw file per image) from a folder of images, resized '
                     'and converted exactly as the node does at runtime.')
     parser.add_argument('--images', required=True, help='folder of images (recursive)')
-    parser.add_argument('--output', required=True, help='new or empty folder for the files')
+    parser.add_argument('--output', required=True,
+                        help='new or empty folder for the files (its parent must exist)')
     parser.add_argument('--count', type=int, default=100,
                         help='at most this many images, spread over the folder (default 100)')
     parser.add_argument('--resize-mode', default='letterbox', choices=RESIZE_MODES,
@@ -448,19 +621,23 @@ def prepare_main(argv=None) -> int:
     if args.count < 1:
         parser.error('--count must be at least 1')
     try:
-        written, skipped = prepare_calibration(args.images, args.output, args.count,
-                                               args.resize_mode, args.yuv_range)
-    except QuantizationError as exc:
+        check_utf8(args.images, '--images')
+        result = prepare_calibration(args.images, args.output, args.count,
+                                     args.resize_mode, args.yuv_range)
+    except (QuantizationError, PathError) as exc:
         print(f'prepare_calibration: error: {exc}', file=sys.stderr)
         return 1
-    for path, reason in skipped:
-        print(f'prepare_calibration: skipped {path}: {reason}', file=sys.stderr)
-    summary = (f'prepare_calibration: wrote {len(written)} calibration files '
+    for path, reason in result.skipped:
+        print(f'prepare_calibration: skipped {shown(path)}: {reason}', file=sys.stderr)
+    summary = (f'prepare_calibration: wrote {len(result.written)} calibration files '
                f'({args.resize_mode}, float32 RGB NCHW 1x3x224x224) to {args.output}')
-    if skipped:
-        summary += f'; skipped {len(skipped)} unreadable image(s)'
+    if result.found < args.count:
+        summary += (f'; found {result.found} images, fewer than --count {args.count}: all '
+                    f'of them were used')
+    if result.skipped:
+        summary += f'; skipped {len(result.skipped)} unreadable image(s)'
     print(summary)
-    return 0 if written else 1
+    return 0
 
 
 if __name__ == '__main__':

@@ -48,6 +48,8 @@ from repvit_ros import models
 from repvit_ros.backends import BACKENDS, create_backend
 from repvit_ros.classifier import Classifier
 from repvit_ros.model_tools.download import verify_file
+from repvit_ros.model_tools.files import (check_input_file, check_output_file, PathError,
+                                          write_text)
 from repvit_ros.model_tools.photos import load_photos, PhotoError
 from repvit_ros.postprocess import softmax
 from repvit_ros.preprocess import RESIZE_MODES, YUV_RANGES
@@ -66,6 +68,8 @@ _BPU_MODULES = {'hbm_runtime': ('hbm_runtime',),
 _INSTALL = {'hbm_runtime': 'hbm_runtime (RDK OS 3.5 or newer)',
             'pyeasy_dnn': 'hobot_dnn (RDK OS; on PyPI as hobot-dnn-rdkx5, aarch64 only)'}
 _SIZE_IN_NAME = re.compile('(' + '|'.join(models.MODELS) + ')', re.IGNORECASE)
+_BUG_REPORT = ('attach the output of `ros2 run repvit_ros self_check --json --output '
+               'self_check.json` to a bug report')
 
 
 class Candidate(NamedTuple):
@@ -82,6 +86,60 @@ class Candidate(NamedTuple):
 
 class CheckError(RuntimeError):
     """A model that cannot be checked; the message says why."""
+
+    def __init__(self, message: str, wrong_size: Optional[str] = None):
+        """
+        Keep the message and, for a model of another size in a slot, that size.
+
+        :param message: what is wrong.
+        :param wrong_size: the size the file really is, when that is what is wrong.
+        """
+        super().__init__(message)
+        self.wrong_size = wrong_size
+
+
+def _fetch(cand: 'Candidate') -> str:
+    """Name the command that puts a good file of a candidate's size and format in place."""
+    if cand.size and cand.fmt in models.FORMATS:
+        return (f'download it again with `ros2 run repvit_ros download_models {cand.size} '
+                f'--format {cand.fmt}`')
+    return 'check that it is a RepViT model file of the 1000 ImageNet classes'
+
+
+def next_step(cand: 'Candidate', stage: str, exc: Optional[BaseException] = None) -> str:
+    """
+    Say what to do about a model that failed or could not be checked.
+
+    :param cand: the model file.
+    :param stage: where it went wrong: ``file`` (finding, pin, signature), ``load`` (the
+        runtime), ``photos``, ``run`` (inference), ``fail`` (photos missed), ``runtime`` (no
+        BPU runtime), ``format`` (not .bin or .onnx).
+    :param exc: the exception, when there was one.
+    :return: one clause, for the end of the report's line.
+    """
+    if stage == 'format':
+        return 'give a .bin (BPU) or .onnx model file'
+    if stage == 'runtime':
+        return ('run self_check on the RDK X5, whose RDK OS provides the BPU runtime '
+                '(hbm_runtime from RDK OS 3.5)')
+    if stage == 'photos':
+        return 'install scikit-image, then run self_check again'
+    if isinstance(exc, CheckError) and exc.wrong_size:
+        other = models.MODELS[exc.wrong_size].file(cand.fmt)
+        return f'rename it to {other} (its size), and {_fetch(cand)}'
+    if isinstance(exc, PathError) and 'does not exist' in str(exc):
+        return 'check the path' + (f', or {_fetch(cand)}' if cand.size else '')
+    if stage in ('file', 'load'):
+        return ('delete it and ' if 'changed since' in str(exc) else '') + _fetch(cand)
+    evaluate = (f'measure it on labelled images with `ros2 run repvit_ros evaluate --images '
+                f'DIR --model-path {cand.path}`')
+    if stage == 'fail':
+        first = ('check that --yuv-range and --resize-mode are what the model was compiled '
+                 'for (the zoo: full, letterbox), then ')
+        if cand.size:
+            return f'{first}{_fetch(cand)}; if it still misses, {_BUG_REPORT}'
+        return first + evaluate
+    return f'{evaluate}; {_BUG_REPORT}'
 
 
 def _importable(modules: Sequence[str]) -> bool:
@@ -204,7 +262,7 @@ def _check_onnx_file(cand: Candidate, warnings: List[str]) -> None:
     if other:
         raise CheckError(f'{cand.path} is RepViT {other[0]} ({count:,} parameters), not '
                          f'{cand.size} ({info.params:,}): a model of the wrong size in '
-                         f"{cand.size}'s place")
+                         f"{cand.size}'s place", wrong_size=other[0])
     warnings.append(f"{count:,} parameters where the zoo's {cand.size} has {info.params:,}: "
                     f"not the zoo's file (a retrained or different model)")
 
@@ -295,23 +353,26 @@ def check_model(cand: Candidate, kind: str, photos, args) -> Tuple[dict, Dict[st
            'bytes': os.path.getsize(cand.path) if os.path.isfile(cand.path) else None,
            'sha256': _sha256(cand.path) if os.path.isfile(cand.path) else None,
            'backend_info': None, 'photos': [], 'passed': 0, 'timing': None,
-           'zoo_x5': _zoo(cand.size)}
+           'zoo_x5': _zoo(cand.size), 'next_step': None}
     probs: Dict[str, np.ndarray] = {}
     backend = None
+    stage = 'file'
     try:
-        if not os.path.isfile(cand.path):
-            raise CheckError(f'model file {cand.path} does not exist')
+        check_input_file(cand.path, 'model file')  # a regular file: never a FIFO or a device
         models.check_pin(cand.path)
         if cand.fmt == 'onnx' and cand.size:
             _check_onnx_file(cand, rec['warnings'])
+        stage = 'load'
         backend = create_backend(kind, cand.path, threads=args.threads, num_classes=1000)
         rec['backend_info'] = backend.describe()
         if backend.synthetic:
             rec['status'] = 'synthetic'
             rec['error'] = 'the synthetic RepViT (untrained weights): its answers mean nothing'
             return rec, probs
+        stage = 'photos'
         if isinstance(photos, PhotoError):
             raise CheckError(f'no photos to classify: {photos}')
+        stage = 'run'
         clf = Classifier(loaded=backend, resize_mode=args.resize_mode, yuv_range=args.yuv_range)
         for photo, rgb in photos:
             logits = clf.infer(clf.to_nv12(rgb, 'rgb8'))
@@ -330,10 +391,12 @@ def check_model(cand: Candidate, kind: str, photos, args) -> Tuple[dict, Dict[st
         if rec['status'] == 'fail':
             missed = [p['photo'] for p in rec['photos'] if not p['pass']]
             rec['error'] = f'no expected class in the top-{TOP_K} of: {", ".join(missed)}'
+            rec['next_step'] = next_step(cand, 'fail')
     except Exception as exc:  # noqa: B902 - one model's failure is reported, the rest still run
         rec['status'] = 'error'
-        rec['error'] = str(exc) if isinstance(exc, (CheckError, models.ModelError)) or \
-            type(exc).__name__ == 'BackendError' else f'{type(exc).__name__}: {exc}'
+        rec['error'] = str(exc) if isinstance(exc, (CheckError, models.ModelError, PathError)) \
+            or type(exc).__name__ == 'BackendError' else f'{type(exc).__name__}: {exc}'
+        rec['next_step'] = next_step(cand, stage, exc)
     finally:
         if backend is not None:
             backend.close()
@@ -396,7 +459,9 @@ def run(args) -> dict:
                                 'status': 'error' if error else 'skipped',
                                 'error': error or skip, 'warnings': [], 'photos': [],
                                 'passed': 0, 'timing': None, 'zoo_x5': _zoo(cand.size),
-                                'nv12_range': args.yuv_range})
+                                'nv12_range': args.yuv_range,
+                                'next_step': next_step(cand, 'runtime' if cand.fmt == 'bin'
+                                                       else 'format') if error else None})
                 continue
             rec, probs = check_model(cand, kind, photos, args)
             records.append(rec)
@@ -424,9 +489,11 @@ def run(args) -> dict:
 
 def _line(rec: dict) -> str:
     where = f"{rec['model'] or '?'} {rec['format']:4s} {rec['backend']:11s} {rec['path']}"
+    then = f"; next: {rec['next_step']}" if rec.get('next_step') else ''
     if rec['status'] in ('pass', 'fail'):
-        return f"{rec['status'].upper():7s} {where}: {rec['passed']}/{len(rec['photos'])} photos"
-    return f"{rec['status'].upper():7s} {where}: {rec['error']}"
+        return (f"{rec['status'].upper():7s} {where}: {rec['passed']}/{len(rec['photos'])} "
+                f'photos{then}')
+    return f"{rec['status'].upper():7s} {where}: {rec['error']}{then}"
 
 
 def format_report(report: dict) -> str:
@@ -523,17 +590,22 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.runs < 0 or args.workers < 0 or args.threads < 1:
         parser.error('--runs and --workers must be >= 0, --threads >= 1')
-    if args.output and (os.path.isdir(args.output) or not os.access(
-            os.path.dirname(os.path.abspath(args.output)), os.W_OK)):
-        parser.error(f'--output {args.output}: not a writable file path')
+    try:
+        if args.output is not None:  # before the check, which takes a while
+            check_output_file(args.output, '--output', 'report file')
+    except PathError as exc:
+        print(f'self_check: error: {exc}', file=sys.stderr)
+        return EXIT_FAIL
     args.models_dir = os.path.expanduser(args.models_dir or models.models_dir())
     report = run(args)
     text = json.dumps(report, indent=2) if args.json else format_report(report)
-    if args.output:
-        part = args.output + '.part'
-        with open(part, 'w', encoding='utf-8') as f:
-            f.write(text + '\n')
-        os.replace(part, args.output)
+    if args.output is not None:
+        try:
+            write_text(args.output, text + '\n')
+        except (PathError, OSError) as exc:
+            print(f'self_check: error: cannot write --output {args.output}: '
+                  f'{getattr(exc, "strerror", None) or exc}', file=sys.stderr)
+            return EXIT_FAIL
         print(f'self_check: {report["status"]} (exit {report["exit_code"]}); report written '
               f'to {args.output}', file=sys.stderr)
     else:

@@ -24,13 +24,14 @@ synthetic model predicts are meaningless; it exists to exercise and time everyth
 """
 
 import argparse
-import os
 import sys
 from typing import Dict, List, Tuple
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper, TensorProto
+
+from repvit_ros.model_tools.files import check_output_file, PathError, written_file
 
 # name: (stage widths, blocks per stage); parameter counts must match models.MODELS.
 ARCHS: Dict[str, Tuple[Tuple[int, ...], Tuple[int, ...]]] = {
@@ -187,26 +188,42 @@ def write_model(name: str, path: str, seed: int = SEED) -> onnx.ModelProto:
     Build the synthetic RepViT ``name`` and write it to ``path`` whole or not at all.
 
     :param name: model size.
-    :param path: the ONNX file; written under a temporary name, then renamed.
+    :param path: the ONNX file; written under a temporary name beside it, then renamed.
     :param seed: weight seed.
     :return: the model.
+    :raises PathError: when the file's folder takes no new file.
     """
     model = build_model(name, seed)
-    onnx.save(model, path + '.part')
-    os.replace(path + '.part', path)
+    with written_file(path) as tmp:
+        onnx.save(model, tmp)
     return model
 
 
 def main(argv=None) -> int:
+    """
+    Write a synthetic RepViT (``make_synthetic_model``).
+
+    The output's folder must exist, as for every model tool: a mistyped folder is reported,
+    not created (``mkdir -p`` it first).
+
+    :param argv: command line arguments (default sys.argv).
+    :return: exit status: 0 written, 1 for an unusable output path, 2 bad arguments.
+    """
     parser = argparse.ArgumentParser(
         prog='make_synthetic_model',
         description='Write a deploy-form RepViT ONNX with deterministic untrained weights '
                     '(for tests and demos; its predictions are meaningless).')
     parser.add_argument('--model', default='m1_0', choices=sorted(ARCHS))
-    parser.add_argument('--output', required=True, help='ONNX file to write')
+    parser.add_argument('--output', required=True,
+                        help='ONNX file to write (its folder must exist)')
     parser.add_argument('--seed', type=int, default=SEED)
     args = parser.parse_args(argv)
-    model = write_model(args.model, args.output, args.seed)
+    try:
+        check_output_file(args.output, '--output', '.onnx file')  # before the graph is built
+        model = write_model(args.model, args.output, args.seed)
+    except PathError as exc:
+        print(f'make_synthetic_model: error: {exc}', file=sys.stderr)
+        return 1
     print(f'wrote {args.output}: synthetic RepViT {args.model}, '
           f'{parameter_count(model):,} parameters, untrained (labels meaningless)')
     return 0

@@ -103,3 +103,24 @@ def test_download_refuses_a_file_that_is_not_the_model(tmp_path):
         download.download('m1_0', 'onnx', str(tmp_path / 'd'), url='file://' + str(junk),
                           progress=False)
     assert os.listdir(tmp_path / 'd') == []
+
+
+@pytest.mark.timeout(60)
+def test_download_path_problems_are_one_line(tmp_path, synthetic_model, monkeypatch):
+    src = 'file://' + synthetic_model('m0_9')
+    (tmp_path / 'file.txt').write_text('a file')
+    os.mkfifo(tmp_path / 'fifo.onnx')
+    cases = [(str(tmp_path / 'file.txt' / 'models'), src, 'cannot create models directory'),
+             (str(tmp_path / 'd'), 'file://' + str(tmp_path / 'fifo.onnx'),
+              f'file {tmp_path}/fifo.onnx is a FIFO (named pipe), not a regular file')]
+    if os.path.isdir('/sys/kernel'):  # exists, takes no new file even from root: a traceback
+        cases.append(('/sys/kernel', src, 'cannot write in models directory /sys/kernel: '))
+    for directory, url, message in cases:
+        with pytest.raises(ModelError) as exc:
+            download.download('m0_9', 'onnx', directory, url=url, progress=False)
+        assert message in str(exc.value) and '\n' not in str(exc.value)
+    # A source larger than any RepViT is refused, nothing kept.
+    monkeypatch.setattr(download, 'MAX_MODEL_BYTES', 1000)
+    with pytest.raises(ModelError, match='bytes or more, over the 1,000 a RepViT model file'):
+        download.download('m0_9', 'onnx', str(tmp_path / 'd'), url=src, progress=False)
+    assert os.listdir(tmp_path / 'd') == []

@@ -16,6 +16,7 @@
 """evaluate on generated labelled sets with the known-answer model: exact accuracy figures."""
 
 import json
+import os
 
 import numpy as np
 from onnx_models import feature_map_model
@@ -183,3 +184,111 @@ def test_bad_inputs_give_one_clear_line(tmp_path, labelled, capsys, case):
     assert out == ''
     if case == 'unknown':
         assert '12, zebra' in lines[0] and '0..11' in lines[0]
+
+
+# ------------------------------------------------------------------ hostile files and paths
+@pytest.mark.timeout(60)  # a FIFO opened for reading would block until a writer comes
+def test_special_files_named_like_images_are_skipped_unread(tmp_path, labelled, capsys):
+    root, labels = labelled
+    (root / '0' / 'zero.jpg').symlink_to('/dev/zero')  # was a MemoryError
+    os.mkfifo(root / '1' / 'pipe.jpg')  # was a hang
+    (root / '2' / 'gone.png').symlink_to(root / 'nothing.png')
+    long_name = 'l' * 250 + '.png'
+    (root / '3' / long_name).write_bytes(flat_image(PROTOS[3]))
+    model = write_colour_model(tmp_path / 'm.onnx', PROTOS)
+    status = evaluate.main(['--images', str(root), '--model-path', model, '--labels-path',
+                            labels])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert 'evaluate: 41 images' in out and '4 unreadable image(s) skipped' in out
+    assert f'evaluate: skipped {root}/0/zero.jpg: image {root}/0/zero.jpg is a character ' \
+        'device (a link to /dev/zero), not a regular file' in err
+    assert f'evaluate: skipped {root}/1/pipe.jpg: image {root}/1/pipe.jpg is a FIFO' in err
+    assert f'{root}/2/gone.png is a link to {root}/nothing.png, which does not exist' in err
+
+
+def _error_line(err):
+    lines = [ln for ln in err.replace('\r', '\n').splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith('evaluate: error: '), err
+    return lines[0]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize('case', ['plot_missing_folder', 'plot_folder', 'plot_under_file',
+                                  'plot_sysfs', 'csv_not_utf8', 'csv_fifo', 'model_fifo',
+                                  'model_folder', 'labels_zero', 'images_not_utf8'])
+def test_path_problems_are_one_line_before_the_evaluation(tmp_path, labelled, capsys, case):
+    root, labels = labelled
+    model = write_colour_model(tmp_path / 'm.onnx', PROTOS)
+    (tmp_path / 'file.txt').write_text('a file')
+    args = {'--images': str(root), '--model-path': model, '--labels-path': labels}
+    if case == 'plot_missing_folder':
+        args['--plot'], message = str(tmp_path / 'plots' / 'c.png'), \
+            f'--plot folder {tmp_path}/plots does not exist'
+    elif case == 'plot_folder':  # was: wrote <folder>.png and reported <folder>
+        args['--plot'], message = str(tmp_path), \
+            f'--plot {tmp_path} is a folder; give the PNG file to write'
+    elif case == 'plot_under_file':  # unwritable, even for root
+        args['--plot'], message = str(tmp_path / 'file.txt' / 'c.png'), \
+            f'{tmp_path}/file.txt is a file, not a folder'
+    elif case == 'plot_sysfs':
+        if not os.path.isdir('/sys/kernel'):
+            pytest.skip('no sysfs here')
+        args['--plot'], message = '/sys/kernel/c.png', 'cannot write in --plot folder /sys/kernel'
+    elif case == 'csv_not_utf8':
+        (tmp_path / 'set.csv').write_bytes(b'path,label\n0/0.png,caf\xe9\n')
+        args['--images'], message = str(tmp_path / 'set.csv'), \
+            f'CSV {tmp_path}/set.csv is not UTF-8 text (line 2, byte 22 is 0xe9)'
+    elif case == 'csv_fifo':
+        os.mkfifo(tmp_path / 'set.csv')
+        args['--images'], message = str(tmp_path / 'set.csv'), 'is a FIFO (named pipe)'
+    elif case == 'model_fifo':
+        os.mkfifo(tmp_path / 'fifo.onnx')
+        args['--model-path'], message = str(tmp_path / 'fifo.onnx'), \
+            f'model {tmp_path}/fifo.onnx is a FIFO (named pipe), not a regular file'
+    elif case == 'model_folder':
+        args['--model-path'], message = str(tmp_path), f'model {tmp_path} is a folder'
+    elif case == 'labels_zero':
+        (tmp_path / 'labels0.txt').symlink_to('/dev/zero')
+        args['--labels-path'], message = str(tmp_path / 'labels0.txt'), 'a character device'
+    else:
+        args['--images'], message = str(tmp_path / os.fsdecode(b'set\xff')), \
+            'set\\xff is not a UTF-8 name'
+    status = evaluate.main([a for kv in args.items() for a in kv])
+    out, err = capsys.readouterr()
+    assert status == 1 and out == ''  # no report, no progress bar: nothing was evaluated
+    assert message in _error_line(err), err
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        {'file.txt', 'labels.txt', 'm.onnx', 'set', 'set.csv', 'fifo.onnx', 'labels0.txt'} &
+        set(os.listdir(tmp_path)))  # nothing written
+
+
+def test_plot_is_written_where_asked_whatever_its_name(tmp_path, labelled, capsys):
+    root, labels = labelled
+    model = write_colour_model(tmp_path / 'm.onnx', PROTOS)
+    plot = tmp_path / 'confusion'  # no .png: matplotlib used to add one
+    assert evaluate.main(['--images', str(root), '--model-path', model, '--labels-path',
+                          labels, '--plot', str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert f'confusion matrix written to {plot}\n' in out
+    assert plot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert sorted(os.listdir(tmp_path)) == ['confusion', 'labels.txt', 'm.onnx', 'set']
+
+
+def test_a_plot_that_fails_late_keeps_the_report(tmp_path, labelled, capsys, monkeypatch):
+    root, labels = labelled
+    model = write_colour_model(tmp_path / 'm.onnx', PROTOS)
+
+    def disk_full(path, results, names):
+        with open(path, 'wb') as f:
+            f.write(b'\x89PNG half')
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(evaluate, 'plot_confusion', disk_full)
+    plot = tmp_path / 'c.png'
+    assert evaluate.main(['--images', str(root), '--model-path', model, '--labels-path',
+                          labels, '--plot', str(plot)]) == 1
+    out, err = capsys.readouterr()
+    assert 'top-1 90.00 % (36/40)' in out  # the report is printed first
+    assert f'evaluate: error: cannot write --plot {plot}: No space left on device' in err
+    assert not plot.exists() and sorted(os.listdir(tmp_path)) == ['labels.txt', 'm.onnx', 'set']

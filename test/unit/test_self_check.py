@@ -333,5 +333,80 @@ def test_output_writes_the_report_to_a_file_and_prints_none(tmp_path, capsys, no
     assert captured.out == ''
     assert f'report written to {out_file}' in captured.err
     assert json.loads(out_file.read_text())['exit_code'] == 2
-    with pytest.raises(SystemExit):
-        self_check.main(['--models-dir', str(tmp_path), '--output', str(tmp_path)])
+    assert sorted(os.listdir(tmp_path)) == ['self_check.json']  # no temporary file left
+
+
+@pytest.mark.parametrize('case', ['folder', 'under_file', 'missing_folder'])
+def test_output_path_problems_are_one_line_before_the_check(tmp_path, capsys, no_bpu,
+                                                            monkeypatch, case):
+    monkeypatch.setattr(self_check, 'run', lambda args: pytest.fail('checked'))
+    (tmp_path / 'file.txt').write_text('a file')
+    output, message = {
+        'folder': (tmp_path, f'--output {tmp_path} is a folder; give the report file to write'),
+        'under_file': (tmp_path / 'file.txt' / 'r.json',
+                       f'cannot write --output {tmp_path}/file.txt/r.json: {tmp_path}/file.txt '
+                       'is a file, not a folder'),
+        'missing_folder': (tmp_path / 'reports' / 'r.json',
+                           f'--output folder {tmp_path}/reports does not exist'),
+    }[case]
+    # exit 1 (something failed), not argparse's 2, which means 'nothing real to check' here
+    assert self_check.main(['--models-dir', str(tmp_path), '--output', str(output)]) == 1
+    out, err = capsys.readouterr()
+    assert out == '' and err == f'self_check: error: {message}\n'
+
+
+# ------------------------------------------------------------------ every failure says what next
+def test_fail_and_error_lines_end_with_a_next_step(tmp_path, photo_means, capsys, no_bpu):
+    good = tmp_path / 'repvit_m1_0_deploy.onnx'
+    write_known_model(good, photo_means, WRONG)  # misses every photo
+    data = good.read_bytes()
+    (tmp_path / 'repvit_m0_9_deploy.onnx').write_bytes(data[:len(data) // 2])
+    own = 3 * 1000 + 1000 + 2
+    write_known_model(tmp_path / 'repvit_m1_1_deploy.onnx', photo_means, RIGHT,
+                      pad_params=models.MODELS['m0_9'].params - own)
+    bin_path = tmp_path / 'other' / 'RepViT_m1_0_224x224_nv12.bin'
+    bin_path.parent.mkdir()
+    bin_path.write_bytes(b'\x01' * 4096)
+    os.mkfifo(tmp_path / 'other' / 'fifo_m1_0.onnx')  # was a hang in sha256
+    args = ['--models-dir', tmp_path, '--model-path', bin_path, '--model-path',
+            tmp_path / 'other' / 'fifo_m1_0.onnx', '--model-path', tmp_path / 'gone_m0_9.onnx',
+            '--model-path', tmp_path / 'other' / 'notes.txt']
+    code, out = _run(capsys, *args)
+    assert code == 1
+    lines = {ln.split()[0] + ' ' + ln.split()[1] + ' ' + os.path.basename(ln.split()[4][:-1]): ln
+             for ln in out.splitlines() if ln.startswith(('FAIL', 'ERROR'))}
+    assert len(lines) == 7, out
+    assert all('; next: ' in ln for ln in lines.values())
+    fetch = 'download it again with `ros2 run repvit_ros download_models {} --format {}`'
+    expect = {
+        'FAIL m1_0 repvit_m1_0_deploy.onnx':
+            'check that --yuv-range and --resize-mode are what the model was compiled for (the '
+            'zoo: full, letterbox), then ' + fetch.format('m1_0', 'onnx') + '; if it still '
+            'misses, attach the output of `ros2 run repvit_ros self_check --json --output '
+            'self_check.json` to a bug report',
+        'ERROR m0_9 repvit_m0_9_deploy.onnx': fetch.format('m0_9', 'onnx'),
+        'ERROR m1_1 repvit_m1_1_deploy.onnx':
+            'rename it to repvit_m0_9_deploy.onnx (its size), and ' + fetch.format('m1_1',
+                                                                                   'onnx'),
+        'ERROR m1_0 RepViT_m1_0_224x224_nv12.bin':
+            'run self_check on the RDK X5, whose RDK OS provides the BPU runtime (hbm_runtime '
+            'from RDK OS 3.5)',
+        'ERROR m1_0 fifo_m1_0.onnx': fetch.format('m1_0', 'onnx'),
+        'ERROR m0_9 gone_m0_9.onnx': 'check the path, or ' + fetch.format('m0_9', 'onnx'),
+        'ERROR ? notes.txt': 'give a .bin (BPU) or .onnx model file',
+    }
+    for key, step in expect.items():
+        assert lines[key].endswith('; next: ' + step), (key, lines[key])
+    assert 'is a FIFO (named pipe), not a regular file' in lines['ERROR m1_0 fifo_m1_0.onnx']
+    code, report = _json(capsys, *args)
+    assert all(r['next_step'] for r in report['checks'] if r['status'] in ('fail', 'error'))
+
+
+def test_an_unnamed_model_that_fails_points_to_evaluate(tmp_path, photo_means, capsys, no_bpu):
+    model = tmp_path / 'mine.onnx'
+    write_known_model(model, photo_means, WRONG)
+    code, report = _json(capsys, '--models-dir', tmp_path / 'none', '--model-path', model)
+    assert code == 1
+    assert report['checks'][0]['next_step'].endswith(
+        f'then measure it on labelled images with `ros2 run repvit_ros evaluate --images DIR '
+        f'--model-path {model}`')
