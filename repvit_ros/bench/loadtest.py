@@ -73,6 +73,7 @@ GOOD_RAW_EXTRA = ('mono16_big_endian',)
 PNG_BOMB_SIZES = ((30000, 30000), (20000, 12000), (8193, 8192))
 _PNG_BOMBS: Dict[Tuple[int, int], bytes] = {}
 FUZZ_PEAK_GROWTH_MB = 100.0
+MB = 2**20
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -598,6 +599,66 @@ def params(duration: float = 10.0, model: str = 'm0_9', threads: int = 2,
     return report
 
 
+def switch(switches: int = 4, rate: float = 30.0, models: Tuple[str, str] = ('m0_9', 'm1_1'),
+           threads: int = 2, encoding: str = 'bgr8', width: int = 640, height: int = 480,
+           every: float = 3.0) -> Dict[str, Any]:
+    """
+    Switch the model back and forth at runtime while a camera sends at a fixed rate.
+
+    The node loads each new model beside the old one, which keeps classifying until the swap:
+    results must keep coming (no gap over 1 s), every frame received must be classified by
+    one of the two models or counted dropped with its reason, and the node's peak resident
+    memory while two models are loaded is sampled every 20 ms.
+    """
+    ns = f'/repvit_switch_{os.getpid()}'
+    paths = [model_file(m) for m in models]
+    msgs = frames(encoding, width, height)
+    samples: List[Tuple[float, int]] = []
+    asked: List[float] = []
+    results: List[Any] = []
+    with _classifier(ns, models[0], threads, input_type_of(encoding),
+                     queue_size=1) as (proc, feeder):
+        client = feeder.node.create_client(SetParameters,
+                                           f'{ns}/repvit_classifier/set_parameters')
+        client.wait_for_service(timeout_sec=10.0)
+        before = feeder.diagnostics()
+
+        def tick(t: float) -> None:
+            samples.append((t, proc.rss()))
+            if len(asked) < switches and t >= every * (len(asked) + 1):
+                path = paths[(len(asked) + 1) % 2]
+                asked.append(t)
+                results.append(client.call_async(SetParameters.Request(parameters=[
+                    ParameterMsg(name='model_path', value=ParameterValue(
+                        type=ParameterType.PARAMETER_STRING, string_value=path))])))
+
+        run = feeder.run(msgs, rate=rate, duration=every * (switches + 1), warmup=0.0,
+                         tick=tick, tick_period=0.02)
+        feeder.spin_until(lambda: all(f.done() for f in results), 10.0)
+        counts, alive = _settle(feeder, proc, before)
+    code = proc.stop()
+    out = proc.output
+    done = [(float(a), int(b)) for a, b in re.findall(
+        r'model switched in ([\d.]+) s; the old model classified (\d+) frame', out)]
+    steady = [rss for t, rss in samples if t < every]
+    peaks = [max((rss for t, rss in samples if a <= t <= a + every), default=0) for a in asked]
+    base = max(steady) if steady else 0
+    accepted = [f.done() and f.result() is not None and f.result().results[0].successful
+                for f in results]
+    report = {'scenario': 'switch', 'switches': switches, 'rate_hz': rate,
+              'models': list(models), 'sent': run['sent'], 'classified': run['received'],
+              'node': counts, 'accepted': sum(accepted), 'switched': len(done),
+              'load_s': [a for a, _ in done], 'old_model_frames': [b for _, b in done],
+              'max_gap_s': run['max_gap_s'], 'rss_before_mb': base / MB,
+              'switch_peak_mb': [p / MB for p in peaks],
+              'switch_peak_growth_mb': [(p - base) / MB for p in peaks],
+              'alive': alive, 'exit_code': code}
+    report['ok'] = bool(alive and code == 0 and all(accepted) and len(done) == switches and
+                        _accounted(counts) and counts['received'] == run['sent'] and
+                        run['max_gap_s'] < 1.0 and _no_traceback(out))
+    return report
+
+
 # ------------------------------------------------------------------ output
 def to_markdown(report: Dict[str, Any]) -> str:
     """Render one scenario's report as a short markdown block."""
@@ -653,13 +714,26 @@ def to_markdown(report: Dict[str, Any]) -> str:
                      f'reason, {report["unanswered"]} unanswered; longest gap between results '
                      f'{report["max_gap_s"]:.2f} s; {report["classified"]} classified; '
                      f'{report["fps_before"]:.1f} fps before, {report["fps_after"]:.1f} after')
+    elif name == 'switch':
+        n = report['node']
+        lines.append(f'- {report["switches"]} switches between {" and ".join(report["models"])} '
+                     f'at {report["rate_hz"]:g} Hz: sent {report["sent"]}, node received '
+                     f'{n["received"]} = published {n["published"]} + dropped {n["dropped"]} '
+                     f'(queue full {n.get("dropped_queue_full", 0)}) + bad {n["bad"]} + failed '
+                     f'{n["failed"]}; longest gap between results {report["max_gap_s"]:.2f} s')
+        lines.append('- per switch: load ' + ', '.join(f'{t:.1f} s' for t in report['load_s']) +
+                     '; frames the old model classified meanwhile ' +
+                     ', '.join(str(k) for k in report['old_model_frames']) +
+                     f'; node RSS {report["rss_before_mb"]:.0f} MB before, peak while two '
+                     f'models were loaded +' + ', +'.join(
+                         f'{g:.0f}' for g in report['switch_peak_growth_mb']) + ' MB')
     return '\n'.join(lines)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog='loadtest', description=__doc__.split('\n\n')[1])
     parser.add_argument('scenario', choices=('fuzz', 'overload', 'soak', 'shutdown', 'params',
-                                             'all'))
+                                             'switch', 'all'))
     parser.add_argument('--frames', type=int, default=2000, help='fuzz: frames to send')
     parser.add_argument('--duration', type=float, default=0.0,
                         help='overload/soak/params seconds (defaults 60/600/10; all: short)')
@@ -685,7 +759,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                              args.encoding or 'bgr8', model=args.model, threads=args.threads,
                              sample_every=2.0 if short else 10.0, **res('640x480')),
         'shutdown': lambda: shutdown(model=args.model, threads=args.threads),
-        'params': lambda: params(args.duration or 10.0, args.model, args.threads)}
+        'params': lambda: params(args.duration or 10.0, args.model, args.threads),
+        'switch': lambda: switch(threads=args.threads)}
     names = list(jobs) if args.scenario == 'all' else [args.scenario]
     ok = True
     for name in names:

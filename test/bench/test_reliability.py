@@ -154,3 +154,17 @@ def test_cli_reports_and_exit_code(capsys):
     assert loadtest.main(['params', '--duration', '2']) == 0
     out = capsys.readouterr().out
     assert '### params: PASS' in out and 'rejected with a reason' in out, out
+
+
+def test_model_switches_under_a_camera_lose_no_frame():
+    report = loadtest.switch(switches=2, every=2.5, rate=30.0)
+    n = report['node']
+    assert report['alive'] and report['exit_code'] == 0, report
+    assert report['accepted'] == report['switched'] == 2, report
+    # Every frame sent reached the node and was classified by one of the two models or
+    # counted with a reason; results never stopped while the next model loaded.
+    assert n['received'] == report['sent'], report
+    assert n['received'] == n['published'] + n['dropped'] + n['bad'] + n['failed'], report
+    assert n['failed'] == n['bad'] == 0 and n['published'] == report['classified'], report
+    assert report['max_gap_s'] < 2.0, report
+    assert all(g > 0 for g in report['switch_peak_growth_mb']), report
