@@ -53,7 +53,7 @@ def executor(ros_context):
         ex.shutdown()
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
+def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
     """Wait (while another thread spins) until ``predicate()`` holds or ``timeout`` passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
