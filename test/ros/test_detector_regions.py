@@ -20,6 +20,9 @@ while someone subscribes), the RDK web display's targets, and no whole-frame top
 """
 
 import math
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -32,6 +35,7 @@ from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros import annotate, frames
+from repvit_ros.bench import harness
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.managed import ManagedRepVitClassifier
 from repvit_ros.messages import make_message
@@ -427,3 +431,56 @@ def test_pictures_show_each_box_with_its_top_class_only_while_watched(
         assert [a.value for a in target.attributes] == pytest.approx([p for _, _, p in ranked])
     counts = r.node.diagnostics()
     assert counts['annotated'] == 1 and counts['published'] == 2
+
+
+# A detector in its own process: 10,000 boxes a frame (720 KB serialized, over Fast DDS's
+# default 512 KB shared-memory segment), published best effort COUNT times, once matched, at
+# 2 Hz (rclpy takes about 0.3 s to deserialize such an array: faster, the subscription's
+# history of 10 would overflow, uncounted).
+BIG_DETECTOR = """
+import sys, time
+import rclpy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from vision_msgs.msg import Detection2D, Detection2DArray
+rclpy.init()
+node = rclpy.create_node('big_detector')
+pub = node.create_publisher(Detection2DArray, sys.argv[1], QoSProfile(
+    depth=10, reliability=ReliabilityPolicy.BEST_EFFORT))
+arr = Detection2DArray()
+arr.detections = [Detection2D() for _ in range(10000)]
+deadline = time.monotonic() + 20
+while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+    time.sleep(0.05)
+time.sleep(0.5)
+for i in range(int(sys.argv[2])):
+    arr.header.stamp.sec = 100 + i
+    pub.publish(arr)
+    time.sleep(0.5)
+time.sleep(1.0)
+print('published', flush=True)
+"""
+
+
+@pytest.mark.parametrize('profile', [False, True])
+def test_huge_detection_arrays_need_the_large_frames_profile_and_losses_are_counted(
+        rig, profile):
+    r = rig([Parameter('qos_reliability', value='auto')])  # detections: best effort
+    env = os.environ.copy()
+    for var in harness.PROFILE_VARIABLES:
+        env.pop(var, None)  # Fast DDS defaults, as a detector started without the profile
+    if profile:
+        env = harness.use_large_frames_profile(env)
+    count = 8
+    detector = subprocess.run([sys.executable, '-c', BIG_DETECTOR, '/regions/detections',
+                               str(count)], env=env, capture_output=True, text=True,
+                              timeout=90)
+    assert 'published' in detector.stdout, detector.stdout + detector.stderr
+    assert wait_for(lambda: r.node.diagnostics()['detections_received'] +
+                    r.node.diagnostics()['detections_lost'] >= (count if profile else 1), 10)
+    time.sleep(0.5)  # a late loss report
+    counts = r.node.diagnostics()
+    if profile:  # the detector's own profile carries them through shared memory
+        assert counts['detections_received'] == count and counts['detections_lost'] == 0
+    else:  # best-effort UDP fragments: most are lost, and DDS says so, so they are counted
+        assert counts['detections_lost'] >= count // 2, counts
+        assert counts['detections_received'] + counts['detections_lost'] <= count
