@@ -224,6 +224,22 @@ def test_cli_help_names_the_overhead_flags(capsys):
         assert flag in out, flag
 
 
+@pytest.mark.parametrize('tool', ['benchmark', 'loadtest'])
+def test_cli_help_lists_every_mode_as_an_example_line_of_its_own(capsys, tool):
+    from repvit_ros.bench import loadtest
+    main = benchmark.main if tool == 'benchmark' else loadtest.main
+    with pytest.raises(SystemExit):
+        main(['--help'])
+    out = capsys.readouterr().out
+    modes = re.search(r'\{([a-z_,]+)\}', out).group(1).split(',')
+    assert 'all' in modes and (tool == 'loadtest' or 'annotate' in modes)
+    # Each example keeps its line (argparse's default formatter reflowed them into one).
+    lines = [ln.strip() for ln in out.splitlines()]
+    for mode in modes:
+        assert any(ln.startswith(f'{tool} {mode} ') or ln == f'{tool} {mode}'
+                   for ln in lines), (mode, out)
+
+
 def test_annotate_mode_compares_watched_and_unwatched_throughput():
     res = benchmark.bench_annotate([(320, 240)], duration=1.5, warmup=0.5, model='m0_9',
                                    repeats=1)
