@@ -187,8 +187,8 @@ class Regions(Route):
         if count and self._node is not None:
             hint = LOST_HINT[self._sub.qos_profile.reliability]
             self._node.get_logger().warning(
-                f'{count} detection array(s) on {self._sub.topic_name} lost in transport, '
-                f'since the last report ({hint})')
+                f'{count} detection array(s) on {self._node.resolve_topic_name(self.topic)} lost '
+                f'in transport, since the last report ({hint})')
 
     def close(self) -> None:
         """Unsubscribe and drop whatever waits (counted ``shutdown``)."""
