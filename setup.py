@@ -39,6 +39,7 @@ setup(
             'make_synthetic_model = repvit_ros.model_tools.synthetic:main',
             'benchmark = repvit_ros.bench.benchmark:main',
             'frame_source = repvit_ros.bench.frame_source:main',
+            'image_source = repvit_ros.image_source:main',
             'loadtest = repvit_ros.bench.loadtest:main',
             'self_check = repvit_ros.model_tools.self_check:main',
             'quantization_config = repvit_ros.model_tools.quantization:main',
@@ -52,6 +53,7 @@ setup(
             'repvit_ros::RepVitClassifier = repvit_ros.node:RepVitClassifier',
             'repvit_ros::ManagedRepVitClassifier = repvit_ros.managed:ManagedRepVitClassifier',
             'repvit_ros::FrameSource = repvit_ros.bench.frame_source:FrameSource',
+            'repvit_ros::ImageSource = repvit_ros.image_source:ImageSource',
         ],
     },
 )

@@ -24,11 +24,16 @@ Everything here is numpy and OpenCV, no ROS. The pieces, in the order a node use
   corner. Every pixel outside :func:`band_box` is left exactly as the input (scaled by
   :func:`scale_to_width`), so the scaled input of :func:`render` is
   ``colour_view(frame, encoding, width=width, ...)``.
+- :func:`render_regions` is the picture of a detector's regions: the same colour view with each
+  classified box outlined and labelled with its top class (:func:`draw_regions`).
 - :func:`encode_jpeg` for ``sensor_msgs/CompressedImage``.
+
+No side of a picture is longer than :data:`MAX_SIDE` (JPEG's limit), so a frame of any aspect
+ratio, 1x100000 included, gives a picture that encodes.
 """
 
 import math
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -36,9 +41,12 @@ import numpy as np
 from repvit_ros.layouts import (check_frame, check_pixels, COMPRESSED_FORMATS, frame_size,
                                 FrameError, mono16_to_8, normalize_encoding, PACKED_422,
                                 pixel_pairs, SEMI_PLANAR)
-from repvit_ros.preprocess import (check_settings, CONVERSION_FAILURES, decode,
+from repvit_ros.preprocess import (check_settings, CONVERSION_FAILURES, declared_size, decode,
                                    DEFAULT_MAX_INPUT_PIXELS)
 
+#: No side of a picture is longer: libjpeg encodes at most 65500 pixels a side, and the picture
+#: goes out as JPEG too (``annotated_image/compressed``).
+MAX_SIDE = 65500
 #: Default JPEG quality of :func:`encode_jpeg` (OpenCV's default is 95; 80 is a third smaller).
 JPEG_QUALITY = 80
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -52,14 +60,21 @@ def scaled_size(width: int, height: int, max_width: int) -> Tuple[int, int]:
     """
     Size of an image scaled down to at most ``max_width`` pixels wide, aspect kept.
 
+    Whatever ``max_width`` allows, neither side is longer than :data:`MAX_SIDE` (a 1x100000
+    frame gives 1x65500), and neither is shorter than one pixel.
+
     :param width: image width.
     :param height: image height.
-    :param max_width: the widest output; 0 (or less) keeps the native size. Never upscales.
-    :return: (width, height); the height is rounded, at least 1.
+    :param max_width: the widest output; 0 (or less) keeps the native width. Never upscales.
+    :return: (width, height), each rounded and at least 1.
     """
-    if max_width <= 0 or width <= max_width:
+    if max_width > 0 and width > max_width:
+        width, height = max_width, max(1, int(round(height * max_width / width)))
+    longest = max(width, height)
+    if longest <= MAX_SIDE:
         return width, height
-    return max_width, max(1, int(round(height * max_width / width)))
+    return (max(1, min(MAX_SIDE, int(round(width * MAX_SIDE / longest)))),
+            max(1, min(MAX_SIDE, int(round(height * MAX_SIDE / longest)))))
 
 
 def _check_width(width) -> int:
@@ -79,6 +94,8 @@ def _fit(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
 def scale_to_width(bgr: np.ndarray, width: int) -> np.ndarray:
     """
     Scale an image down to at most ``width`` pixels wide (INTER_AREA), aspect kept.
+
+    See :func:`scaled_size` (no side above :data:`MAX_SIDE`).
 
     :param bgr: HxWxC uint8.
     :param width: the widest output; 0 keeps the native size. Never upscales.
@@ -265,6 +282,90 @@ def render(frame, encoding: str, ranked: Sequence, width: int = 640, bit_depth: 
     view = colour_view(frame, encoding, bit_depth, max_input_pixels, width=width,
                        yuv_range=yuv_range)
     return annotate(view, ranked)
+
+
+#: Box colours of :func:`draw_regions` (BGR), one per box in turn: green, orange, cyan, magenta.
+BOX_COLOURS = ((0, 200, 0), (0, 140, 255), (255, 200, 0), (200, 0, 200))
+#: A box of :func:`draw_regions`: (x, y, width, height) in frame pixels, and its ranking.
+Box = Tuple[Tuple[int, int, int, int], Sequence]
+
+
+def _box_layout(image_width: int) -> Tuple[float, int, int, int]:
+    """Font scale, text thickness, cap height and padding of box labels (half the band's)."""
+    cap = max(8, min(24, int(round(image_width / 60))))
+    (_, unit), _ = cv2.getTextSize('H', _FONT, 1.0, 1)
+    return cap / unit, max(1, int(round(cap / 14))), cap, max(2, int(round(cap * 0.3)))
+
+
+def draw_regions(bgr: np.ndarray, boxes: Sequence[Box],
+                 frame_size: Optional[Tuple[int, int]] = None) -> np.ndarray:
+    """
+    Outline each box and write its top class (``NN.N% name``) on a label above it.
+
+    Boxes are in frame pixels; ``frame_size`` says how large that frame was, so that a picture
+    scaled from it gets the boxes scaled alike. Each box has a colour of :data:`BOX_COLOURS` in
+    turn; its label is a filled strip of that colour with black text, above the box where it
+    fits, else inside its top edge. A box whose ranking is empty is outlined without a label.
+
+    :param bgr: HxWx3 BGR uint8 (e.g. from :func:`colour_view`); not modified.
+    :param boxes: ((x, y, w, h), ranking) per box, the ranking's items (index, name,
+        probability), most probable first.
+    :param frame_size: (width, height) of the frame the boxes are in; None: the picture's.
+    :return: a new HxWx3 BGR uint8 C-contiguous image.
+    """
+    if not isinstance(bgr, np.ndarray) or bgr.dtype != np.uint8 or bgr.ndim != 3 \
+            or bgr.shape[2] != 3 or bgr.shape[0] == 0 or bgr.shape[1] == 0:
+        raise ValueError(f'draw_regions needs an HxWx3 uint8 image, got '
+                         f'{getattr(bgr, "shape", type(bgr).__name__)}')
+    out = np.array(bgr, dtype=np.uint8, order='C', copy=True)
+    height, width = out.shape[:2]
+    fw, fh = frame_size if frame_size else (width, height)
+    sx, sy = width / max(1, fw), height / max(1, fh)
+    scale, thickness, cap, pad = _box_layout(width)
+    line = max(1, int(round(width / 320)))
+    for n, (rect, ranked) in enumerate(boxes):
+        colour = BOX_COLOURS[n % len(BOX_COLOURS)]
+        x0, y0 = int(math.floor(rect[0] * sx)), int(math.floor(rect[1] * sy))
+        x1 = max(x0, int(math.ceil((rect[0] + rect[2]) * sx)) - 1)
+        y1 = max(y0, int(math.ceil((rect[1] + rect[3]) * sy)) - 1)
+        cv2.rectangle(out, (x0, y0), (x1, y1), colour, line)
+        lines = label_lines(list(ranked)[:1])
+        if not lines:
+            continue
+        (text_w, _), _ = cv2.getTextSize(lines[0], _FONT, scale, thickness)
+        label_h = cap + 2 * pad
+        top = y0 - label_h if y0 - label_h >= 0 else y0
+        cv2.rectangle(out, (x0, top), (x0 + text_w + 2 * pad - 1, top + label_h - 1), colour,
+                      cv2.FILLED)
+        cv2.putText(out, lines[0], (x0 + pad, top + pad + cap), _FONT, scale, (0, 0, 0),
+                    thickness, cv2.LINE_AA)
+    return out
+
+
+def render_regions(frame, encoding: str, boxes: Sequence[Box], width: int = 640,
+                   bit_depth: int = 16, max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS,
+                   yuv_range: str = 'full') -> np.ndarray:
+    """
+    Annotated picture of a detector's regions: :func:`colour_view`, then :func:`draw_regions`.
+
+    :param frame: the frame in its encoding's layout (see :func:`colour_view`).
+    :param encoding: its encoding or format.
+    :param boxes: ((x, y, w, h) in frame pixels, ranking) per classified box.
+    :param width: the widest output; 0 = native.
+    :param bit_depth: significant bits of mono16 frames.
+    :param max_input_pixels: the largest frame accepted.
+    :param yuv_range: range of YUV frames.
+    :return: HxWx3 BGR uint8.
+    :raises FrameError: for a malformed frame.
+    """
+    view = colour_view(frame, encoding, bit_depth, max_input_pixels, width=width,
+                       yuv_range=yuv_range)
+    encoding = normalize_encoding(encoding)
+    if encoding in COMPRESSED_FORMATS:
+        size = declared_size(frame, encoding)  # readable: colour_view decoded it
+    else:
+        size = frame_size(check_frame(frame, encoding), encoding)
+    return draw_regions(view, boxes, size)
 
 
 def encode_jpeg(bgr: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:

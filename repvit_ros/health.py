@@ -107,6 +107,7 @@ class HealthMonitor:
         self._window = window
         self._no_frames_after = no_frames_after
         self._history: Deque[Tuple[float, Dict[str, Any]]] = deque()
+        self._previous: Optional[Tuple[float, Dict[str, Any]]] = None
 
     def assess(self, snap: Dict[str, Any], now: float, publishers: int,
                since_frame: Optional[float],
@@ -122,33 +123,46 @@ class HealthMonitor:
         :param subscribed: whether the input subscription exists yet.
         :return: (level, message, rates: input_rate_hz and output_rate_hz over the last second).
         """
+        if not self._history:
+            # What was counted before the first look happened within the window too: compared
+            # with zero counts, a frame that failed in the first second keeps the level at
+            # ERROR for the whole window, not until the next look a second later.
+            self._history.append((now, {}))
         self._history.append((now, dict(snap)))
         while len(self._history) > 2 and now - self._history[1][0] >= self._window:
             self._history.popleft()
-        t0, first = self._history[0]
-        last_t, last = self._history[-2] if len(self._history) > 1 else (t0, first)
+        first = self._history[0][1]
+        last_t, last = self._previous if self._previous is not None else (now, snap)
+        self._previous = (now, dict(snap))
         dt = max(now - last_t, 1e-6)
         rates = {'input_rate_hz': (snap['received'] - last['received']) / dt,
                  'output_rate_hz': (snap['published'] - last['published']) / dt}
 
         def recent(key: str) -> int:
-            return snap[key] - first[key] if len(self._history) > 1 else snap[key]
+            return snap.get(key, 0) - first.get(key, 0)
 
         failed, lost = recent('failed'), recent('lost')
+        w = f'{self._window:.0f} s'
         if failed:
-            return ERROR, f'{failed} frame(s) failed in the last {self._window:.0f} s ' \
-                          f'(backend or publishing)', rates
+            return ERROR, f'{failed} frame(s) failed in the last {w} (backend or publishing)', \
+                rates
         if not subscribed:
             return WARN, 'waiting for a publisher on the input topic', rates
         stalled = since_frame is not None and since_frame > self._no_frames_after
         if publishers and stalled:
             return WARN, f'{publishers} publisher(s) on the input but no frame for ' \
                          f'{since_frame:.0f} s', rates
-        if snap['received'] == 0 or (stalled and not publishers):
+        if snap['received'] == 0:
             return WARN, 'no frames received', rates
+        if stalled and not publishers:  # the camera went away after sending frames
+            return WARN, f'no publisher on the input and no frame for {since_frame:.0f} s ' \
+                         f'({snap["received"]} received before)', rates
         if lost:
-            return WARN, f'{lost} frame(s) lost before the node in the last ' \
-                         f'{self._window:.0f} s', rates
+            return WARN, f'{lost} frame(s) lost before the node in the last {w}', rates
+        lost_arrays = recent('detections_lost')
+        if lost_arrays:
+            return WARN, f'{lost_arrays} detection array(s) lost before the node in the ' \
+                         f'last {w}', rates
         if recent('dropped_queue_full') or recent('bad'):
             return OK, 'classifying, some frames dropped or bad', rates
         return OK, 'classifying', rates

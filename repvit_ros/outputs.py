@@ -17,8 +17,11 @@ A camera's whole-frame route, and what the node publishes for a camera.
 
 :class:`WholeFrames` classifies every frame of a camera on a worker (:func:`classification` is
 the result message); :class:`Outputs` publishes it. Every result goes out as
-``vision_msgs/Classification`` first. Then, only while someone subscribes, the frame is drawn
-with its ranking (:mod:`repvit_ros.annotate`) on one render thread: a result that arrives while
+``vision_msgs/Classification`` first (a detector's regions: ``classified_detections``, by
+:class:`repvit_ros.detections.Regions`, and no ``classification`` publisher at all). Then, only
+while someone subscribes, the frame is drawn with its ranking, or with its classified boxes
+(:mod:`repvit_ros.annotate`), on one render thread, with the settings the frame was classified
+with: a result that arrives while
 the previous picture is still being drawn, or sooner than the render budget allows (drawing may
 take at most :data:`RENDER_SHARE` of one core), gets none (counted ``annotation_skipped``), so
 pictures never delay, queue up behind or starve results. With a ``perception_topic`` every
@@ -31,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import importlib
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, NamedTuple, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from builtin_interfaces.msg import Time
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -56,10 +59,16 @@ LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
 class Result(NamedTuple):
     """One classified frame, as the workers hand it to the outputs."""
 
-    msg: Classification
+    msg: Any                                  # Classification; Detection2DArray for regions
     frame: Frame
     ranked: List[Tuple[int, str, float]]      # (index, name, probability), best first
     timings: Dict[str, perception.StageTime]  # preprocess, inference, postprocess
+    #: the node's settings when the frame was classified: its picture is drawn with them
+    #: (annotated_width), so a runtime change shapes the next picture
+    settings: Optional[Settings] = None
+    #: a detector's regions: ((x, y, w, h) of the box in the frame, ranking) per classified box;
+    #: None for a whole-frame result
+    boxes: Optional[List[annotate.Box]] = None
 
 
 def classification(frame: Frame, ranked: Sequence[Tuple[int, float]],
@@ -108,16 +117,23 @@ class Outputs:
         """
         Create the publishers.
 
+        With ``detections_topic`` set the camera's results are its classified detections
+        (:class:`repvit_ros.detections.Regions` publishes them), so no ``classification``
+        publisher is created: a topic that would never carry a message is not advertised.
+
         :param publisher: the node's publisher factory (plain or lifecycle publishers).
-        :param settings: the node's settings (annotated_width, perception_topic, ...).
+        :param settings: the node's settings (detections_topic, perception_topic; the pictures
+            take annotated_width and the conversion settings from each result's own).
         :param prefix: topic prefix of this camera (``''`` or ``'<name>/'``).
         :param model_name: the Perf entries' name prefix.
         :raises ImportError: when perception_topic is set and ai_msgs is missing.
         """
         self._settings = settings
         self._model_name = model_name
-        self.classification = publisher(Classification, f'{prefix}classification',
-                                        RESULTS_QOS)
+        self.classification: Optional[Any] = None
+        if not settings.detections_topic:
+            self.classification = publisher(Classification, f'{prefix}classification',
+                                            RESULTS_QOS)
         self._image = publisher(Image, f'{prefix}annotated_image', PICTURE_QOS)
         self._jpeg = publisher(CompressedImage, f'{prefix}annotated_image/compressed',
                                PICTURE_QOS)
@@ -147,12 +163,21 @@ class Outputs:
 
     def publish(self, result: Result, labels: List[str]) -> None:
         """
-        Publish a result, then (without waiting) its picture and web-display entry.
+        Publish a whole-frame result, then (without waiting) its picture and web-display entry.
 
         :param result: the classified frame.
         :param labels: the model's class names (for PerceptionInfo).
         """
         self.classification.publish(result.msg)
+        self.show(result, labels)
+
+    def show(self, result: Result, labels: List[str]) -> None:
+        """
+        Publish what shows a result already published: web-display entry, picture (not waiting).
+
+        :param result: the classified frame (whole, or its regions with ``boxes``).
+        :param labels: the model's class names (for PerceptionInfo).
+        """
         now = time.monotonic()
         self._sent.append(now)
         while self._sent and now - self._sent[0] > 1.0:
@@ -170,12 +195,17 @@ class Outputs:
                 self._render.submit(self._draw, result)
 
     def _draw(self, result: Result) -> None:
-        cfg = self._settings
+        cfg = result.settings or self._settings
         started = time.monotonic()
         try:
-            bgr = annotate.render(result.frame.image, result.frame.encoding, result.ranked,
-                                  cfg.annotated_width, cfg.bit_depth, cfg.max_input_pixels,
-                                  cfg.yuv_range)
+            if result.boxes is None:
+                bgr = annotate.render(result.frame.image, result.frame.encoding, result.ranked,
+                                      cfg.annotated_width, cfg.bit_depth, cfg.max_input_pixels,
+                                      cfg.yuv_range)
+            else:
+                bgr = annotate.render_regions(result.frame.image, result.frame.encoding,
+                                              result.boxes, cfg.annotated_width, cfg.bit_depth,
+                                              cfg.max_input_pixels, cfg.yuv_range)
             header = result.msg.header
             if self._image.get_subscription_count():
                 h, w = bgr.shape[:2]
@@ -204,7 +234,7 @@ class Outputs:
         timings = dict(result.timings)
         timings['pipeline'] = perception.StageTime((stamp.sec, stamp.nanosec), time.time())
         data = perception.perception_targets((w, h), result.ranked, float(len(self._sent)),
-                                             timings, self._model_name)
+                                             timings, self._model_name, regions=result.boxes)
         msg = ai.PerceptionTargets(header=result.msg.header, fps=data['fps'])
         msg.perfs = [ai.Perf(type=p['type'], stamp_start=_time(p['stamp_start']),
                              stamp_end=_time(p['stamp_end']),
@@ -273,7 +303,8 @@ class WholeFrames(Route):
         timings = {name: perception.StageTime(wall + a - t0, wall + b - t0, 1e3 * (b - a))
                    for name, a, b in (('preprocess', t0, t1), ('inference', t1, t2),
                                       ('postprocess', t2, t3))}
-        return Result(out, frame, [(i, clf.labels[i], p) for i, p in ranked], timings)
+        return Result(out, frame, [(i, clf.labels[i], p) for i, p in ranked], timings,
+                      settings)
 
     def publish(self, result: Result, labels: List[str]) -> None:
         """

@@ -22,7 +22,7 @@ types are named as hobot_dnn's dnn_node_example names them.
 """
 
 import math
-from typing import Dict, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 #: Perf entries of :func:`perception_targets`, in order: the key of ``timings`` and the suffix
 #: of the Perf type, named as hobot_dnn's dnn_node_example names them (``<model>_<suffix>``).
@@ -72,17 +72,52 @@ def _perf(kind: str, timing: StageTime) -> Dict:
             'time_ms_duration': max(0.0, ms)}
 
 
+def _rect(x: int, y: int, width: int, height: int) -> Dict:
+    return {'x_offset': x, 'y_offset': y, 'width': width, 'height': height,
+            'do_rectify': False}
+
+
+def inset_rect(rect: Sequence[int], frame_size: Tuple[int, int]) -> Optional[Dict]:
+    """
+    Clamp a box to the frame inset by one pixel, where the RDK web page draws it.
+
+    The page drops a box with any zero coordinate, so a box at the frame's left or top edge
+    starts at 1; one at the right or bottom edge ends one pixel inside.
+
+    :param rect: (x, y, width, height) in frame pixels.
+    :param frame_size: (width, height) of the frame.
+    :return: the Roi ``rect`` fields, or None when nothing of the box is left.
+    """
+    x0, y0 = max(1, int(rect[0])), max(1, int(rect[1]))
+    x1 = min(int(frame_size[0]) - 1, int(rect[0]) + int(rect[2]))
+    y1 = min(int(frame_size[1]) - 1, int(rect[1]) + int(rect[3]))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return _rect(x0, y0, x1 - x0, y1 - y0)
+
+
+def _target(items: List[Tuple[str, float]], rect: Optional[Dict]) -> Dict:
+    top_name, top_p = items[0] if items else ('', 0.0)
+    rois = [] if rect is None else [{'type': top_name, 'rect': rect, 'confidence': top_p}]
+    return {'type': top_name, 'track_id': 0, 'rois': rois,
+            'attributes': [{'type': n, 'value': p, 'confidence': p} for n, p in items]}
+
+
 def perception_targets(frame_size: Tuple[int, int], ranked: Sequence, fps: Optional[float],
-                       timings: Mapping[str, StageTime], model_name: str = 'repvit') -> Dict:
+                       timings: Mapping[str, StageTime], model_name: str = 'repvit',
+                       regions: Optional[Sequence] = None) -> Dict:
     """
     Describe the RDK web display's ``ai_msgs/PerceptionTargets`` for one result.
 
     Plain data, keys named as the message fields (the header is left to the caller, who copies
-    the frame's). One Target: ``type`` the top-1 name, one Roi over the whole frame inset by one
-    pixel (the page draws labels only beside a box and drops a box with any zero coordinate;
-    Roi ``type`` is the top-1 name too, ``confidence`` its probability), one Attribute per
-    ranked class (``type`` name, ``value`` and ``confidence`` the probability). No ranking, or
-    a frame under 3x3 pixels (no box fits): no Target, resp. a Target without a Roi.
+    the frame's). A whole-frame result has one Target: ``type`` the top-1 name, one Roi over
+    the whole frame inset by one pixel (the page draws labels only beside a box and drops a box
+    with any zero coordinate; Roi ``type`` is the top-1 name too, ``confidence`` its
+    probability), one Attribute per ranked class (``type`` name, ``value`` and ``confidence``
+    the probability). No ranking, or a frame under 3x3 pixels (no box fits): no Target, resp. a
+    Target without a Roi. A detector's regions (``regions`` given) have one such Target per
+    classified box, its Roi the box clamped by :func:`inset_rect` (a box whose ranking is empty:
+    ``type`` empty, no Attribute).
 
     :param frame_size: (width, height) of the frame as received.
     :param ranked: (index, name, probability) items, most probable first.
@@ -91,6 +126,8 @@ def perception_targets(frame_size: Tuple[int, int], ranked: Sequence, fps: Optio
         ``postprocess`` and ``pipeline`` (frame stamp to result); a missing key is left out.
     :param model_name: the Perf types are ``<model_name>_preprocess``, ``_predict_infer``,
         ``_postprocess`` and ``_pipeline``, as hobot_dnn's nodes name them.
+    :param regions: a detector's classified boxes, ((x, y, w, h) in frame pixels, ranking)
+        each; None for a whole-frame result (``ranked``).
     :return: ``{'fps': int, 'perfs': [perf...], 'targets': [target...],
         'disappeared_targets': []}``; perf ``{'type', 'stamp_start': (sec, nanosec),
         'stamp_end': (sec, nanosec), 'time_ms_duration'}``; target ``{'type', 'track_id',
@@ -98,19 +135,16 @@ def perception_targets(frame_size: Tuple[int, int], ranked: Sequence, fps: Optio
         'confidence'}], 'attributes': [{'type', 'value', 'confidence'}]}``.
     """
     width, height = int(frame_size[0]), int(frame_size[1])
-    targets = []
-    items = [(str(item[1]), float(item[2])) for item in ranked]
-    if items:
-        top_name, top_p = items[0]
-        rois = []
-        if width >= 3 and height >= 3:
-            rois.append({'type': top_name,
-                         'rect': {'x_offset': 1, 'y_offset': 1, 'width': width - 2,
-                                  'height': height - 2, 'do_rectify': False},
-                         'confidence': top_p})
-        targets.append({'type': top_name, 'track_id': 0, 'rois': rois,
-                        'attributes': [{'type': n, 'value': p, 'confidence': p}
-                                       for n, p in items]})
+
+    def named(items: Sequence) -> List[Tuple[str, float]]:
+        return [(str(item[1]), float(item[2])) for item in items]
+    if regions is not None:
+        targets = [_target(named(boxed), inset_rect(rect, (width, height)))
+                   for rect, boxed in regions]
+    else:
+        items = named(ranked)
+        whole = _rect(1, 1, width - 2, height - 2) if width >= 3 and height >= 3 else None
+        targets = [_target(items, whole)] if items else []
     perfs = [_perf(f'{model_name}_{suffix}', timings[key])
              for key, suffix in STAGES if key in timings]
     rate = -1 if fps is None or not math.isfinite(fps) else min(32767, max(0, round(fps)))

@@ -49,6 +49,8 @@ class Region(NamedTuple):
     encoding: Optional[str]               # the crop's encoding (bgr8 for jpeg/png frames)
     rect: Optional[Tuple[int, int, int, int]]  # x, y, width, height in the frame
     skipped: Optional[str]                # one of SKIP_REASONS, None when cropped
+    #: the box itself, unpadded, clamped to the frame (x, y, width, height): where it is drawn
+    box: Optional[Tuple[int, int, int, int]] = None
 
 
 def box_rect(box: Sequence[float], width: int, height: int, padding: float = 0.1,
@@ -123,7 +125,8 @@ def crop_regions(image, encoding: str, boxes: Iterable[Sequence[float]], padding
     :param max_rois: at most this many crops, the largest (by cropped area; earlier first on a
         tie); None for no limit.
     :param max_input_pixels: the largest jpeg/png (width * height) decoded.
-    :return: one :class:`Region` per box, in the input order.
+    :return: one :class:`Region` per box, in the input order (``box``: the box unpadded and
+        clamped, for pictures).
     :raises FrameError: only when the frame itself is unusable (unknown encoding, corrupt or
         too large compressed data, an array that is no frame of its encoding).
     """
@@ -153,8 +156,16 @@ def crop_regions(image, encoding: str, boxes: Iterable[Sequence[float]], padding
         for i in kept[max_rois:]:
             rects[i] = 'over_max_rois'
     return [Region(None, None, None, rect) if isinstance(rect, str)
-            else Region(_cut(image, encoding, rect, height), encoding, rect, None)
-            for rect in rects]
+            else Region(_cut(image, encoding, rect, height), encoding, rect, None,
+                        _clamped(box, width, height, rect))
+            for box, rect in zip(boxes, rects)]
+
+
+def _clamped(box: Sequence[float], width: int, height: int,
+             crop: Tuple[int, int, int, int]) -> Tuple[int, int, int, int]:
+    """Give a cropped box unpadded, clamped to the frame; a sliver that rounds away: its crop."""
+    rect = box_rect(box, width, height, 0.0)
+    return crop if isinstance(rect, str) else rect
 
 
 def count_skipped(regions: Iterable[Region]) -> Dict[str, int]:

@@ -322,7 +322,7 @@ class ClassifierWork:
             outputs = Outputs(self._publisher, cfg, prefix)
             if name in detections:
                 route = Regions(self._pipeline, name, self._publisher, cfg, detections[name],
-                                prefix)
+                                prefix, outputs)
             else:
                 route = WholeFrames(self._pipeline, name, outputs)
             self._cameras[name] = Camera(name, topic, outputs, route)

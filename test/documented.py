@@ -176,6 +176,10 @@ NOT_RUN_IN_CI: Dict[str, str] = {
         'tested against local files in test/unit/test_download.py)',
     'ros2 run repvit_ros download_models m1_0 --format bin':
         'downloads from the model zoo (no internet here); a .bin runs on the RDK board only',
+    'ros2 bag play my_camera_bag':
+        'rosbag2 is not installed here (not on PyPI) and a recording of a real camera is not '
+        'either; image_source, the way to try the node without one, is run as written in '
+        'test/launch/test_without_a_camera.py',
     'ros2 run rqt_image_view rqt_image_view /repvit/annotated_image':
         'rqt is a desktop GUI, not installed here (annotated_image is tested in '
         'test/ros/test_annotated_output.py)',

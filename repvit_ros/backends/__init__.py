@@ -21,6 +21,7 @@ to_nv12` makes it) and returns float32 logits of shape (num_classes,).
 
 import importlib
 import os
+import platform
 from typing import Optional
 
 from repvit_ros.backends.base import Backend, BackendError
@@ -32,7 +33,8 @@ _INSTALL_HINT = {
     'onnxruntime': "ONNX Runtime: 'pip install onnxruntime'",
 }
 
-__all__ = ['Backend', 'BackendError', 'BACKENDS', 'create_backend', 'bpu_runtime_available']
+__all__ = ['Backend', 'BackendError', 'BACKENDS', 'create_backend', 'bpu_runtime_available',
+           'off_board_message']
 
 
 def _importable(module: str) -> bool:
@@ -51,6 +53,29 @@ def bpu_runtime_available() -> bool:
     """
     return _importable('hbm_runtime') or _importable('hobot_dnn.pyeasy_dnn') or \
         _importable('hobot_dnn_rdkx5.pyeasy_dnn')
+
+
+def off_board_message(path: str, machine: Optional[str] = None) -> str:
+    """
+    Say why a ``.bin`` model cannot run here and what to do instead.
+
+    A ``.bin`` is compiled for the RDK X5's BPU, and its runtimes (hbm_runtime, hobot_dnn's
+    pyeasy_dnn) exist only on the board's RDK OS. Off an ARM machine this is certainly not the
+    board; on one, it may be a board whose runtime is missing.
+
+    :param path: the .bin model.
+    :param machine: the processor architecture (default: this machine's).
+    :return: the message.
+    """
+    machine = machine or platform.machine()
+    onnx = ('use the ONNX model on this machine instead: model:=m1_0 after `ros2 run '
+            'repvit_ros download_models m1_0 --format onnx`, or model_path:=<your model>.onnx')
+    if machine.lower() not in ('aarch64', 'arm64'):
+        return (f'{os.path.basename(path)} is a .bin model for the RDK X5 BPU: a .bin runs on '
+                f'the RDK board only (this machine is {machine}); {onnx}')
+    return (f'{os.path.basename(path)} is a .bin model for the RDK X5 BPU, and no BPU runtime '
+            f'is installed here: on an RDK X5, install {_INSTALL_HINT["hbm_runtime"]} or '
+            f'{_INSTALL_HINT["pyeasy_dnn"]}; on another machine a .bin does not run, {onnx}')
 
 
 def resolve_kind(kind: str, path: str) -> str:
@@ -105,5 +130,7 @@ def create_backend(kind: str, path: str, threads: int = 1, priority: int = 0,
             from repvit_ros.backends.pyeasy_dnn_backend import PyEasyDnnBackend as cls
         return cls(path, priority=priority, core_id=core_id, num_classes=num_classes)
     except ImportError as exc:
+        if concrete != 'onnxruntime' and not bpu_runtime_available():
+            raise BackendError(off_board_message(path)) from None
         raise BackendError(f'backend {concrete} is not available ({exc}); install '
                            f'{_INSTALL_HINT[concrete]}') from None

@@ -19,10 +19,12 @@ Benchmarks: preprocessing, backends against the RDK X5 reference table, the node
   benchmark backend             # latency and throughput per model, workers
   benchmark node --encoding bgr8 --threads 1,2  # end to end over DDS
   benchmark overhead            # node ceiling: do-nothing and emulated BPU backends; startup
+  benchmark annotate            # throughput with the annotated picture watched, and without
   benchmark cameras             # 1, 2, 4 cameras: one node against one node per camera
   benchmark sweep               # most 30 Hz cameras one node (and separate nodes) serve
   benchmark regions             # a detector's 1, 5, 10 boxes per frame classified
   benchmark composition         # nodes in one component container against one process each
+  benchmark all                 # every mode, short
 (``ros2 run repvit_ros benchmark ...``, or ``python -m repvit_ros.bench.benchmark ...``.)
 Add --json for JSON, --plot FILE.png for a plot of throughput and latency against workers
 (backend mode). Times are medians of repeats
@@ -749,7 +751,9 @@ def composition_mode(args: argparse.Namespace) -> Dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog='benchmark', description=__doc__.split('\n\n')[1])
+    # Raw: the examples keep their lines (argparse would reflow them into one paragraph).
+    parser = argparse.ArgumentParser(prog='benchmark', description=__doc__.split('\n\n')[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('mode', choices=('preprocess', 'backend', 'node', 'overhead', 'annotate',
                                          'cameras', 'sweep', 'regions', 'composition', 'all'))
     parser.add_argument('--repeats', type=int, default=30, help='preprocess/backend repeats')

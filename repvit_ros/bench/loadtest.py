@@ -731,7 +731,9 @@ def to_markdown(report: Dict[str, Any]) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog='loadtest', description=__doc__.split('\n\n')[1])
+    # Raw: the examples keep their lines (argparse would reflow them into one paragraph).
+    parser = argparse.ArgumentParser(prog='loadtest', description=__doc__.split('\n\n')[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('scenario', choices=('fuzz', 'overload', 'soak', 'shutdown', 'params',
                                              'switch', 'all'))
     parser.add_argument('--frames', type=int, default=2000, help='fuzz: frames to send')

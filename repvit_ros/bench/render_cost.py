@@ -79,8 +79,14 @@ def cost(image, encoding: str, width: int, repeat: int) -> float:
     return statistics.median(times)
 
 
-def _palette_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
-    """Encode an HxW image of palette indices and its Nx3 RGB palette as a PNG file."""
+def palette_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
+    """
+    Encode an HxW image of palette indices and its Nx3 RGB palette as a PNG file.
+
+    :param indices: HxW palette indices (0..255).
+    :param palette: Nx3 RGB colours.
+    :return: the PNG file bytes.
+    """
     def chunk(kind: bytes, body: bytes) -> bytes:
         return (struct.pack('>I', len(body)) + kind + body
                 + struct.pack('>I', zlib.crc32(kind + body) & 0xFFFFFFFF))
@@ -115,8 +121,7 @@ def write_example(path: str, width: int = 480, colours: int = 64) -> Tuple[int, 
     pixels = picture[:, :, ::-1].reshape(-1, 3).astype(np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
     _, labels, centres = cv2.kmeans(pixels, colours, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
-    data = _palette_png(labels.reshape(height, width),
-                        np.clip(np.round(centres), 0, 255))
+    data = palette_png(labels.reshape(height, width), np.clip(np.round(centres), 0, 255))
     with open(path, 'wb') as f:
         f.write(data)
     return width, height, len(data)

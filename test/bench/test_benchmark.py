@@ -22,11 +22,12 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import pytest
 
 from repvit_ros import models
 from repvit_ros.backends import BACKENDS
-from repvit_ros.bench import benchmark, harness, servers
+from repvit_ros.bench import benchmark, demo, harness, servers
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.labels import load_labels
 from repvit_ros.messages import make_message
@@ -224,6 +225,22 @@ def test_cli_help_names_the_overhead_flags(capsys):
         assert flag in out, flag
 
 
+@pytest.mark.parametrize('tool', ['benchmark', 'loadtest'])
+def test_cli_help_lists_every_mode_as_an_example_line_of_its_own(capsys, tool):
+    from repvit_ros.bench import loadtest
+    main = benchmark.main if tool == 'benchmark' else loadtest.main
+    with pytest.raises(SystemExit):
+        main(['--help'])
+    out = capsys.readouterr().out
+    modes = re.search(r'\{([a-z_,]+)\}', out).group(1).split(',')
+    assert 'all' in modes and (tool == 'loadtest' or 'annotate' in modes)
+    # Each example keeps its line (argparse's default formatter reflowed them into one).
+    lines = [ln.strip() for ln in out.splitlines()]
+    for mode in modes:
+        assert any(ln.startswith(f'{tool} {mode} ') or ln == f'{tool} {mode}'
+                   for ln in lines), (mode, out)
+
+
 def test_annotate_mode_compares_watched_and_unwatched_throughput():
     res = benchmark.bench_annotate([(320, 240)], duration=1.5, warmup=0.5, model='m0_9',
                                    repeats=1)
@@ -276,6 +293,29 @@ def test_demo_classifies_every_photo(tmp_path):
     # The last line names the folder of the annotated photos.
     folder = run.stdout.strip().splitlines()[-1].rsplit(': ', 1)[1]
     pngs = sorted(f for f in os.listdir(folder) if f.endswith('.png'))
-    assert len(pngs) == 6, pngs
-    picture = cv2.imread(os.path.join(folder, pngs[0]))
-    assert picture is not None and picture.shape[1] <= 480
+    assert len(pngs) == 6 and all(f.endswith('_synthetic.png') for f in pngs), pngs
+    # Drawn as the node draws (its default annotated_width 640: the photos as they are), a
+    # mono8 frame grey as the node shows it, a red strip below saying the labels mean nothing.
+    photos = {name: rgb for name, _, rgb in demo.load_photos()}
+    for png in pngs:
+        picture = cv2.imread(os.path.join(folder, png))
+        name = png.split('_')[1]
+        h, w = photos[name].shape[:2]
+        assert picture.shape[1] == w and picture.shape[0] > h, png
+        strip = picture[h:].reshape(-1, 3).mean(axis=0)
+        assert strip[2] > 120 and strip[0] < 60 and strip[1] < 60, (png, strip)
+    grey = cv2.imread(os.path.join(folder, '6_coffee_mono8_synthetic.png'))[:400]
+    assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all()
+    colour = cv2.imread(os.path.join(folder, '2_coffee_jpeg_synthetic.png'))[:400]
+    assert not (colour[..., 0] == colour[..., 2]).all()
+
+
+def test_demo_draws_the_regions_example_small(tmp_path):
+    path = str(tmp_path / 'regions.png')
+    width, height, size = demo.write_regions_example(path)
+    assert (width, height) == (480, 480) and size < 80_000
+    picture = cv2.imread(path)
+    assert picture.shape == (480, 480, 3)
+    # The first box's frame (355, 0, 125, 290 in the 512-pixel photo) is outlined in green.
+    x = int(355 * 480 / 512)
+    assert np.abs(picture[150, x].astype(int) - (0, 200, 0)).max() < 40

@@ -234,8 +234,8 @@ def test_a_failed_load_says_why_and_the_loaded_node_goes_on(client, synthetic_mo
         assert not failed.success
         assert failed.unique_id == 0 and failed.full_node_name == ''
         reason = {'plugin': "registers no plugin 'repvit_ros::NoSuchNode'; it registers: "
-                            'repvit_ros::FrameSource, repvit_ros::ManagedRepVitClassifier, '
-                            'repvit_ros::RepVitClassifier',
+                            'repvit_ros::FrameSource, repvit_ros::ImageSource, '
+                            'repvit_ros::ManagedRepVitClassifier, repvit_ros::RepVitClassifier',
                   'parameter': 'StartupError: parameter threads',
                   'model': 'StartupError:',
                   'extra': "extra argument 'use_intra_process_comms' must be a boolean"}[case]
@@ -277,6 +277,32 @@ def test_unload_frees_the_node_its_topics_and_threads(client, synthetic_model):
     again = client.unload(loaded.unique_id)
     assert not again.success
     assert again.error_message == f'No node found with unique_id: {loaded.unique_id}'
+
+
+def test_image_source_loads_beside_a_classifier_and_feeds_it(client, synthetic_model, tmp_path):
+    import cv2
+    from repvit_ros.bench.pictures import sample_picture
+    ns = f'/files_{os.getpid()}'
+    cv2.imwrite(str(tmp_path / 'cat.png'), sample_picture(320, 240, seed=2)[:, :, ::-1])
+    source = client.load('repvit_ros::ImageSource', node_namespace=ns, parameters={
+        'path': str(tmp_path / 'cat.png'), 'rate': 20.0, 'frame_id': 'files'})
+    assert source.success, source.error_message
+    first = client.load(node_namespace=ns, remap_rules=['image:=image_raw'],
+                        parameters=classifier_params(synthetic_model('m0_9')))
+    assert first.success, first.error_message
+    got = []
+    sub = client.node.create_subscription(Classification, f'{ns}/classification', got.append,
+                                          RELIABLE)
+    try:
+        assert spin_until(client.executor, lambda: len(got) >= 3, 30), client.container.output
+        assert got[0].header.frame_id == 'files'
+    finally:
+        client.node.destroy_subscription(sub)
+        assert client.unload(first.unique_id).success
+        assert client.unload(source.unique_id).success
+    missing = client.load('repvit_ros::ImageSource', node_namespace=ns + '_missing',
+                          parameters={'path': str(tmp_path / 'none.png')})
+    assert not missing.success and 'none.png: no such file' in missing.error_message
 
 
 def test_unique_ids_are_never_given_again(client):
@@ -390,8 +416,8 @@ def test_logger_name_is_foreseen_before_the_node_exists():
 
 def test_this_package_registers_its_nodes():
     plugins = composition.registered_components()['repvit_ros']
-    assert sorted(plugins) == ['repvit_ros::FrameSource', 'repvit_ros::ManagedRepVitClassifier',
-                               CLASSIFIER]
+    assert sorted(plugins) == ['repvit_ros::FrameSource', 'repvit_ros::ImageSource',
+                               'repvit_ros::ManagedRepVitClassifier', CLASSIFIER]
     from repvit_ros.managed import ManagedRepVitClassifier
     assert composition.find_component('repvit_ros', 'repvit_ros::ManagedRepVitClassifier') is \
         ManagedRepVitClassifier

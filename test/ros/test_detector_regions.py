@@ -12,12 +12,21 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Classifying a detector's regions over real DDS: scores, skipped boxes, pairing by stamp."""
+"""
+Classifying a detector's regions over real DDS: scores, skipped boxes, pairing by stamp.
+
+Also what shows them: the annotated picture (each classified box with its top class, drawn only
+while someone subscribes), the RDK web display's targets, and no whole-frame topics.
+"""
 
 import math
+import os
+import subprocess
+import sys
 import threading
 import time
 
+import cv2
 import numpy as np
 import pytest
 import rclpy
@@ -25,13 +34,16 @@ from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from repvit_ros import frames
+from repvit_ros import annotate, frames
+from repvit_ros.bench import harness
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.managed import ManagedRepVitClassifier
 from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier, StartupError
-from repvit_ros.regions import crop_regions
+from repvit_ros.perception import inset_rect
+from repvit_ros.regions import box_rect, crop_regions
 from ros_support import wait_for
+from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import (Detection2D, Detection2DArray, ObjectHypothesis,
                              ObjectHypothesisWithPose)
 
@@ -343,3 +355,132 @@ def test_managed_node_drops_waiting_frames_on_deactivate_and_pairs_again(
         spin.join(5)
         node.destroy_node()
         peer.destroy_node()
+
+
+def picture_of(img):
+    """View an annotated_image message's pixels."""
+    return np.frombuffer(bytes(img.data), np.uint8).reshape(img.height, img.width, 3)
+
+
+@pytest.mark.parametrize('input_type, encoding', [('image', 'bgr8'), ('image', 'nv12'),
+                                                  ('compressed', 'jpeg')])
+def test_pictures_show_each_box_with_its_top_class_only_while_watched(
+        rig, input_type, encoding):
+    from ai_msgs.msg import PerceptionTargets
+    r = rig([Parameter('class_id_format', value='label'),
+             Parameter('annotated_width', value=240),
+             Parameter('perception_topic', value='/regions_web/perception')],
+            input_type=input_type)
+    # Results are classified detections alone: no whole-frame topic is advertised.
+    assert r.peer.get_publishers_info_by_topic('/regions/classification') == []
+    targets, images, jpegs = [], [], []
+    r.peer.create_subscription(PerceptionTargets, '/regions_web/perception', targets.append,
+                               RELIABLE)
+    assert wait_for(lambda: r.node.count_subscribers('/regions_web/perception') >= 1)
+    boxes = [(160, 120, 80, 60), (10, 230, 60, 40), (100, 100, 0, 30), (300, 20, 120, 100)]
+    dets = [detection(*b, det_id=f'd{i}') for i, b in enumerate(boxes)]
+    unwatched = make_message(input_type, sample_picture(W, H, seed=4), encoding, 3_000)
+    r.images[''].publish(unwatched)
+    r.dets[''].publish(detections_of(unwatched, dets))
+    assert wait_for(lambda: len(r.results['']) == 1 and len(targets) == 1, 10)
+    assert r.node.diagnostics()['annotated'] == 0  # nobody watches: nothing drawn
+
+    r.peer.create_subscription(Image, '/regions/annotated_image', images.append, RELIABLE)
+    r.peer.create_subscription(CompressedImage, '/regions/annotated_image/compressed',
+                               jpegs.append, RELIABLE)
+    assert wait_for(lambda: r.node.count_subscribers('/regions/annotated_image') and
+                    r.node.count_subscribers('/regions/annotated_image/compressed'))
+    msg = make_message(input_type, sample_picture(W, H, seed=6), encoding, 4_000)
+    r.images[''].publish(msg)
+    r.dets[''].publish(detections_of(msg, dets))
+    assert wait_for(lambda: images and jpegs and len(targets) == 2, 10)
+    out, web, img = r.results[''][1], targets[1], images[0]
+    assert img.header.stamp == web.header.stamp == msg.header.stamp
+    assert img.encoding == 'bgr8' and img.width == 240 and img.height == 180
+
+    # The classified boxes, each clamped to the frame, with the ranking the node published.
+    shown = [(box_rect(b, W, H, 0.0),
+              [(0, h.hypothesis.class_id, h.hypothesis.score) for h in d.results])
+             for b, d in zip(boxes, out.detections) if d.results]
+    assert [rect for rect, _ in shown] == [(120, 90, 80, 60), (0, 210, 40, 30),
+                                           (240, 0, 80, 70)]
+    frame = frames.wrap(msg, input_type)
+    got = picture_of(img)
+    assert np.array_equal(got, annotate.render_regions(frame.image, frame.encoding, shown,
+                                                       width=240))
+    plain = annotate.colour_view(frame.image, frame.encoding, width=240)
+    drawn = np.any(got != plain, axis=-1)
+    for (x, y, w, h), _ in shown:  # every box border is drawn at 240/320 of the frame
+        x0, y0 = int(x * 0.75), int(y * 0.75)
+        x1, y1 = int(np.ceil((x + w) * 0.75)) - 1, int(np.ceil((y + h) * 0.75)) - 1
+        assert drawn[y1, x0:x1 + 1].all() and drawn[y0:y1 + 1, x1].all()
+    assert np.array_equal(got[y1, x1], annotate.BOX_COLOURS[2])  # the third box's colour
+    assert not drawn[100:110, 10:60].any()  # away from the boxes the frame is as it came
+    jpeg = cv2.imdecode(np.frombuffer(bytes(jpegs[0].data), np.uint8), cv2.IMREAD_COLOR)
+    assert jpeg.shape == got.shape
+
+    # The web display: one target per classified box, its Roi the box, its type the top class.
+    assert [t.type for t in web.targets] == [ranked[0][1] for _, ranked in shown]
+    for target, (rect, ranked) in zip(web.targets, shown):
+        (roi,) = target.rois
+        want = inset_rect(rect, (W, H))
+        assert (roi.rect.x_offset, roi.rect.y_offset, roi.rect.width, roi.rect.height) == \
+            (want['x_offset'], want['y_offset'], want['width'], want['height'])
+        assert roi.type == ranked[0][1] and roi.confidence == pytest.approx(ranked[0][2])
+        assert [a.type for a in target.attributes] == [n for _, n, _ in ranked]
+        assert [a.value for a in target.attributes] == pytest.approx([p for _, _, p in ranked])
+    counts = r.node.diagnostics()
+    assert counts['annotated'] == 1 and counts['published'] == 2
+
+
+# A detector in its own process: 10,000 boxes a frame (720 KB serialized, over Fast DDS's
+# default 512 KB shared-memory segment), published best effort COUNT times, once matched, at
+# 2 Hz (rclpy takes about 0.3 s to deserialize such an array: faster, the subscription's
+# history of 10 would overflow, uncounted).
+BIG_DETECTOR = """
+import sys, time
+import rclpy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from vision_msgs.msg import Detection2D, Detection2DArray
+rclpy.init()
+node = rclpy.create_node('big_detector')
+pub = node.create_publisher(Detection2DArray, sys.argv[1], QoSProfile(
+    depth=10, reliability=ReliabilityPolicy.BEST_EFFORT))
+arr = Detection2DArray()
+arr.detections = [Detection2D() for _ in range(10000)]
+deadline = time.monotonic() + 20
+while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+    time.sleep(0.05)
+time.sleep(0.5)
+for i in range(int(sys.argv[2])):
+    arr.header.stamp.sec = 100 + i
+    pub.publish(arr)
+    time.sleep(0.5)
+time.sleep(1.0)
+print('published', flush=True)
+"""
+
+
+@pytest.mark.parametrize('profile', [False, True])
+def test_huge_detection_arrays_need_the_large_frames_profile_and_losses_are_counted(
+        rig, profile):
+    r = rig([Parameter('qos_reliability', value='auto')])  # detections: best effort
+    env = os.environ.copy()
+    for var in harness.PROFILE_VARIABLES:
+        env.pop(var, None)  # Fast DDS defaults, as a detector started without the profile
+    if profile:
+        env = harness.use_large_frames_profile(env)
+    count = 8
+    detector = subprocess.run([sys.executable, '-c', BIG_DETECTOR, '/regions/detections',
+                               str(count)], env=env, capture_output=True, text=True,
+                              timeout=90)
+    assert 'published' in detector.stdout, detector.stdout + detector.stderr
+    assert wait_for(lambda: r.node.diagnostics()['detections_received'] +
+                    r.node.diagnostics()['detections_lost'] >= (count if profile else 1), 10)
+    time.sleep(0.5)  # a late loss report
+    counts = r.node.diagnostics()
+    if profile:  # the detector's own profile carries them through shared memory
+        assert counts['detections_received'] == count and counts['detections_lost'] == 0
+    else:  # best-effort UDP fragments: most are lost, and DDS says so, so they are counted
+        assert counts['detections_lost'] >= count // 2, counts
+        assert counts['detections_received'] + counts['detections_lost'] <= count

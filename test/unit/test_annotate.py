@@ -26,8 +26,9 @@ import zlib
 import cv2
 import numpy as np
 import pytest
-from repvit_ros.annotate import (annotate, band_box, colour_view, encode_jpeg, label_lines,
-                                 render, scale_to_width, scaled_size)
+from repvit_ros.annotate import (annotate, band_box, BOX_COLOURS, colour_view, draw_regions,
+                                 encode_jpeg, label_lines, MAX_SIDE, render, render_regions,
+                                 scale_to_width, scaled_size)
 from repvit_ros.bench import render_cost
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.layouts import encode, image_view, RAW_ENCODINGS, row_step
@@ -311,3 +312,38 @@ def test_render_cost_tool_times_frames_and_writes_the_small_example(tmp_path):
     # Darkened band top-left, the photo elsewhere.
     box = band_box(480, 320, render_cost.RANKING)
     assert back[box[3] // 2, 2].mean() < back[300, 240].mean()
+
+
+@pytest.mark.parametrize('w, h, width, size', [
+    (1, 100000, 640, (1, 65500)), (1, 100000, 0, (1, 65500)), (100000, 1, 640, (640, 1)),
+    (100000, 1, 0, (65500, 1)), (70000, 900, 0, (65500, 842)), (3, 70000, 2, (2, 46667))])
+def test_extreme_aspect_ratios_give_a_picture_that_encodes(w, h, width, size):
+    assert scaled_size(w, h, width) == size and max(size) <= MAX_SIDE
+    frame = np.full((h, w, 3), 90, np.uint8)
+    out = render(frame, 'bgr8', RANKED, width=width)
+    assert (out.shape[1], out.shape[0]) == size
+    back = cv2.imdecode(np.frombuffer(encode_jpeg(out), np.uint8), cv2.IMREAD_COLOR)
+    assert back.shape == out.shape
+
+
+def test_regions_are_outlined_and_labelled_with_their_top_class():
+    rgb = sample_picture(640, 480, seed=14)
+    boxes = [((100, 120, 200, 160), RANKED[:2]), ((400, 0, 240, 100), [])]
+    out = render_regions(frame_of(rgb, 'nv12'), 'nv12', boxes, width=320)
+    plain = colour_view(frame_of(rgb, 'nv12'), 'nv12', width=320)
+    assert out.shape == plain.shape == (240, 320, 3)
+    # The boxes at half scale: the border in the box's colour, its inside untouched below the
+    # label; the label (filled, box colour) above the first box, none for the second.
+    assert (out[60:140, 50] == BOX_COLOURS[0]).all() and (out[139, 50:150] == BOX_COLOURS[0]).all()
+    assert np.array_equal(out[80:138, 52:148], plain[80:138, 52:148])
+    label = np.all(out[45:60, 50:100] == BOX_COLOURS[0], axis=-1)
+    assert 0.3 < label.mean() < 1.0  # filled strip with text in it
+    assert (out[0:50, 200] == BOX_COLOURS[1]).all()  # the second box's left side
+    assert np.array_equal(out[5:45, 205:310], plain[5:45, 205:310])  # no label: untouched
+    assert np.array_equal(out[150:, :40], plain[150:, :40])
+    # Drawing on a picture of another size scales the boxes to it.
+    scaled = draw_regions(plain, boxes, (640, 480))
+    assert np.array_equal(scaled, out)
+    assert np.array_equal(draw_regions(plain, []), plain)
+    with pytest.raises(ValueError):
+        draw_regions(np.zeros((4, 4), np.uint8), boxes)

@@ -14,6 +14,7 @@
 
 """Backends: ONNX Runtime on the synthetic RepViT and an RGB ONNX, BPU backends on doubles."""
 
+import platform
 import sys
 import threading
 import types
@@ -153,18 +154,36 @@ def test_auto_resolution(monkeypatch):
         resolve_kind('auto', 'x.tflite')
 
 
-def test_missing_runtime_says_what_to_install(tmp_path, monkeypatch):
+@pytest.mark.parametrize('backend', ['auto', 'hbm_runtime', 'pyeasy_dnn'])
+def test_a_bin_off_the_board_says_it_runs_on_the_board_only(tmp_path, monkeypatch, backend):
     model = tmp_path / 'RepViT_m1_0_224x224_nv12.bin'
     model.write_bytes(b'\0' * 4096)
     for mod in ('hbm_runtime', 'hobot_dnn', 'hobot_dnn.pyeasy_dnn', 'hobot_dnn_rdkx5',
                 'hobot_dnn_rdkx5.pyeasy_dnn'):
         monkeypatch.setitem(sys.modules, mod, None)
-    with pytest.raises(BackendError, match='install hobot_dnn'):
-        create_backend('auto', str(model))
-    with pytest.raises(BackendError, match='install the hbm_runtime'):
-        create_backend('hbm_runtime', str(model))
+    monkeypatch.setattr(platform, 'machine', lambda: 'x86_64')
+    with pytest.raises(BackendError) as off:
+        create_backend(backend, str(model))
+    text = str(off.value)
+    assert 'a .bin runs on the RDK board only (this machine is x86_64)' in text, text
+    assert 'download_models m1_0 --format onnx' in text and 'module' not in text, text
+    # An ARM machine may be a board whose runtime is missing: both next steps.
+    monkeypatch.setattr(platform, 'machine', lambda: 'aarch64')
+    with pytest.raises(BackendError) as arm:
+        create_backend(backend, str(model))
+    assert 'install the hbm_runtime' in str(arm.value) and '--format onnx' in str(arm.value)
     with pytest.raises(BackendError, match='does not exist'):
         create_backend('onnxruntime', str(tmp_path / 'missing.onnx'))
+
+
+def test_the_other_runtime_missing_on_the_board_says_what_to_install(tmp_path, monkeypatch):
+    model = tmp_path / 'RepViT_m1_0_224x224_nv12.bin'
+    model.write_bytes(b'\0' * 4096)
+    _install_pyeasy(monkeypatch)  # the board has hobot_dnn, not hbm_runtime
+    monkeypatch.setitem(sys.modules, 'hbm_runtime', None)
+    with pytest.raises(BackendError, match='backend hbm_runtime is not available .*install '
+                                           'the hbm_runtime'):
+        create_backend('hbm_runtime', str(model))
 
 
 # ------------------------------------------------------------------ BPU backends on doubles

@@ -39,6 +39,26 @@ def test_one_failure_raises_the_level_for_the_window_only():
     assert rates['input_rate_hz'] == 30.0
 
 
+def test_failures_before_the_first_look_keep_the_level_for_the_whole_window():
+    # README: ERROR while frames failed in the last 10 s; the first look (1 s after start)
+    # sees a failure counted before it, and the next looks must still see it as recent.
+    mon = HealthMonitor(window=10.0)
+    levels = [mon.assess(snap(received=t, published=t - 1, failed=1), float(t), 1, 0.1)[0]
+              for t in range(1, 13)]
+    assert levels[:10] == [ERROR] * 10 and levels[-1] == OK
+    # Rates have no previous look at first: zero, not a division by nothing.
+    assert HealthMonitor().assess(snap(received=30), 1.0, 1, 0.1)[2]['input_rate_hz'] == 0.0
+
+
+def test_lost_detection_arrays_warn():
+    mon = HealthMonitor(window=5.0)
+    mon.assess(snap(received=5, published=5, detections_lost=0), 0.0, 1, 0.1)
+    level, message, _ = mon.assess(snap(received=6, published=6, detections_lost=2), 1.0, 1,
+                                   0.1)
+    assert level == WARN and message == '2 detection array(s) lost before the node in the ' \
+                                        'last 5 s'
+
+
 def test_lost_frames_warn_then_clear():
     mon = HealthMonitor(window=5.0)
     mon.assess(snap(received=5, published=5), 0.0, 1, 0.1)
@@ -58,6 +78,10 @@ def test_publishers_without_frames_are_reported():
     assert level == WARN and 'waiting for a publisher' in message
     level, message, _ = mon.assess(snap(), 2.0, 1, 1.0)
     assert level == WARN and message == 'no frames received'
+    # The camera went away after 55 frames: not 'no frames received', but what is true.
+    level, message, _ = mon.assess(snap(received=55, published=55), 3.0, 0, 7.0)
+    assert level == WARN and message == \
+        'no publisher on the input and no frame for 7 s (55 received before)'
 
 
 def test_drops_and_bad_frames_stay_ok_but_are_said():

@@ -15,8 +15,8 @@
 """The RDK web display's content (ai_msgs as plain data), without ROS."""
 
 import pytest
-from repvit_ros.perception import (perception_info, perception_targets, STAGES, StageTime,
-                                   to_stamp)
+from repvit_ros.perception import (inset_rect, perception_info, perception_targets, STAGES,
+                                   StageTime, to_stamp)
 
 RANKED = [(281, 'tabby, tabby cat', 0.625), (282, 'tiger cat', 0.25),
           (285, 'Egyptian cat', 0.0625), (287, 'lynx, catamount', 0.03125),
@@ -87,3 +87,23 @@ def test_perception_info_and_stamps():
                              {'pipeline': StageTime(stamp, 1_700_000_000.2)})
     assert msg['perfs'][0]['stamp_start'] == stamp
     assert msg['perfs'][0]['time_ms_duration'] == pytest.approx(76.543211, abs=1e-3)
+
+
+def test_regions_give_one_target_per_classified_box_its_roi_the_box():
+    boxes = [((100, 50, 80, 60), RANKED[:2]), ((0, 400, 40, 80), RANKED[2:3]),
+             ((600, 0, 40, 30), [])]
+    msg = perception_targets((640, 480), [], 10.0, _timings(), regions=boxes)
+    assert [t['type'] for t in msg['targets']] == ['tabby, tabby cat', 'Egyptian cat', '']
+    rects = [[(r['rect']['x_offset'], r['rect']['y_offset'], r['rect']['width'],
+               r['rect']['height']) for r in t['rois']] for t in msg['targets']]
+    # Inside: as it is; at the left, bottom, top or right edge: one pixel in (the page drops a
+    # box with a zero coordinate).
+    assert rects == [[(100, 50, 80, 60)], [(1, 400, 39, 79)], [(600, 1, 39, 29)]]
+    first = msg['targets'][0]
+    assert first['rois'][0]['type'] == 'tabby, tabby cat'
+    assert first['rois'][0]['confidence'] == 0.625
+    assert [(a['type'], a['value']) for a in first['attributes']] == \
+        [('tabby, tabby cat', 0.625), ('tiger cat', 0.25)]
+    assert msg['targets'][2]['attributes'] == []
+    assert perception_targets((640, 480), RANKED, 10.0, {}, regions=[])['targets'] == []
+    assert inset_rect((0, 0, 1, 1), (640, 480)) is None  # nothing left of a corner pixel

@@ -119,6 +119,9 @@ def test_border_clamping_and_bad_boxes_have_exact_reasons():
     assert count_skipped(regions) == {'invalid': 5, 'empty': 2, 'outside': 3, 'too_small': 1,
                                       'over_max_rois': 0}
     assert all(r.crop is None and r.rect is None for r in regions[2:])
+    # The box itself, unpadded and clamped, is what pictures draw (x -3..7, y -2..8).
+    assert regions[0].box == (0, 0, 7, 8) and regions[1].box == (53, 33, 7, 7)
+    assert all(r.box is None for r in regions[2:])
 
 
 def test_max_rois_keeps_the_largest_and_reports_in_input_order():
