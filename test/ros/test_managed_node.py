@@ -256,7 +256,7 @@ def test_a_slow_model_switch_loses_no_frame_and_the_old_model_serves_meanwhile(
     rss = [psutil.Process().memory_info().rss]
     res = node.set_parameters([Parameter('model_path', value=synthetic_model('m1_1'))])[0]
     assert res.successful, res.reason
-    asked, at_ask = time.monotonic(), len(b.results)
+    asked, at_ask, sent_at_ask = time.monotonic(), len(b.results), b.sent
     # A second switch while one loads is refused with the reason.
     busy = node.set_parameters([Parameter('model', value='m1_1')])[0]
     assert not busy.successful and 'another model is still loading' in busy.reason
@@ -265,9 +265,12 @@ def test_a_slow_model_switch_loses_no_frame_and_the_old_model_serves_meanwhile(
         rss.append(psutil.Process().memory_info().rss)
         assert time.monotonic() - asked < 30, 'never switched'
         time.sleep(0.02)
-    took, served = time.monotonic() - asked, len(b.results) - at_ask
-    # Results kept coming at the camera's rate while the new model loaded (30 Hz * 1.5 s).
-    assert took >= LOAD_SEC and served >= 0.6 * 30 * LOAD_SEC, (took, served)
+    took, served, sent = time.monotonic() - asked, len(b.results) - at_ask, b.sent - sent_at_ask
+    # Results kept coming while the new model loaded: a node that stops taking frames during
+    # the load serves none of them. Measured against what the camera sent in the same window,
+    # not its nominal 30 Hz, which a loaded 2-core machine does not keep (CI: 17 results in
+    # 1.76 s beside other work).
+    assert took >= LOAD_SEC and served >= max(5, 0.4 * sent), (took, served, sent)
     b.stop_camera()
     assert wait_for(lambda: node.diagnostics()['received'] == b.sent, 10)
     assert node.wait_idle(10)
