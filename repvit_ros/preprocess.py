@@ -101,6 +101,10 @@ def geometry(src_w: int, src_h: int, dst_w: int, dst_h: int, mode: str) -> _Geom
 def _resize(img: np.ndarray, w: int, h: int) -> np.ndarray:
     if img.shape[1] == w and img.shape[0] == h:
         return img
+    if img.shape[:2] == (1, 1):
+        # One pixel resizes to a uniform picture. OpenCV 4.5.4 (Ubuntu 22.04's, the board's)
+        # refuses to resize a 1x1 multi-channel array ("_step >= minstep"), e.g. a 1x1 box.
+        return np.array(np.broadcast_to(img[0, 0], (h, w) + img.shape[2:]))
     return cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
 
 

@@ -182,6 +182,17 @@ def test_rgb_family(encoding, mode, kind, yuv_range):
     check(out, ref_from_rgb(rgb, mode, yuv_range), kind)
 
 
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('encoding', ['rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8'])
+def test_a_one_pixel_frame_gives_a_uniform_picture(encoding, mode):
+    # OpenCV 4.5.4, the board's, cannot resize a 1x1 multi-channel array: a 1x1 detector box
+    # (or camera frame) was a conversion failure there.
+    channels = {'rgb8': 3, 'bgr8': 3, 'rgba8': 4, 'bgra8': 4, 'mono8': 0}[encoding]
+    frame = np.full((1, 1, channels) if channels else (1, 1), 200, np.uint8)
+    out = to_nv12(frame, encoding, (16, 16), mode=mode)
+    assert out.shape == (24, 16) and (out[:16] == 200).all() and (out[16:] == 128).all()
+
+
 @pytest.mark.parametrize('kind', IMAGES)
 @pytest.mark.parametrize('mode', MODES)
 def test_mono8_and_mono16(mode, kind):
