@@ -45,6 +45,10 @@ from vision_msgs.msg import Detection2D, Detection2DArray
 START_TIMEOUT = 90.0
 
 
+ANSI = re.compile(r'\x1b\[[0-9;]*m')
+FAST_DDS_LOG = re.compile(r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[\w+ (Error|Warning|Info)\]')
+
+
 class Shell:
     """
     One command line run by bash, in its own process group, its output collected.
@@ -71,6 +75,18 @@ class Shell:
     def output(self) -> str:
         """Everything printed so far (stdout and stderr)."""
         return ''.join(self._lines)
+
+    @property
+    def answer(self) -> str:
+        """
+        What the command itself printed: the output without Fast DDS's own log lines.
+
+        A CLI's participant may log a transport error before its answer, e.g. ``[RTPS_TRANSPORT_SHM
+        Error] Failed init_port fastdds_port7002: open_and_lock_file failed`` when another
+        process on the machine holds that shared-memory port (Fast DDS then uses another port).
+        """
+        return ''.join(line for line in self._lines
+                       if not FAST_DDS_LOG.match(ANSI.sub('', line)))
 
     def running(self) -> bool:
         """Tell whether the command still runs."""
@@ -208,7 +224,7 @@ class Commands:
         while True:
             listed = Shell('ros2 node list', self.cwd)
             listed.wait(30)
-            if name in listed.output.split():
+            if name in listed.answer.split():
                 return
             assert time.monotonic() < deadline, f'{name} not found: {listed.output}'
             time.sleep(0.5)

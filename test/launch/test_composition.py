@@ -23,7 +23,7 @@ def _listed(commands, text, timeout=60.0):
     seen = ['']
 
     def shows():
-        seen[0] = commands.documented_run('ros2 component list').output
+        seen[0] = commands.documented_run('ros2 component list').answer
         return text in seen[0]
     wait_until(shows, timeout)
     return seen[0]
@@ -81,7 +81,7 @@ def test_component_load_list_unload_and_a_launch_loading_into_the_container(comm
         launched.output
     probe.camera('/rear/image_raw')
     assert rear.wait(3), container.output
-    ids = _found(lambda: commands.run('ros2 component list /ComponentManager')).output
+    ids = _found(lambda: commands.run('ros2 component list /ComponentManager')).answer
     assert ids.split('\n')[:2] == ['1  /front/repvit_classifier',
                                    '3  /rear/repvit_classifier'], ids
 
@@ -104,7 +104,7 @@ def test_composable_true_starts_a_container_with_the_classifier(commands, probe)
     probe.camera('/image_raw')
     assert results.wait(3), launch.output
     listed = _found(lambda: commands.run(
-        'ros2 component list /repvit/repvit_container')).output
+        'ros2 component list /repvit/repvit_container')).answer
     assert listed.startswith('1  /repvit/repvit_classifier'), listed + launch.output
     assert launch.stop() == 0, launch.output
     assert 'stopped: released' in launch.output and 'Traceback' not in launch.output

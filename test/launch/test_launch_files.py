@@ -42,7 +42,7 @@ def shown_arguments(commands, launch_file):
     shown = commands.run(f'ros2 launch repvit_ros {launch_file} --show-args')
     assert shown.proc.returncode == 0, shown.output
     args, name = {}, None
-    for line in shown.output.splitlines():
+    for line in shown.answer.splitlines():
         line = line.strip()
         if line.startswith("'") and line.endswith("':"):
             name = line[1:-2]
@@ -181,5 +181,5 @@ def test_composable_managed_classifier_gets_what_the_standalone_one_gets(command
     got = commands.run(f'ros2 param get {NODE} image_topics')  # the params file's []
     assert 'String values are: []' in got.output, got.output
     state = commands.run(f'ros2 lifecycle get {NODE}')
-    assert state.output.startswith('active'), state.output
+    assert state.answer.startswith('active'), state.output
     assert launch.stop() == 0, launch.output

@@ -199,7 +199,7 @@ def lifecycle_state(commands, attempts: int = 30) -> str:
     for _ in range(attempts):
         got = commands.documented_run('ros2 lifecycle get /repvit/repvit_classifier')
         if got.proc.returncode == 0:
-            return got.output.split()[0]
+            return got.answer.split()[0]
         time.sleep(1.0)  # not discovered yet
     raise AssertionError(got.output)
 

@@ -112,6 +112,7 @@ def test_jpeg_to_a_compressed_classifier(commands, probe, files):
     node = commands.documented_start(COMPRESSED)
     classifies(node, results)
     assert node.wait_output('input compressed on /image_raw/compressed', 10), node.output
+    assert jpegs.wait(1), source.output  # the probe discovers the source on its own time
     assert jpegs.messages[0].format == 'jpeg'
     img = cv2.imdecode(np.frombuffer(bytes(jpegs.messages[0].data), np.uint8),
                        cv2.IMREAD_COLOR)
