@@ -79,7 +79,7 @@ class Shell:
     @property
     def answer(self) -> str:
         """
-        What the command itself printed: the output without Fast DDS's own log lines.
+        Give what the command itself printed: the output without Fast DDS's own log lines.
 
         A CLI's participant may log a transport error before its answer, e.g. ``[RTPS_TRANSPORT_SHM
         Error] Failed init_port fastdds_port7002: open_and_lock_file failed`` when another
