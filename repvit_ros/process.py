@@ -31,6 +31,7 @@ from rclpy.exceptions import NameValidationException
 from rclpy.executors import Executor, ExternalShutdownException
 from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
+from repvit_ros.executor import FrameExecutor
 
 # How long an error waits for a signal's context shutdown before it counts as a real error.
 SIGNAL_GRACE_SEC = 1.0
@@ -109,19 +110,25 @@ def spin_until_shutdown(node: Node, executor: Optional[Executor] = None) -> None
     which the context goes down are part of the shutdown; others propagate.
 
     :param node: the node; its context tells a shutdown from an error.
-    :param executor: an executor that has the node (and maybe others) to spin instead of
-        rclpy's global one with the node alone.
+    :param executor: an executor that has the node (and maybe others) to spin instead of a
+        :class:`~repvit_ros.executor.FrameExecutor` with the node alone (rclpy's executor that
+        does not rebuild its wait set for every frame).
     """
+    own = executor is None
+    if own:
+        executor = FrameExecutor(context=node.context)
+        executor.add_node(node)
     try:
-        if executor is None:
-            rclpy.spin(node)
-        else:
-            executor.spin()
+        executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception:  # noqa: B902 - re-raised unless the shutdown caused it
         if not shutting_down(node.context):
             raise
+    finally:
+        if own:
+            executor.remove_node(node)
+            executor.shutdown(0)
 
 
 def ignore_further_signals() -> None:
