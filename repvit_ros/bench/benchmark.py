@@ -422,7 +422,7 @@ def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATE
 
 
 def _checkout_env(checkout: str) -> Dict[str, str]:
-    """The environment of a process that runs ``checkout``'s repvit_ros instead of this one."""
+    """Give the environment of a process that runs ``checkout``'s repvit_ros, not this one."""
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(p for p in (os.path.abspath(checkout),
                                                     env.get('PYTHONPATH', '')) if p)
@@ -850,9 +850,9 @@ def main(argv=None) -> int:
                         help='overhead: runs of every emulated-BPU process per worker count, '
                              'in turn (medians reported)')
     parser.add_argument('--baseline', default='',
-                        help="overhead: a checkout of another commit (e.g. `git worktree add "
-                             "/tmp/before main`): its node is fed in turn beside this one on "
-                             "the emulated BPU (before columns)")
+                        help='overhead: a checkout of another commit (e.g. `git worktree add '
+                             '/tmp/before main`): its node is fed in turn beside this one on '
+                             'the emulated BPU (before columns)')
     parser.add_argument('--no-emulated', action='store_true',
                         help='overhead: skip the emulated-BPU rows')
     parser.add_argument('--startup-runs', type=int, default=3,

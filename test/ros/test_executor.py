@@ -159,6 +159,7 @@ def test_entities_created_and_destroyed_while_spinning_are_waited_on_and_left(sp
     s.node.create_subscription(String, 'fx_change_b', second.append, RELIABLE)
     s.feed('fx_change_b', second, 20)
     assert len(first) == 20
+
     # A service and a timer created now run.
     def answer(_request, response):
         response.current_state.label = 'served'
