@@ -169,7 +169,7 @@ def test_startup_problems_of_models_and_labels_are_one_line(synthetic_model, tmp
 
 
 class _SpinRaises:
-    """Stands in for the node's spin: raises what a signal can turn into in a message conversion."""
+    """Stands in for the node's spin: raises what a signal can turn into in a conversion."""
 
     def __init__(self, context, shut_down_after):
         self.context, self.shut_down_after = context, shut_down_after
