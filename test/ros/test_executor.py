@@ -242,8 +242,9 @@ def test_spin_once_times_out_and_shutdown_ends_the_spin(ros_context):
     node.destroy_node()
 
 
-def test_context_shutdown_ends_spin_until_shutdown(synthetic_model):
+def test_context_shutdown_ends_spin_until_shutdown(monkeypatch):
     from rclpy.context import Context
+    monkeypatch.setenv('REPVIT_FRAME_EXECUTOR', '1')  # spin_until_shutdown's FrameExecutor
     context = Context()
     rclpy.init(context=context)
     node = Node('fx_ctx', context=context)
