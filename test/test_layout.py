@@ -30,7 +30,7 @@ WINGS = ('bench', 'model_tools')
 # The product modules that are ROS glue; every other module of the root and of the model tools
 # must load without ROS.
 ROS_GLUE = {'node.py', 'work.py', 'managed.py', 'camera.py', 'main.py', 'outputs.py',
-            'detections.py', 'process.py', 'container.py', 'image_source.py'}
+            'detections.py', 'process.py', 'container.py', 'image_source.py', 'executor.py'}
 ROS_MODULES = ('rclpy', 'rcl_interfaces', 'sensor_msgs', 'std_msgs', 'vision_msgs',
                'diagnostic_msgs', 'hbm_img_msgs', 'ai_msgs', 'builtin_interfaces',
                'composition_interfaces')

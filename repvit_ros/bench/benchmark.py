@@ -298,7 +298,8 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
                    emulated_ms: float = robot.EMULATED_MS,
                    emulated_size: Tuple[int, int] = robot.CAMERA_SIZE, startup_runs: int = 3,
                    startup_size: Tuple[int, int] = robot.CAMERA_SIZE,
-                   startup_follow: float = 3.0) -> Dict:
+                   startup_follow: float = 3.0, emulated_runs: int = 1,
+                   baseline: str = '') -> Dict:
     """
     Measure the node's own ceiling (do-nothing backend) beside a bare rclpy subscriber.
 
@@ -348,8 +349,10 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
     return {'mode': 'overhead', 'threads': threads, 'window': window, 'rows': rows,
             'emulated': {'inference_ms': emulated_ms, 'encoding': robot.CAMERA_ENCODING,
                          'resolution': '{}x{}'.format(*emulated_size)},
+            'baseline': baseline,
             'emulated_rows': bench_emulated(emulated_workers, emulated_ms, *emulated_size,
-                                            duration=duration, warmup=warmup),
+                                            duration=duration, warmup=warmup,
+                                            runs=emulated_runs, baseline=baseline),
             'startup_setting': {'model': STARTUP_MODEL, 'backend': 'onnxruntime',
                                 'threads': STARTUP_THREADS, 'rate': STARTUP_RATE,
                                 'encoding': robot.CAMERA_ENCODING,
@@ -361,7 +364,8 @@ def bench_overhead(encodings=OVERHEAD_ENCODINGS, resolutions=OVERHEAD_RESOLUTION
 
 def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATED_MS,
                    width: int = robot.CAMERA_SIZE[0], height: int = robot.CAMERA_SIZE[1],
-                   duration: float = 4.0, warmup: float = 1.0) -> List[Dict[str, Any]]:
+                   duration: float = 4.0, warmup: float = 1.0, runs: int = 1,
+                   baseline: str = '') -> List[Dict[str, Any]]:
     """
     Measure the node's ceiling on the emulated BPU per worker count, beside a bare subscriber.
 
@@ -376,6 +380,10 @@ def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATE
     :param height: frame rows.
     :param duration: measured seconds per run.
     :param warmup: seconds fed before.
+    :param runs: runs of every process per worker count, in turn; each figure is the median.
+    :param baseline: a checkout of another commit of this package (a folder holding its
+        ``repvit_ros``): its node runs too, fed in turn with the others (``before_*`` figures,
+        ``fps_to_before`` and ``cpu_to_before``).
     :return: per worker count: workers, window, node_/bare_ fps, cpu_ms_per_frame and stalls,
         node_to_bare, cpu_ratio, ideal_fps (workers / inference time) and the ``serial_*``
         figures (see :func:`_with_floor`).
@@ -393,12 +401,38 @@ def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATE
         for n in workers:
             window = max(4, 2 * n)
             params = {**robot.emulated_params(n, inference_ms), 'queue_size': window}
-            with node_under_test('emulated', f'{base}_{n}', params) as node:
-                figs = [_closed_loop(*rig, msgs, window, duration, warmup)
-                        for rig in (node, bare, serial)]
-            rows.append(_with_floor(_compared(*figs[:2], workers=n, window=window,
-                                              ideal_fps=n * 1e3 / inference_ms), figs[2]))
+            with ExitStack() as nodes:
+                rigs = [nodes.enter_context(node_under_test('emulated', f'{base}_{n}', params)),
+                        bare, serial]
+                if baseline:
+                    rigs.append(nodes.enter_context(node_under_test(
+                        'emulated', f'{base}_{n}_before', params, env=_checkout_env(baseline),
+                        cwd=baseline)))
+                figs = _median_figures([[_closed_loop(*rig, msgs, window, duration, warmup)
+                                         for rig in rigs] for _ in range(max(1, runs))])
+            row = _with_floor(_compared(*figs[:2], workers=n, window=window,
+                                        ideal_fps=n * 1e3 / inference_ms), figs[2])
+            if baseline:
+                row.update({f'before_{key}': value for key, value in figs[3].items()})
+                row['fps_to_before'] = row['node_fps'] / max(row['before_fps'], 1e-9)
+                row['cpu_to_before'] = (row['node_cpu_ms_per_frame']
+                                        / max(row['before_cpu_ms_per_frame'], 1e-9))
+            rows.append(row)
     return rows
+
+
+def _checkout_env(checkout: str) -> Dict[str, str]:
+    """Give the environment of a process that runs ``checkout``'s repvit_ros, not this one."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(p for p in (os.path.abspath(checkout),
+                                                    env.get('PYTHONPATH', '')) if p)
+    return env
+
+
+def _median_figures(runs: List[List[Dict[str, float]]]) -> List[Dict[str, float]]:
+    """Per process, the median of each figure over the runs (lists of per-process figures)."""
+    return [{key: statistics.median(run[i][key] for run in runs) for key in runs[0][i]}
+            for i in range(len(runs[0]))]
 
 
 def startup_once(ns: str, params: Dict[str, Any], msgs: List[Any], rate: float = 30.0,
@@ -557,6 +591,19 @@ def _overhead_markdown(result: Dict) -> List[str]:
             lines.append(f'| {r["workers"]} | {r["window"]} | {_node_and_bare(r)} | '
                          f'{r["ideal_fps"]:.0f} | {r["serial_fps"]:.0f} | '
                          f'{r["serial_cpu_ms_per_frame"]:.2f} | {r["node_to_serial"]:.2f} |')
+        if 'before_fps' in emu[0]:
+            lines += ['', f'The same rows beside the node of `{result["baseline"]}` (before), '
+                      'fed in turn in the same window', '',
+                      '| workers | node fps | before fps | node/before fps | node / ideal | '
+                      'before / ideal | node CPU ms/frame | before CPU ms/frame | '
+                      'node/before CPU |', '|---' * 9 + '|']
+            for r in emu:
+                lines.append(f'| {r["workers"]} | {r["node_fps"]:.0f} | {r["before_fps"]:.0f} | '
+                             f'{r["fps_to_before"]:.2f} | '
+                             f'{r["node_fps"] / r["ideal_fps"]:.2f} | '
+                             f'{r["before_fps"] / r["ideal_fps"]:.2f} | '
+                             f'{r["node_cpu_ms_per_frame"]:.2f} | '
+                             f'{r["before_cpu_ms_per_frame"]:.2f} | {r["cpu_to_before"]:.2f} |')
     starts = result.get('startup', [])
     if starts:
         s = result['startup_setting']
@@ -799,6 +846,13 @@ def main(argv=None) -> int:
     parser.add_argument('--emulated-workers', default=','.join(map(str, EMULATED_WORKERS)),
                         help='overhead: worker counts of the emulated-BPU rows (nv12 960x544, '
                              'closed loop, max(4, 2 x workers) frames in flight)')
+    parser.add_argument('--emulated-runs', type=int, default=1,
+                        help='overhead: runs of every emulated-BPU process per worker count, '
+                             'in turn (medians reported)')
+    parser.add_argument('--baseline', default='',
+                        help='overhead: a checkout of another commit (e.g. `git worktree add '
+                             '/tmp/before main`): its node is fed in turn beside this one on '
+                             'the emulated BPU (before columns)')
     parser.add_argument('--no-emulated', action='store_true',
                         help='overhead: skip the emulated-BPU rows')
     parser.add_argument('--startup-runs', type=int, default=3,
@@ -856,7 +910,8 @@ def main(argv=None) -> int:
             emulated_ms=args.inference_ms,
             startup_runs=0 if args.no_startup else
             min(args.startup_runs, 1) if short else args.startup_runs,
-            startup_follow=2.0 if short else 3.0))
+            startup_follow=2.0 if short else 3.0,
+            emulated_runs=args.emulated_runs, baseline=args.baseline))
     if args.mode in ('annotate', 'all'):
         results.append(bench_annotate(sizes(args.resolutions, ANNOTATE_RESOLUTIONS),
                                       duration=min(args.duration, 4.0) if args.mode == 'all'

@@ -174,7 +174,7 @@ class NodeProcess:
     """
 
     def __init__(self, kind: str, ns: str, params: Optional[Dict[str, Any]] = None,
-                 env: Optional[Dict[str, str]] = None):
+                 env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None):
         if kind not in NODE_KINDS:
             raise ValueError(f'unknown node kind {kind!r}')
         self.kind = kind
@@ -187,7 +187,7 @@ class NodeProcess:
         for key, value in (params or {}).items():
             cmd += ['-p', f'{key}:={_param(value)}']
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env=env)
+                                     text=True, env=env, cwd=cwd)
         self._lines: List[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -253,7 +253,8 @@ class NodeProcess:
 def node_under_test(kind: str, ns: str, params: Optional[Dict[str, Any]] = None,
                     msg_type: str = 'image', depth: int = 10,
                     env: Optional[Dict[str, str]] = None,
-                    node_name: str = 'repvit_classifier') -> Iterator[Tuple[NodeProcess, Feeder]]:
+                    node_name: str = 'repvit_classifier',
+                    cwd: Optional[str] = None) -> Iterator[Tuple[NodeProcess, Feeder]]:
     """
     Start a node in its own process and a feeder for it; wait until they are connected.
 
@@ -267,9 +268,10 @@ def node_under_test(kind: str, ns: str, params: Optional[Dict[str, Any]] = None,
     :param depth: the feeder's publisher history.
     :param env: the node's environment.
     :param node_name: the node's name (diagnostics are found by it).
+    :param cwd: the node's working directory (``python -m`` finds ``repvit_ros`` there first).
     :return: a context manager giving (process, feeder).
     """
-    proc = NodeProcess(kind, ns, params, env)
+    proc = NodeProcess(kind, ns, params, env, cwd)
     feeder: Optional[Feeder] = None
     try:
         feeder = Feeder(ns, msg_type, node_name=node_name, depth=depth)

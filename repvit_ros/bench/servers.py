@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 import rclpy
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from repvit_ros import frames
 from repvit_ros.backends import Backend, create_backend
@@ -126,10 +127,18 @@ class EmulatedBackend(FixedBackend):
             self._model = None
 
 
-def _serve(node) -> int:
+def _serve(node, plain_rclpy: bool = False) -> int:
+    # The reference subscribers (bare, serial) spin on rclpy's own executor, as any plain
+    # rclpy subscriber does; the node on the one its executable uses.
+    executor = None
+    if plain_rclpy:
+        executor = SingleThreadedExecutor(context=node.context)
+        executor.add_node(node)
     try:
-        spin_until_shutdown(node)
+        spin_until_shutdown(node, executor)
     finally:
+        if executor is not None:
+            executor.shutdown(0)
         node.destroy_node()
         rclpy.try_shutdown()
     return 0
@@ -256,7 +265,7 @@ def serve_bare(argv: List[str]) -> int:
     node.create_subscription(message_class(kind), 'image',
                              lambda msg: pub.publish(Classification(header=msg.header)),
                              _FRAME_QOS)
-    return _serve(node)
+    return _serve(node, plain_rclpy=True)
 
 
 # The node's default resize_mode.
@@ -304,7 +313,7 @@ def serve_bare_jpeg(argv: List[str]) -> int:
         if img is not None:
             pub.publish(Classification(header=msg.header))
     node.create_subscription(message_class('compressed'), 'image', on_frame, _FRAME_QOS)
-    return _serve(node)
+    return _serve(node, plain_rclpy=True)
 
 
 def serve_serial(argv: List[str], emulated: bool = False) -> int:
@@ -345,7 +354,7 @@ def serve_serial(argv: List[str], emulated: bool = False) -> int:
     node.create_subscription(message_class(kind), 'image', on_frame, _FRAME_QOS,
                              raw=kind in frames.SERIALIZED_TYPES)
     try:
-        return _serve(node)
+        return _serve(node, plain_rclpy=True)
     finally:
         clf.close()
         backend.close()

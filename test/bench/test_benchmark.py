@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -144,6 +145,30 @@ def test_overhead_parts_can_be_left_out():
     assert len(res['rows']) == 1 and res['emulated_rows'] == [] and res['startup'] == []
     table = benchmark.to_markdown(res)
     assert 'Emulated BPU' not in table and 'Startup' not in table
+
+
+def test_emulated_rows_beside_a_baseline_checkout(tmp_path):
+    # The baseline is another checkout's package (here a copy of this one): its node runs from
+    # there, fed in turn with the others; every figure is a median over the runs.
+    root = os.path.dirname(os.path.dirname(benchmark.__file__))
+    shutil.copytree(root, str(tmp_path / 'repvit_ros'),
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    rows = benchmark.bench_emulated([1], duration=0.6, warmup=0.2, runs=2,
+                                    baseline=str(tmp_path))
+    (row,) = rows
+    assert row['node_fps'] > 0 and row['before_fps'] > 0 and row['before_stalls'] == 0
+    assert row['fps_to_before'] == pytest.approx(row['node_fps'] / row['before_fps'])
+    assert row['cpu_to_before'] == pytest.approx(row['node_cpu_ms_per_frame'] /
+                                                 row['before_cpu_ms_per_frame'])
+    table = benchmark.to_markdown({'mode': 'overhead', 'threads': 2, 'window': 4, 'rows': [],
+                                   'emulated_rows': rows,
+                                   'baseline': str(tmp_path), 'startup': [],
+                                   'emulated': {'inference_ms': 2.0, 'encoding': 'nv12',
+                                                'resolution': '960x544'}})
+    assert f'beside the node of `{tmp_path}` (before)' in table
+    assert '| node/before fps |' in table and '| 1 | ' in table
+    assert benchmark._median_figures([[{'fps': 1.0}], [{'fps': 3.0}], [{'fps': 2.0}]]) == \
+        [{'fps': 2.0}]
 
 
 def test_bare_jpeg_server_answers_every_decodable_jpeg():
