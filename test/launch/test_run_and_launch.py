@@ -67,7 +67,7 @@ def test_headline_command_and_topic_echo(commands, probe):
     echo.stop()
     # README's troubleshooting: the node's status on /diagnostics, and the topics there are.
     diagnostics = commands.documented_start('ros2 topic echo /diagnostics')
-    assert diagnostics.wait_output('name: /repvit/repvit_classifier: classifier'), \
+    assert diagnostics.wait_output("name: '/repvit/repvit_classifier: classifier'"), \
         diagnostics.output
     diagnostics.stop()
     listed = commands.documented_run('ros2 topic list')
