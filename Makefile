@@ -57,7 +57,7 @@ demo: env
 bench: env
 	@$(ACTIVATE) && python -m repvit_ros.bench.benchmark all
 
-# Prove an install right with the real weights found (see README, "Check your install").
+# Prove an install right with the real weights found (see docs/self-check.md).
 self-check: env
 	@$(ACTIVATE) && python -m repvit_ros.model_tools.self_check
 

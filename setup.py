@@ -25,6 +25,9 @@ setup(
          glob('models/*.yaml')),
     ],
     install_requires=['setuptools'],
+    # The Python API without ROS (`from repvit_ros import Classifier`) off the board:
+    # `pip install ".[onnxruntime]"`. A ROS install gets these from rosdep and apt instead.
+    extras_require={'onnxruntime': ['numpy', 'opencv-python-headless', 'onnxruntime']},
     zip_safe=True,
     maintainer=_manifest.find('maintainer').text,
     maintainer_email=_manifest.find('maintainer').get('email'),

@@ -15,7 +15,7 @@
 """
 Two Python nodes in one process: a camera stand-in and the classifier in one component container.
 
-ros2 launch repvit_ros composed.launch.py. The example of README's Composition section: replace
+ros2 launch repvit_ros composed.launch.py. The example of docs/composition.md: replace
 the frame source with any Python node a package registers (or with a second classifier).
 """
 

@@ -51,8 +51,8 @@ RELIABLE, BEST_EFFORT = ReliabilityPolicy.RELIABLE, ReliabilityPolicy.BEST_EFFOR
 #: allows since the last frame is a jump of the counter, not frames lost.
 MAX_CAMERA_FPS = 1000
 LOST_HINT = {
-    BEST_EFFORT: 'best-effort frames larger than the DDS shared-memory segment? see README, '
-                 '"Large frames and QoS"',
+    BEST_EFFORT: 'best-effort frames larger than the DDS shared-memory segment? see '
+                 'docs/cameras.md, "Large frames and QoS"',
     RELIABLE: 'the publisher gave them up before delivery: its history is shorter than the '
               'frames in flight to a slow or starved subscriber',
 }

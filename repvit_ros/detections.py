@@ -36,7 +36,7 @@ arrays DDS reports lost on the way (its message-lost event) are counted ``detect
 Serialized, an array takes 72 bytes a box and 360 more per hypothesis the detector adds: a
 10,000-box array is 720 KB, more than Fast DDS's default 512 KB shared-memory segment, and best
 effort such a sample is lost in UDP fragments unless the detector runs with the large-frames
-profile (README, "Large frames and QoS"); the warning says so.
+profile (docs/cameras.md, "Large frames and QoS"); the warning says so.
 """
 
 import math
@@ -72,7 +72,7 @@ LOST_HINT = {
     ReliabilityPolicy.BEST_EFFORT:
         'arrays larger than the DDS shared-memory segment (512 KB: about 7,000 boxes, or '
         '1,200 with one hypothesis each)? start the detector with the large-frames profile, '
-        'see README, "Large frames and QoS"',
+        'see docs/cameras.md, "Large frames and QoS"',
     ReliabilityPolicy.RELIABLE:
         'the detector gave them up before delivery: its history is shorter than the arrays in '
         'flight',

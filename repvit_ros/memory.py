@@ -18,7 +18,7 @@ Keep frame-sized buffers in the process: glibc malloc tuning for a node that han
 Every image message is allocated twice (the C message, then the Python one) and freed after use.
 glibc serves blocks of a few MB with mmap or trims them off the heap top, so each frame comes
 back as fresh pages that the kernel must fault in and zero: at 1920x1080 that doubled the CPU
-time per frame of both the node and a bare subscriber (README, Benchmarks).
+time per frame of both the node and a bare subscriber (docs/benchmarks.md).
 """
 
 import ctypes

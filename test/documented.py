@@ -166,6 +166,7 @@ NOT_RUN_IN_CI: Dict[str, str] = {
     'make test': 'CI runs it itself (.ci/run)',
     'make test-launch': 'CI runs it itself (.ci/run); this suite is it',
     'make test-export': 'CI runs it itself (.ci/run)',
+    'make test-jazzy': 'CI runs it itself (.ci/run)',
     'ros2 run repvit_ros export_model --checkpoint my_repvit.pth --size m1_0 --output '
     'my_repvit.onnx':
         'needs PyTorch and timm: run by make test-export in its own venv (test/export runs '

@@ -25,8 +25,9 @@ from rclpy.executors import SingleThreadedExecutor
 from repvit_ros.bench.harness import use_large_frames_profile
 
 # Fast DDS reads its XML profile once, when this process creates its first participant: set
-# the shipped large-frames profile (16 MB shared-memory segment) before any test does, as the
-# README tells camera publishers to. Tests that need the defaults clear it for their child.
+# the shipped large-frames profile (16 MB shared-memory segment) before any test does, as
+# docs/cameras.md tells camera publishers to. Tests that need the defaults clear it for their
+# child.
 use_large_frames_profile()
 
 #: The colcon install space under test, the one tools/activate put first on the ament path:

@@ -54,10 +54,10 @@ def test_commands_are_read_as_bash_runs_them():
                      'ros2 run pkg tool --flag "quoted # not a comment" --last']
 
 
-def test_readme_shows_the_composed_launch_file():
-    """Check that README's composition example is the shipped launch/composed.launch.py."""
-    readme = open(os.path.join(documented.ROOT, 'README.md')).read()
-    block = readme.split('(`launch/composed.launch.py`')[1].split('```python\n')[1]
+def test_composition_page_shows_the_composed_launch_file():
+    """Check that docs/composition.md's example is the shipped launch/composed.launch.py."""
+    page = open(os.path.join(documented.ROOT, 'docs', 'composition.md')).read()
+    block = page.split('(`launch/composed.launch.py`')[1].split('```python\n')[1]
     lines = block.split('```')[0].rstrip('\n').split('\n')
     indented = [f'    {line}' if line else line for line in lines[1:]]
     shipped = '\n'.join(['    container = ' + lines[0]] + indented)

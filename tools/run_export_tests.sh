@@ -13,7 +13,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   exit 1
 fi
 # Only the repository root on the path: nothing from the dev venv or the colcon prefixes. The
-# venv's bin first on PATH: README's export command runs with its `python`.
+# venv's bin first on PATH: README's export command (docs/own-model.md) runs with its `python`.
 export PYTHONPATH="$ROOT"
 export PATH="$VENV/bin:$PATH"
 export REPVIT_EXPORT_SUITE=1

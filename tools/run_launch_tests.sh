@@ -13,7 +13,7 @@ BUILD="${REPVIT_BUILD:-$ROOT/build}"
 cd "$ROOT"
 ROS2CLI="${REPVIT_ROS2CLI:-$ROOT/../shared/ros2cli}"
 if [ ! -x "$ROS2CLI/build.sh" ]; then
-  echo "[test-launch] no ros2cli sources at $ROS2CLI (see README, Tests): the real-launch" \
+  echo "[test-launch] no ros2cli sources at $ROS2CLI (see docs/testing.md): the real-launch" \
        "suite needs them; set REPVIT_ROS2CLI" >&2
   exit 1
 fi

@@ -25,9 +25,9 @@ sent, at the node's default ``annotated_width``: a mono8 frame stays grey) and w
 with a synthetic model every picture carries a strip below it that says so, and its file name
 ends in ``_synthetic``.
 
-``python -m repvit_ros.bench.demo --regions-example FILE`` writes README's picture of detector
-regions instead (made-up boxes and rankings, drawn by :func:`repvit_ros.annotate.render_regions`)
-and exits.
+``python -m repvit_ros.bench.demo --regions-example FILE`` writes the picture of detector
+regions in docs/detector-regions.md instead (made-up boxes and rankings, drawn by
+:func:`repvit_ros.annotate.render_regions`) and exits.
 """
 
 import os
@@ -55,8 +55,8 @@ DEMO_FRAMES = (('chelsea', 'bgr8'), ('coffee', 'jpeg'), ('astronaut', 'rgb8'),
 #: The node's defaults, with which it draws its pictures (annotated_width, bit depth, range).
 NODE_DEFAULTS = Settings()
 SYNTHETIC_NOTE = 'SYNTHETIC RepViT, untrained weights: labels are meaningless'
-#: README's picture of detector regions: a detector's boxes (x, y, w, h) on the astronaut
-#: photo, each with a made-up ranking (no real weights exist where it was drawn).
+#: The picture of detector regions in docs/detector-regions.md: a detector's boxes (x, y, w, h)
+#: on the astronaut photo, each with a made-up ranking (no real weights exist where it was drawn).
 REGIONS_EXAMPLE = (
     ((355, 0, 125, 290), ((812, 'space shuttle', 0.912), (908, 'wing', 0.031))),
     ((278, 342, 234, 170), ((518, 'crash helmet', 0.487), (560, 'football helmet', 0.214))),
@@ -201,7 +201,7 @@ def _write_pictures(photos, results, sent, labels, synthetic: bool) -> str:
 
 def write_regions_example(path: str, width: int = 480) -> Tuple[int, int, int]:
     """
-    Write README's picture of a detector's regions: :data:`REGIONS_EXAMPLE` on the astronaut.
+    Write the picture of docs/detector-regions.md: :data:`REGIONS_EXAMPLE` on the astronaut.
 
     Drawn by :func:`repvit_ros.annotate.render_regions` from the photo as a bgr8 frame, as the
     node draws its annotated_image in regions mode, then reduced to a palette of 64 colours

@@ -129,7 +129,7 @@ def host_env(profile: bool = True) -> Dict[str, str]:
     """
     Give the environment of a process on one of the hosts: DDS beyond localhost.
 
-    :param profile: use the shipped large-frames profile (as README tells cameras to).
+    :param profile: use the shipped large-frames profile (as docs/cameras.md tells cameras to).
     :return: the environment.
     """
     env = dict(os.environ)

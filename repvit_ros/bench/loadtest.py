@@ -20,7 +20,7 @@ Reliability load tool: the node in its own process under bad input, overload, so
   loadtest soak --duration 600       # steady load, RSS over time
   loadtest shutdown                  # SIGINT and SIGTERM under full load
   loadtest params --duration 10      # parameter changes under full load
-  loadtest switch                    # model switches under a 30 Hz camera, frames accounted
+  loadtest switch                    # model switches m0_9 <-> m1_1 under a 30 Hz camera
   loadtest all                       # everything, short
 (``ros2 run repvit_ros loadtest ...``, or ``python -m repvit_ros.bench.loadtest ...``.)
 Each scenario checks what it claims and prints its figures (markdown, or --json); the exit

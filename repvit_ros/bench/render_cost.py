@@ -37,8 +37,8 @@ from repvit_ros.layouts import COMPRESSED_FORMATS, encode, image_view, row_step
 from repvit_ros.model_tools.photos import load_rgb
 
 #: Made-up ranking drawn on every frame (five lines, as the node's default top-k).
-RANKING = ((281, 'tabby, tabby cat', 0.712), (282, 'tiger cat', 0.153),
-           (285, 'Egyptian cat', 0.087), (287, 'lynx, catamount', 0.021),
+RANKING = ((281, 'tabby', 0.712), (282, 'tiger cat', 0.153),
+           (285, 'Egyptian cat', 0.087), (287, 'lynx', 0.021),
            (283, 'Persian cat', 0.008))
 SIZES = ((640, 480), (1920, 1080))
 ENCODINGS = ('bgr8', 'nv12', 'jpeg')

@@ -268,7 +268,7 @@ def evaluate(images: str, model_paths: Sequence[str], backends: Sequence[str] = 
     :param yuv_range: the node's yuv_range.
     :param worst: how many worst classes to list.
     :param progress: stream for the progress bar (default stderr).
-    :return: the report (see README): images, classes, unreadable, models, comparison.
+    :return: the report (see docs/own-model.md): images, classes, unreadable, models, comparison.
     :raises EvaluationError: for an unusable image set or models that cannot be compared.
     :raises PathError: for a model, labels file or CSV that is not a regular file of a bounded
         size (a FIFO, a device, a folder), or a CSV that is not UTF-8.

@@ -15,8 +15,8 @@
 """
 Reliability over real DDS with the node in its own process (short versions of the loadtest).
 
-The full-length figures in README come from ``python -m repvit_ros.bench.loadtest ...``; these
-runs use the same code with CI-sized durations and the same pass criteria.
+The full-length figures in docs/reliability.md come from ``python -m repvit_ros.bench.loadtest
+...``; these runs use the same code with CI-sized durations and the same pass criteria.
 """
 
 import random
@@ -102,7 +102,7 @@ def test_fuzz_2000_frames_over_dds():
 @pytest.mark.measuring
 def test_overload_1080p_at_twice_capacity():
     # One worker: on this 2-core machine two inference threads plus a 3 MB x 100 Hz publisher
-    # oversubscribe the CPU, and inference time itself then swings; README has both.
+    # oversubscribe the CPU, and inference time itself then swings; docs/reliability.md has both.
     report = loadtest.overload(duration=30.0, encoding='nv12', width=1920, height=1080,
                                model='m0_9', threads=1, warmup=5.0)
     n = report['node']

@@ -213,8 +213,9 @@ def _readme_export_command():
 
 
 def test_readme_command_exports_a_12_class_model_for_quantization_and_node(tmp_path, capsys):
-    # README's command as written, with `ros2 run repvit_ros export_model` (the ros2 CLI is
-    # not in this venv) replaced by the module it runs, in a folder holding the files it names.
+    # docs/own-model.md's command as written, with `ros2 run repvit_ros export_model` (the ros2
+    # CLI is not in this venv) replaced by the module it runs, in a folder holding the files it
+    # names.
     text = _readme_export_command()
     assert text in documented.NOT_RUN_IN_CI
     model = random_model('m1_0', num_classes=12, seed=12)
@@ -233,7 +234,7 @@ def test_readme_command_exports_a_12_class_model_for_quantization_and_node(tmp_p
     x = normalised_batch(2)
     assert export.cosine(onnx_logits(onnx_path, x), torch_logits(model, x)) >= 0.9999
 
-    # README's next steps accept it: calibration files, the hb_mapper config ...
+    # own-model.md's next steps accept it: calibration files, the hb_mapper config ...
     pictures = tmp_path / 'my_train_sample'
     pictures.mkdir()
     for name, rgb, _ in export.generated_pictures(3):

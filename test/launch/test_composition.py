@@ -12,14 +12,14 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""README's composition commands under the real ``ros2 component`` and ``ros2 launch``."""
+"""docs/composition.md's commands under the real ``ros2 component`` and ``ros2 launch``."""
 
 from support import wait_until
 from vision_msgs.msg import Classification
 
 
 def _listed(commands, text, timeout=60.0):
-    """Run README's ``ros2 component list`` until its output has ``text``; give the output."""
+    """Run the documented ``ros2 component list`` until its output has ``text``; give it."""
     seen = ['']
 
     def shows():
@@ -66,7 +66,7 @@ def test_component_load_list_unload_and_a_launch_loading_into_the_container(comm
     two = '/ComponentManager\n  1  /front/repvit_classifier\n  2  /front/frame_source\n'
     listed = _listed(commands, two)
     assert two in listed, listed
-    print(listed)  # the README's `ros2 component list` output, as the suite saw it
+    print(listed)  # the documented `ros2 component list` output, as the suite saw it
     unload = _found(lambda: commands.documented_run('ros2 component unload /ComponentManager 2'))
     assert unload.proc.returncode == 0, unload.output
     assert "Unloaded component 2 from '/ComponentManager' container node" in unload.output

@@ -65,6 +65,15 @@ def test_headline_command_and_topic_echo(commands, probe):
     echo = commands.documented_start('ros2 topic echo /repvit/classification')
     assert echo.wait_output(r"class_id: '\d+'"), echo.output
     echo.stop()
+    # README's troubleshooting: the node's status on /diagnostics, and the topics there are.
+    diagnostics = commands.documented_start('ros2 topic echo /diagnostics')
+    assert diagnostics.wait_output("name: '/repvit/repvit_classifier: classifier'"), \
+        diagnostics.output
+    diagnostics.stop()
+    listed = commands.documented_run('ros2 topic list')
+    assert listed.proc.returncode == 0, listed.output
+    assert '/repvit/classification' in listed.output and '/image_raw' in listed.output, \
+        listed.output
     stops_cleanly(node)
 
 

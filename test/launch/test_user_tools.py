@@ -13,9 +13,9 @@
 # limitations under the License.
 
 """
-README's tool commands run as written: own-model steps, the self-check, make targets.
+README's and docs/' tool commands run as written: own-model steps, the self-check, make targets.
 
-The own-model steps run in the suite's working directory on the files README names
+The own-model steps run in the suite's working directory on the files docs/own-model.md names
 (my_repvit.onnx: a synthetic RepViT; my_labels.txt; my_val/ and my_train_sample/ of sample
 pictures); the self-check finds only the synthetic models where download_models puts the
 real ones, so it reports that there is nothing real to check.
@@ -85,7 +85,7 @@ def test_own_model_evaluate_calibrate_and_configure(commands, own_model_files):
 ])
 def test_self_check_finds_nothing_real_to_check(commands, text, cwd):
     run = commands.documented_run(text, timeout=300, cwd=cwd)
-    assert run.proc.returncode == 2, run.output  # README: 2 = nothing real to check
+    assert run.proc.returncode == 2, run.output  # docs/self-check.md: 2 = nothing real to check
     assert 'RESULT: NOTHING REAL TO CHECK' in run.output, run.output
     assert 'repvit_m1_0_deploy.onnx' in run.output  # looked where download_models puts it
 

@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-README's "Try it without a camera", run as written: image_source beside classify.launch.py.
+README's "Run without a camera", run as written: image_source beside classify.launch.py.
 
 The files the commands name (cat.jpg, pictures/, street.avi) are written into the commands'
 working directory first; results are read on the documented topics, and every command must

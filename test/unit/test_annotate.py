@@ -31,6 +31,7 @@ from repvit_ros.annotate import (annotate, band_box, BOX_COLOURS, colour_view, d
                                  scale_to_width, scaled_size)
 from repvit_ros.bench import render_cost
 from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.labels import load_labels
 from repvit_ros.layouts import encode, image_view, RAW_ENCODINGS, row_step
 from repvit_ros.preprocess import FrameError
 
@@ -312,6 +313,10 @@ def test_render_cost_tool_times_frames_and_writes_the_small_example(tmp_path):
     # Darkened band top-left, the photo elsewhere.
     box = band_box(480, 320, render_cost.RANKING)
     assert back[box[3] // 2, 2].mean() < back[300, 240].mean()
+    # The picture in README shows the names the node would publish: the bundled labels'.
+    names = load_labels()
+    assert [name for _, name, _ in render_cost.RANKING] == \
+        [names[index] for index, _, _ in render_cost.RANKING]
 
 
 @pytest.mark.parametrize('w, h, width, size', [

@@ -586,9 +586,9 @@ def test_corrupt_jpeg_with_end_marker_is_refused(camera_jpegs, kind, damage, wor
 
 
 def test_jpeg_corruption_that_the_structure_does_not_show_is_decoded(camera_jpegs):
-    # What README states as not refused: bytes cut from the middle of a scan without restart
-    # markers, and most of one missing when what is left is still above 2 bits per block.
-    # libjpeg decodes them, filling what it lacks with grey.
+    # What docs/reliability.md states as not refused: bytes cut from the middle of a scan
+    # without restart markers, and most of one missing when what is left is still above 2 bits
+    # per block. libjpeg decodes them, filling what it lacks with grey.
     clean = to_nv12(camera_jpegs['plain'], 'jpeg', mode='stretch')
     cut = to_nv12(cut_middle(camera_jpegs['plain'], 20_000), 'jpeg', mode='stretch')
     assert not np.array_equal(cut, clean)
