@@ -81,8 +81,8 @@ class HbmRuntimeBackend(Backend):
         nv12 = self._check_input(nv12)
         h, w = self.input_size
         if len(self._inputs) == 1:
-            # One NV12 input as uint8 (1, H*3/2, W, 1): the shape D-Robotics' RepViT demo feeds
-            # (D-Robotics/rdk_model_zoo demos/classification/RepViT/main.py, pre_process).
+            # One NV12 input as uint8 (1, H*3/2, W, 1): the shape D-Robotics' RepViT sample
+            # feeds (D-Robotics/rdk_model_zoo samples/vision/repvit/, its preprocessing).
             feed = {self._inputs[0]: nv12.reshape(1, h * 3 // 2, w, 1)}
         else:
             # Separate Y (1,H,W,1) and UV (1,H/2,W/2,2) inputs: no D-Robotics example of this

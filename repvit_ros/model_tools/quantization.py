@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import sys
 from typing import Dict, List, NamedTuple, Optional, Sequence, TextIO, Tuple
 
@@ -71,6 +72,13 @@ class QuantizationError(ValueError):
 # ------------------------------------------------------------------ hb_mapper configs
 class _Numbers(tuple):
     """Values hb_mapper takes as one space-separated scalar (mean_value, scale_value)."""
+
+
+def _shell_word(path: str) -> str:
+    """Quote a path for a shell line inside a YAML comment; one without a line of its own."""
+    if any(c in path for c in '\r\n') or not path.isprintable():
+        return '<model_parameters.onnx_model below>'
+    return shlex.quote(path)
 
 
 def hb_mapper_config(onnx_model: str, output_prefix: str, *, working_dir: str = 'model_output',
@@ -166,7 +174,8 @@ def zoo_config_text(name: str) -> str:
         'file (a test checks that they agree).',
         f'Put {info.onnx_file} and {models.COMPILE.cal_data_dir}/ (made by',
         "prepare_calibration) next to this file, then, in D-Robotics' OpenExplorer docker on a",
-        'PC, from this directory:',
+        'PC, from this directory (checker first, as the zoo does):',
+        f'  hb_mapper checker --model-type onnx --march bayes-e --model {info.onnx_file}',
         f'  hb_mapper makertbin --config {info.hb_mapper_config_file} --model-type onnx',
         f'The BPU model is written to model_output_{name}/{info.bin_file}.',
     ])
@@ -427,12 +436,14 @@ def user_config(onnx_path: str, calibration_dir: str, output: str,
         cal_data_dir=os.path.relpath(os.path.abspath(calibration_dir), base),
         input_name=signature.input_name,
         input_shape='x'.join(str(d) for d in signature.input_shape))
+    onnx = config['model_parameters']['onnx_model']
     text = render_yaml(config, [
         f'hb_mapper config for {os.path.basename(onnx_path)} ({note.split(" (")[0]}, '
         f'{signature.num_classes} classes) on the RDK X5,',
         f"with the RDK model zoo's RepViT settings; {count} calibration files. Written by",
         "repvit_ros quantization_config. In D-Robotics' OpenExplorer docker on a PC, from",
-        "this file's directory:",
+        "this file's directory (checker first, as the zoo does):",
+        f'  hb_mapper checker --model-type onnx --march bayes-e --model {_shell_word(onnx)}',
         f'  hb_mapper makertbin --config {os.path.basename(output)} --model-type onnx',
         f'The BPU model is written to model_output/{prefix}.bin.',
     ])

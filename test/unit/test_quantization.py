@@ -184,6 +184,9 @@ def test_config_for_a_users_model(tmp_path, calibration, capsys):
     assert cfg['model_parameters']['output_model_file_prefix'] == 'my_repvit_224x224_nv12'
     assert '12 classes' in text and 'RepViT m0_9' in text and '3 calibration files' in text
     assert 'hb_mapper makertbin --config my.yaml --model-type onnx' in text
+    # The zoo's order: the checker on the ONNX first, then makertbin.
+    assert text.index('hb_mapper checker --model-type onnx --march bayes-e') < \
+        text.index('hb_mapper makertbin')
 
 
 def test_config_refuses_what_hb_mapper_cannot_take(tmp_path, calibration, capsys):
