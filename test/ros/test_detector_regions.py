@@ -481,6 +481,8 @@ def test_huge_detection_arrays_need_the_large_frames_profile_and_losses_are_coun
     counts = r.node.diagnostics()
     if profile:  # the detector's own profile carries them through shared memory
         assert counts['detections_received'] == count and counts['detections_lost'] == 0
-    else:  # best-effort UDP fragments: most are lost, and DDS says so, so they are counted
-        assert counts['detections_lost'] >= count // 2, counts
+    else:  # best-effort UDP fragments: arrays are lost, and DDS says so, so they are counted
+        # (how many varies with the machine's load: 3 to all 8 of 8 seen; DDS sees a loss from
+        # a later sample's sequence number, so the last arrays lost may go unreported)
+        assert counts['detections_lost'] >= 1 and counts['detections_received'] < count, counts
         assert counts['detections_received'] + counts['detections_lost'] <= count
