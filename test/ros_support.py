@@ -14,8 +14,9 @@
 
 """ROS fixtures for the integration and bench tests: a private context, an executor, waits."""
 
+import threading
 import time
-from typing import Callable
+from typing import Callable, Iterator, List
 
 from ament_index_python.packages import get_package_prefix
 import pytest
@@ -72,3 +73,39 @@ def spin_until(executor, predicate: Callable[[], bool], timeout: float = 10.0) -
             return True
         executor.spin_once(timeout_sec=0.02)
     return predicate()
+
+
+class SpunPair:
+    """
+    A node under test and a peer node spun together by one executor on a thread of their own.
+
+    Subclasses create ``self.node`` and ``self.peer``, then call :meth:`spin`; :meth:`close`
+    stops the executor and destroys both.
+    """
+
+    def spin(self, executor) -> None:
+        """Add both nodes to ``executor`` and spin it on a daemon thread."""
+        self.executor = executor
+        executor.add_node(self.node)
+        executor.add_node(self.peer)
+        self.thread = threading.Thread(target=executor.spin, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        """Stop the executor and destroy both nodes."""
+        self.executor.shutdown()
+        self.thread.join(5)
+        self.node.destroy_node()
+        self.peer.destroy_node()
+
+
+def closing_all(make: Callable[..., SpunPair]) -> Iterator[Callable[..., SpunPair]]:
+    """Yield a maker of pairs for a fixture, and close every pair it made afterwards."""
+    made: List[SpunPair] = []
+
+    def remembered(*args, **kwargs):
+        made.append(make(*args, **kwargs))
+        return made[-1]
+    yield remembered
+    for pair in made:
+        pair.close()

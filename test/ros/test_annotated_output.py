@@ -14,7 +14,6 @@
 
 """The annotated image and the RDK web display output, over real DDS."""
 
-import threading
 import time
 
 import cv2
@@ -29,14 +28,14 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class, wrap
 from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier, StartupError
-from ros_support import wait_for
+from ros_support import closing_all, SpunPair, wait_for
 from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Classification
 
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 
 
-class Scene:
+class Scene(SpunPair):
     """A classifier and a peer that publishes frames and collects every output."""
 
     def __init__(self, context, model, ns, input_type='image', **params):
@@ -54,11 +53,7 @@ class Scene:
                                       self.results.append, RELIABLE)
         self.pub = self.peer.create_publisher(message_class(input_type), f'/{ns}/image',
                                               RELIABLE)
-        self.executor = MultiThreadedExecutor(num_threads=3, context=context)
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.peer)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
+        self.spin(MultiThreadedExecutor(num_threads=3, context=context))
         assert wait_for(lambda: self.pub.get_subscription_count() > 0)
 
     def watch_images(self):
@@ -70,23 +65,11 @@ class Scene:
         assert wait_for(lambda: all(self.node.count_subscribers(t) > 0 for t in (
             f'/{self.ns}/annotated_image', f'/{self.ns}/annotated_image/compressed')))
 
-    def close(self):
-        self.executor.shutdown()
-        self.thread.join(5)
-        self.node.destroy_node()
-        self.peer.destroy_node()
-
 
 @pytest.fixture
 def scene(ros_context, synthetic_model):
-    made = []
-
-    def make(ns, **kwargs):
-        made.append(Scene(ros_context, synthetic_model('m0_9'), ns, **kwargs))
-        return made[-1]
-    yield make
-    for s in made:
-        s.close()
+    yield from closing_all(lambda ns, **kwargs: Scene(ros_context, synthetic_model('m0_9'),
+                                                      ns, **kwargs))
 
 
 @pytest.mark.parametrize('input_type, encoding, size', [

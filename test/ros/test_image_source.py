@@ -23,7 +23,6 @@ The installed executable is run for its one-line refusals and its Ctrl-C.
 import os
 import signal
 import subprocess
-import threading
 import time
 
 import cv2
@@ -37,7 +36,7 @@ from repvit_ros import image_source
 from repvit_ros.bench.pictures import jpeg_declaring, sample_picture
 from repvit_ros.image_source import ImageSource, read_picture, SourceError
 from repvit_ros.layouts import encode, image_view
-from ros_support import INSTALL_PREFIX, wait_for
+from ros_support import closing_all, INSTALL_PREFIX, SpunPair, wait_for
 from sensor_msgs.msg import CompressedImage, Image
 
 EXECUTABLE = os.path.join(INSTALL_PREFIX, 'lib', 'repvit_ros', 'image_source')
@@ -72,7 +71,7 @@ def pictures(tmp_path):
     return tmp_path
 
 
-class Watcher:
+class Watcher(SpunPair):
     """An image source in this process and a subscriber to what it publishes."""
 
     def __init__(self, context, topic='/source/image_raw', msg_class=Image, **params):
@@ -82,33 +81,16 @@ class Watcher:
         self.peer.create_subscription(msg_class, topic, self._add, RELIABLE)
         self.node = ImageSource(namespace='source', context=context, parameter_overrides=[
             Parameter(k, value=v) for k, v in params.items()])
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.peer)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
+        self.spin(SingleThreadedExecutor(context=context))
 
     def _add(self, msg):
         self.times.append(time.monotonic())
         self.got.append(msg)
 
-    def close(self):
-        self.executor.shutdown()
-        self.thread.join(5)
-        self.node.destroy_node()
-        self.peer.destroy_node()
-
 
 @pytest.fixture
 def watch(ros_context):
-    made = []
-
-    def make(**kwargs):
-        made.append(Watcher(ros_context, **kwargs))
-        return made[-1]
-    yield make
-    for w in made:
-        w.close()
+    yield from closing_all(lambda **kwargs: Watcher(ros_context, **kwargs))
 
 
 def pixels(msg):

@@ -24,7 +24,6 @@ runtime-changeable later fails :func:`test_the_runtime_parameters_are_exactly_th
 test here reads what it shapes.
 """
 
-import threading
 import time
 
 import numpy as np
@@ -40,7 +39,7 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier
 from repvit_ros.regions import crop_regions
-from ros_support import wait_for
+from ros_support import closing_all, SpunPair, wait_for
 from sensor_msgs.msg import Image
 from vision_msgs.msg import (Classification, Detection2D, Detection2DArray, ObjectHypothesis,
                              ObjectHypothesisWithPose)
@@ -67,7 +66,7 @@ def test_the_runtime_parameters_are_exactly_these(ros_context, synthetic_model):
         node.destroy_node()
 
 
-class Running:
+class Running(SpunPair):
     """A classifier running on its own executor, a peer that feeds it and changes parameters."""
 
     def __init__(self, context, model, ns, **params):
@@ -88,11 +87,7 @@ class Running:
         self.dets = self.peer.create_publisher(Detection2DArray, f'/{ns}/detections', RELIABLE)
         self.client = self.peer.create_client(SetParameters,
                                               f'/{ns}/repvit_classifier/set_parameters')
-        self.executor = MultiThreadedExecutor(num_threads=3, context=context)
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.peer)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
+        self.spin(MultiThreadedExecutor(num_threads=3, context=context))
         assert wait_for(lambda: self.image.get_subscription_count() > 0)
         assert self.client.wait_for_service(timeout_sec=10)
         self.stamp = 1_000
@@ -121,23 +116,11 @@ class Running:
         assert wait_for(lambda: len(self.out[topic]) > n, timeout), topic
         return self.out[topic][n]
 
-    def close(self):
-        self.executor.shutdown()
-        self.thread.join(5)
-        self.node.destroy_node()
-        self.peer.destroy_node()
-
 
 @pytest.fixture
 def classifier(ros_context, synthetic_model):
-    made = []
-
-    def make(ns, **params):
-        made.append(Running(ros_context, synthetic_model('m0_9'), ns, **params))
-        return made[-1]
-    yield make
-    for n in made:
-        n.close()
+    yield from closing_all(lambda ns, **params: Running(ros_context, synthetic_model('m0_9'),
+                                                        ns, **params))
 
 
 def test_top_k_and_min_score_shape_the_next_result(classifier):
