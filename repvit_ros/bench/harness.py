@@ -42,6 +42,7 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import input_type_of
 from repvit_ros.messages import make_message
 from repvit_ros.model_tools.synthetic import write_model
+from repvit_ros.pipeline import DROP_REASONS
 
 NODE_KINDS = ('classifier', 'fixed', 'emulated', 'bare', 'bare_jpeg', 'serial', 'serial_emulated',
               'component_container', 'container', 'frame_source')
@@ -308,10 +309,11 @@ def counts_between(before: Dict[str, str], after: Dict[str, str]) -> Dict[str, i
 
     :param before: values from :meth:`Feeder.diagnostics` at the start.
     :param after: values at the end.
-    :return: received, published, dropped, bad and failed frames in between, and frames the
-        transport reported lost before they reached the node.
+    :return: received, published, dropped (and dropped_<reason> per reason), bad and failed
+        frames in between, and frames the transport reported lost before they reached the node.
     """
-    keys = ('received', 'published', 'dropped', 'bad', 'failed', 'lost')
+    keys = ('received', 'published', 'dropped', 'bad', 'failed', 'lost') + tuple(
+        f'dropped_{reason}' for reason in DROP_REASONS)
     return {k: int(after.get(k, 0)) - int(before.get(k, 0)) for k in keys}
 
 

@@ -166,6 +166,10 @@ def peak_rss(pid: int) -> Optional[int]:
     return None
 
 
+#: DDS history (frames) on both sides of the switch scenario: its frames all reach the node.
+TRANSPORT_DEPTH = 120
+
+
 def _classifier(ns: str, model: str, threads: int, msg_type: str = 'image',
                 queue_size: int = 2, depth: int = 0, feeder_depth: int = 10):
     """Start a classifier on ``model`` in its own process, with a feeder: see node_under_test."""
@@ -631,8 +635,11 @@ def switch(switches: int = 4, rate: float = 30.0, models: Tuple[str, str] = ('m0
     samples: List[Tuple[float, int]] = []
     asked: List[float] = []
     results: List[Any] = []
-    with _classifier(ns, models[0], threads, input_type_of(encoding),
-                     queue_size=1) as (proc, feeder):
+    # DDS histories of 4 s at 30 Hz on both sides: every frame sent must reach the node, which
+    # a starved machine's reader lagging more than the default 10 frames behind would break
+    # without the node ever knowing (a clean-clone run beside a CPU hog: 224 of 225 arrived).
+    with _classifier(ns, models[0], threads, input_type_of(encoding), queue_size=1,
+                     depth=TRANSPORT_DEPTH, feeder_depth=TRANSPORT_DEPTH) as (proc, feeder):
         client = feeder.node.create_client(SetParameters,
                                            f'{ns}/repvit_classifier/set_parameters')
         client.wait_for_service(timeout_sec=10.0)

@@ -285,7 +285,15 @@ def test_a_slow_model_switch_loses_no_frame_and_the_old_model_serves_meanwhile(
 
 
 def test_a_model_that_fails_to_load_later_leaves_the_old_one_and_its_parameters(
-        ros_context, bench, synthetic_model, tmp_path):
+        ros_context, bench, synthetic_model, tmp_path, monkeypatch):
+    load = work.load_classifier
+
+    def slow_load(cfg, *args):
+        # Long enough that the second request below finds the load running: ONNX Runtime
+        # refuses the broken file in milliseconds (Jazzy's CI leg: the load was already over).
+        time.sleep(1.0)
+        return load(cfg, *args)
+    monkeypatch.setattr(work, 'load_classifier', slow_load)
     broken = tmp_path / 'broken.onnx'
     broken.write_bytes(b'not an onnx file' * 1000)  # passes the quick checks, fails the load
     node = RepVitClassifier(namespace='bad_switch', context=ros_context, parameter_overrides=[

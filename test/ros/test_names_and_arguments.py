@@ -83,8 +83,9 @@ def test_a_broken_params_file_is_one_line(tmp_path):
      'camera names must be ROS name tokens (ASCII letters, digits and _, not starting with a '
      "digit): 'caméra'"),
     (['-p', "image_topics:=['/x/image_raw']", '-p', "camera_names:=['猫']"], "'猫'"),
-    (['-r', '__ns:=/robot/'],
-     "error creating node: invalid node namespace: namespace must not end with a '/'"),
+    # rcl's own reason follows (Kilted: "namespace must not end with a '/'"; Jazzy's rcl names
+    # the wrong rule: "node name must not start with a number"), so only the part that is ours.
+    (['-r', '__ns:=/robot/'], 'error creating node: invalid node namespace: '),
 ])
 def test_a_bad_name_is_one_line_naming_the_parameter_and_the_rule(
         synthetic_model, executable, args, words):
