@@ -144,10 +144,18 @@ def ignore_further_signals() -> None:
     Let a bounded shutdown run to its end: ignore Ctrl-C and SIGTERM from now on.
 
     ``ros2 launch`` in a terminal always sends a second Ctrl-C or SIGTERM; it must not break the
-    shutdown half-way.
+    shutdown half-way. That second signal may come while ignoring is being installed: Python
+    3.12's ``signal.signal`` is a Python function, so the pending Ctrl-C raises inside it (Jazzy's
+    CI leg: a traceback and exit -2 instead of a clean stop); it is swallowed and the install
+    done again.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            return
+        except KeyboardInterrupt:
+            continue
 
 
 def leave(code: int, stuck: bool) -> int:

@@ -30,7 +30,7 @@ import onnx
 from onnx import helper, numpy_helper, TensorProto
 import pytest
 import rclpy
-from repvit_ros import main
+from repvit_ros import main, process
 from repvit_ros.bench import harness
 from ros_support import INSTALL_PREFIX
 
@@ -207,3 +207,21 @@ def test_an_error_without_a_shutdown_still_propagates(ros_context, monkeypatch):
         assert time.monotonic() - start >= main.SIGNAL_GRACE_SEC
     finally:
         node.destroy_node()
+
+
+def test_a_second_ctrl_c_while_signals_are_being_ignored_is_swallowed(monkeypatch):
+    # Python 3.12's signal.signal is a Python function: a pending Ctrl-C raises inside it.
+    installed, raised = {}, []
+
+    def install(sig, handler):
+        if not raised:
+            raised.append(sig)
+            raise KeyboardInterrupt
+        installed[sig] = handler
+    monkeypatch.setattr(process.signal, 'signal', install)
+    try:
+        process.ignore_further_signals()
+    except KeyboardInterrupt:  # as a test failure, not as the end of the whole test run
+        pytest.fail('the second Ctrl-C broke the shutdown')
+    assert raised == [signal.SIGINT]
+    assert installed == {signal.SIGINT: signal.SIG_IGN, signal.SIGTERM: signal.SIG_IGN}
