@@ -20,8 +20,9 @@ node is configured): its frames wait in a small cache (:class:`~repvit_ros.sync.
 the ``vision_msgs/Detection2DArray`` with the same stamp. A pair goes through the node's worker
 pipeline like a frame: every box is padded, clamped and cropped from the frame in its own
 encoding (:func:`repvit_ros.regions.crop_regions`), each crop goes through the model's NV12
-preprocessing and backend, and the detections come back on ``classified_detections`` unchanged
-(header, boxes, ids, order) but for their ``results``: the classifier's top-k hypotheses, then
+preprocessing and backend (the crops shared out among the free workers,
+:meth:`~repvit_ros.pipeline.Pipeline.spread`), and the detections come back on
+``classified_detections`` unchanged (header, boxes, ids, order) but for their ``results``: the classifier's top-k hypotheses, then
 the detector's own when ``keep_detector_hypotheses`` is set.
 
 The camera's outputs (:class:`repvit_ros.outputs.Outputs`) show the result as they show a
@@ -261,11 +262,16 @@ class Regions(Route):
         out = Detection2DArray()
         out.header = dets.header
         shown: List[Any] = []
+        # The boxes are shared out among the free workers: N boxes take about
+        # ceil(N / workers) inference times, not N.
+        crops = [region for region in regions if region.crop is not None]
+        rankings = iter(self._pipeline.spread(
+            lambda region: clf.rank(clf.infer(clf.to_nv12(region.crop, region.encoding)),
+                                    settings.top_k, settings.min_score), crops))
         for det, region in zip(dets.detections, regions):
             results = []
             if region.crop is not None:
-                logits = clf.infer(clf.to_nv12(region.crop, region.encoding))
-                ranked = clf.rank(logits, settings.top_k, settings.min_score)
+                ranked = next(rankings)
                 for i, score in ranked:
                     hyp = ObjectHypothesisWithPose()
                     hyp.hypothesis = ObjectHypothesis(class_id=ids[i], score=score)

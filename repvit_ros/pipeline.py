@@ -25,6 +25,11 @@ starve a slow one, and the in-order guarantee holds per source, so one camera's 
 never holds back another camera's results. Without a source key everything is one source,
 :data:`DEFAULT_SOURCE`.
 
+A frame whose work splits into independent items (a detector's boxes) hands them out with
+:meth:`Pipeline.spread`: workers with nothing else running take them before any new frame, so a
+frame of N boxes takes about ceil(N / workers) inference times instead of N, and no more than
+``workers`` threads ever run at once.
+
 When a source's queue is full its oldest waiting frame is dropped; every frame ends up counted
 exactly once, for its source and in the total, as published, dropped (with a reason), bad (its
 data could not be converted) or failed (anything else went wrong: the backend raised, or
@@ -203,6 +208,21 @@ def _oldest_waiting(src: _Source) -> float:
     return src.queue[0].received
 
 
+class _Spread:
+    """One frame's items handed out among the workers: which is next, how many are left."""
+
+    __slots__ = ('fn', 'items', 'results', 'next', 'left', 'done', 'error')
+
+    def __init__(self, fn: Callable[[Any], Any], items: List[Any]):
+        self.fn = fn
+        self.items = items
+        self.results: List[Any] = [None] * len(items)
+        self.next = 0  # the first item nobody has taken
+        self.left = len(items)  # items not finished
+        self.done = threading.Event()
+        self.error: Optional[BaseException] = None
+
+
 class Pipeline:
     """Newest-frame queues per source, one worker pool, in-order delivery per source."""
 
@@ -235,6 +255,7 @@ class Pipeline:
         self._queue_size = queue_size
         self._sources: Dict[Hashable, _Source] = {}
         self._ready: Deque[_Source] = deque()  # sources with frames waiting
+        self._spreads: Deque[_Spread] = deque()  # spreads with items nobody has taken yet
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._running_tasks = 0
@@ -342,43 +363,130 @@ class Pipeline:
             self._pool.submit(self._work, job, src)
         return seq
 
-    def _take(self) -> Optional[Tuple[Job, _Source]]:
-        with self._lock:
-            if self._ready:
-                # The frame that has waited longest, whichever its source: a flooding camera's
-                # queue holds only its newest frames, so a slow camera's frame goes first. (By
-                # turns, a slow camera's frame waited behind one frame of every other source
-                # and was pushed out by its own next frame when the workers were slow: 2-30 %
-                # of a 5 Hz camera's frames beside a flood, measured in the executable.)
-                src = min(self._ready, key=_oldest_waiting)
-                self._ready.remove(src)
-                job = src.queue.popleft()
-                if src.queue:
-                    self._ready.append(src)
-                return job, src
-            self._running_tasks -= 1
-            return None
+    def spread(self, fn: Callable[[Any], Any], items: List[Any]) -> List[Any]:
+        """
+        Run ``fn`` on every item, sharing the items with the workers that are free (from a worker).
 
-    def _work(self, job: Job, src: _Source) -> None:
+        The calling worker runs items itself until none is left to take; workers that have no
+        frame running (up to the pipeline's worker count, the caller included) take the rest,
+        before any new frame. Returns once every item is finished.
+
+        :param fn: what to run on one item (any worker thread).
+        :param items: the items.
+        :return: ``fn``'s results, in the items' order.
+        :raises Exception: the first exception an item raised, once every item has finished.
+        """
+        items = list(items)
+        if len(items) < 2 or self._workers == 1:
+            return [fn(item) for item in items]
+        sp = _Spread(fn, items)
+        with self._lock:
+            helpers = 0 if self._closed else \
+                min(self._workers - self._running_tasks, len(items) - 1)
+            self._running_tasks += helpers
+            self._spreads.append(sp)
+        for _ in range(helpers):
+            self._pool.submit(self._work, None, None)
         while True:
-            try:
-                result = self._process(job)
-            except Exception as exc:  # noqa: B902 - a worker must outlive any frame
-                if self._abandoned:
-                    return
-                src.stats.count('bad' if isinstance(exc, self._error_types) else 'failed')
-                self._report(job, exc)
-                result, ok = None, False
-            else:
-                ok = True
-            # Take the next frame before publishing this result: whoever reacts to the result
-            # (a closed-loop sender) must find this worker's queue slot free again, or a frame
-            # sent at exactly the node's pace would push a waiting one out.
-            nxt = self._take()
-            self._complete(src, job, result, ok)
-            if nxt is None:
+            with self._lock:
+                if sp.next == len(items):
+                    break
+                i = sp.next
+                sp.next += 1
+                if sp.next == len(items):
+                    self._spreads.remove(sp)
+            self._run_item(sp, i)
+        sp.done.wait()
+        if sp.error is not None:
+            raise sp.error
+        return sp.results
+
+    def _run_item(self, sp: _Spread, i: int) -> None:
+        try:
+            sp.results[i] = sp.fn(sp.items[i])
+        except Exception as exc:  # noqa: B902 - given to the frame's own worker, which raises it
+            if sp.error is None:
+                sp.error = exc
+        finally:
+            with self._lock:
+                sp.left -= 1
+                if sp.left == 0:
+                    sp.done.set()
+
+    def _take_item(self) -> Optional[Tuple[_Spread, int]]:
+        # Called under self._lock: the next item of the oldest spread, if any.
+        if not self._spreads:
+            return None
+        sp = self._spreads[0]
+        i = sp.next
+        sp.next += 1
+        if sp.next == len(sp.items):
+            self._spreads.popleft()
+        return sp, i
+
+    def _run_items(self) -> None:
+        while True:
+            with self._lock:
+                got = self._take_item()
+            if got is None:
                 return
-            job, src = nxt
+            self._run_item(*got)
+
+    def _take(self, leave: bool = True) -> Optional[Tuple[Job, _Source]]:
+        # The next frame; None when none waits (and, with ``leave``, this worker stops running
+        # unless another frame's items wait: then it runs those and looks again).
+        while True:
+            with self._lock:
+                if self._ready:
+                    # The frame that has waited longest, whichever its source: a flooding
+                    # camera's queue holds only its newest frames, so a slow camera's frame
+                    # goes first. (By turns, a slow camera's frame waited behind one frame of
+                    # every other source and was pushed out by its own next frame when the
+                    # workers were slow: 2-30 % of a 5 Hz camera's frames beside a flood,
+                    # measured in the executable.)
+                    src = min(self._ready, key=_oldest_waiting)
+                    self._ready.remove(src)
+                    job = src.queue.popleft()
+                    if src.queue:
+                        self._ready.append(src)
+                    return job, src
+                if not leave:
+                    return None
+                got = self._take_item()
+                if got is None:
+                    self._running_tasks -= 1
+                    return None
+            self._run_item(*got)
+
+    def _work(self, job: Optional[Job], src: Optional[_Source]) -> None:
+        # A worker: frames (and other frames' items, first) until nothing is left to run.
+        while True:
+            if job is not None:
+                try:
+                    result = self._process(job)
+                except Exception as exc:  # noqa: B902 - a worker must outlive any frame
+                    if self._abandoned:
+                        return
+                    src.stats.count('bad' if isinstance(exc, self._error_types) else 'failed')
+                    self._report(job, exc)
+                    result, ok = None, False
+                else:
+                    ok = True
+                # Take the next frame before publishing this result: whoever reacts to the
+                # result (a closed-loop sender) must find this worker's queue slot free again,
+                # or a frame sent at exactly the node's pace would push a waiting one out.
+                nxt = self._take(leave=False)
+                self._complete(src, job, result, ok)
+                job = None
+                if nxt is not None:
+                    job, src = nxt
+            # Items of frames already running go before a new frame.
+            self._run_items()
+            if job is None:
+                nxt = self._take()
+                if nxt is None:
+                    return
+                job, src = nxt
 
     def _report(self, job: Job, exc: Exception) -> None:
         try:

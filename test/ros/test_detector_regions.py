@@ -207,6 +207,25 @@ def test_each_box_is_classified_like_its_crop_and_bad_boxes_are_counted(
     assert counts['detections_received'] == counts['detections_paired'] == 1
 
 
+@pytest.mark.parametrize('threads', [1, 4])
+def test_boxes_shared_out_over_the_workers_come_back_in_the_detectors_order(rig, threads):
+    r = rig([Parameter('threads', value=threads), Parameter('roi_min_size', value=16)])
+    msg = make_message('image', sample_picture(W, H, seed=5), 'bgr8', 7_000_000_000,
+                       frame_id='cam')
+    boxes = [(40 + 45 * i, 60 + 20 * (i % 5), 40 + 6 * i, 50 + 4 * i) for i in range(7)]
+    r.images[''].publish(msg)
+    r.dets[''].publish(detections_of(msg, [detection(*box, det_id=f'd{i}')
+                                           for i, box in enumerate(boxes)]))
+    assert wait_for(lambda: len(r.results['']) == 1, 10)
+    out = r.results[''][0]
+    assert [d.id for d in out.detections] == [f'd{i}' for i in range(7)]
+    for i, (got, want) in enumerate(zip(out.detections, r.expected(msg, boxes))):
+        assert [h.hypothesis.class_id for h in got.results] == want[0], i
+        assert [h.hypothesis.score for h in got.results] == pytest.approx(want[1], abs=1e-5), i
+    assert len({tuple(h.hypothesis.score for h in d.results) for d in out.detections}) == 7
+    assert r.node.diagnostics()['regions_classified'] == 7
+
+
 def test_detector_hypotheses_kept_on_request_and_largest_boxes_first(rig):
     r = rig([Parameter('max_rois', value=2), Parameter('top_k', value=3)])
     msg = make_message('image', sample_picture(W, H, seed=5), 'bgr8', 1_000)

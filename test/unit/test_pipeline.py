@@ -285,6 +285,130 @@ def test_a_route_submits_under_its_source_and_counts_refused_frames_in_one_call(
     pipe.close()
 
 
+class _Running:
+    """Counts the threads inside a frame's process or one of its items; keeps the most."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.now = self.most = 0
+
+    def __enter__(self):
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.now -= 1
+
+
+def test_a_frames_items_run_on_every_free_worker_and_come_back_in_order():
+    together = threading.Barrier(4, timeout=10)  # broken unless 4 items run at the same time
+    threads = set()
+
+    def item(x):
+        threads.add(threading.get_ident())
+        if x < 4:
+            together.wait()
+        return x * x
+
+    delivered = []
+    pipe = Pipeline(lambda job: pipe.spread(item, range(job.payload)),
+                    lambda j, r: delivered.append(r), lambda j, e: delivered.append(e),
+                    workers=4)
+    pipe.submit(9)
+    assert pipe.wait_idle(10)
+    assert delivered == [[x * x for x in range(9)]] and len(threads) == 4
+    pipe.close()
+
+
+def test_spread_items_never_run_on_more_threads_than_workers():
+    running = _Running()
+
+    def item(x):
+        with running:
+            time.sleep(0.002)
+        return x
+
+    def process(job):
+        with running:
+            pass
+        return sum(pipe.spread(item, range(job.payload)))
+
+    delivered = []
+    pipe = Pipeline(process, lambda j, r: delivered.append(r), lambda j, e: None,
+                    workers=3, queue_size=50)
+    for n in [8, 1, 5, 0, 12, 3, 7, 2] * 4:
+        pipe.submit(n)
+    assert pipe.wait_idle(20)
+    assert delivered == [sum(range(n)) for n in [8, 1, 5, 0, 12, 3, 7, 2] * 4]
+    assert running.most == 3  # all three busy at some point, never a fourth thread
+    pipe.close()
+
+
+def test_a_frames_items_go_before_the_next_frame():
+    started = []
+    first_item = threading.Event()
+
+    def item(x):
+        started.append(('item', x))
+        if x == 0:
+            first_item.set()
+            time.sleep(0.05)  # the other worker finishes its frame meanwhile
+        return x
+
+    def process(job):
+        started.append(('frame', job.payload))
+        if job.payload == 'spread':
+            return pipe.spread(item, range(4))
+        first_item.wait(5)
+        return job.payload
+
+    pipe = Pipeline(process, lambda j, r: None, lambda j, e: None, workers=2, queue_size=5)
+    pipe.submit('short', 'a')
+    pipe.submit('spread', 'b')
+    pipe.submit('waiting', 'a')  # queued: both workers are busy
+    assert pipe.wait_idle(10)
+    # The worker freed by 'short' helps with the spread items before taking 'waiting'.
+    assert started.index(('frame', 'waiting')) > max(
+        started.index(('item', x)) for x in range(4))
+    pipe.close()
+
+
+def test_an_item_that_raises_makes_its_frame_bad_after_every_item_finished():
+    finished = []
+
+    def item(x):
+        if x == 2:
+            raise FrameError('crop 2')
+        time.sleep(0.01)
+        finished.append(x)
+        return x
+
+    errors, delivered = [], []
+    pipe = Pipeline(lambda job: pipe.spread(item, range(6)), lambda j, r: delivered.append(r),
+                    lambda j, e: errors.append((list(finished), str(e))), workers=3,
+                    error_types=(FrameError,))
+    pipe.submit(0)
+    assert pipe.wait_idle(10)
+    assert delivered == [] and len(errors) == 1
+    assert sorted(errors[0][0]) == [0, 1, 3, 4, 5] and errors[0][1] == 'crop 2'
+    assert pipe.stats.snapshot()['bad'] == 1
+    pipe.close()
+
+
+def test_spread_with_one_worker_runs_the_items_in_the_callers_thread():
+    threads = []
+    pipe = Pipeline(lambda job: (threading.get_ident(), pipe.spread(
+        lambda x: threads.append(threading.get_ident()) or x + 1, [1, 2, 3])),
+        lambda j, r: threads.append(r), lambda j, e: None, workers=1)
+    pipe.submit(0)
+    assert pipe.wait_idle(5)
+    caller, results = threads[-1]
+    assert results == [2, 3, 4] and threads[:3] == [caller] * 3
+    pipe.close()
+
+
 def _compressed_samples():
     """Small valid frames to mutate, so that the fuzzer gets past the signatures."""
     rgb = np.random.default_rng(0).integers(0, 256, (24, 32, 3), dtype=np.uint8)
