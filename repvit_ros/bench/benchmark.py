@@ -49,8 +49,9 @@ from repvit_ros import models
 from repvit_ros.backends import Backend, bpu_runtime_available, create_backend, resolve_kind
 from repvit_ros.bench import composition, render_cost, robot
 from repvit_ros.bench.feeder import Feeder
-from repvit_ros.bench.harness import (classifier_params, counts_between, frames, model_file,
-                                      node_under_test, NodeProcess, use_large_frames_profile)
+from repvit_ros.bench.harness import (checkout_env, classifier_params, counts_between, frames,
+                                      model_file, node_under_test, NodeProcess,
+                                      use_large_frames_profile)
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import input_type_of
 from repvit_ros.layouts import encode, image_view, row_step
@@ -406,7 +407,7 @@ def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATE
                         bare, serial]
                 if baseline:
                     rigs.append(nodes.enter_context(node_under_test(
-                        'emulated', f'{base}_{n}_before', params, env=_checkout_env(baseline),
+                        'emulated', f'{base}_{n}_before', params, env=checkout_env(baseline),
                         cwd=baseline)))
                 figs = _median_figures([[_closed_loop(*rig, msgs, window, duration, warmup)
                                          for rig in rigs] for _ in range(max(1, runs))])
@@ -419,14 +420,6 @@ def bench_emulated(workers=EMULATED_WORKERS, inference_ms: float = robot.EMULATE
                                         / max(row['before_cpu_ms_per_frame'], 1e-9))
             rows.append(row)
     return rows
-
-
-def _checkout_env(checkout: str) -> Dict[str, str]:
-    """Give the environment of a process that runs ``checkout``'s repvit_ros, not this one."""
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(p for p in (os.path.abspath(checkout),
-                                                    env.get('PYTHONPATH', '')) if p)
-    return env
 
 
 def _median_figures(runs: List[List[Dict[str, float]]]) -> List[Dict[str, float]]:
@@ -769,10 +762,18 @@ def robot_modes(args: argparse.Namespace) -> List[Dict]:
                                            duration=duration, model=args.hold_model,
                                            **common))
     if args.mode == 'sweep':
-        results.append(robot.bench_sweep(args.max_cameras, duration=duration / 2, **common))
+        layouts = [lay.strip() for lay in args.layouts.split(',') if lay.strip()]
+        unknown = sorted(set(layouts) - set(robot.LAYOUTS))
+        if unknown or not layouts:
+            raise SystemExit(f'--layouts: {", ".join(unknown) or "none given"}; choose from '
+                             f'{", ".join(robot.LAYOUTS)}')
+        results.append(robot.bench_sweep(args.max_cameras, duration=duration / 2,
+                                         layouts=layouts, baseline=args.baseline, **common))
     if args.mode in ('regions', 'all'):
         results.append(robot.bench_regions([int(n) for n in args.detections.split(',')],
-                                           duration=duration, **common))
+                                           duration=duration,
+                                           baseline=args.baseline if args.mode == 'regions'
+                                           else '', **common))
     return results
 
 
@@ -850,9 +851,12 @@ def main(argv=None) -> int:
                         help='overhead: runs of every emulated-BPU process per worker count, '
                              'in turn (medians reported)')
     parser.add_argument('--baseline', default='',
-                        help='overhead: a checkout of another commit (e.g. `git worktree add '
-                             '/tmp/before main`): its node is fed in turn beside this one on '
-                             'the emulated BPU (before columns)')
+                        help='overhead/sweep/regions: a checkout of another commit (e.g. `git '
+                             'worktree add /tmp/before main`): its node is fed in turn beside '
+                             'this one on the emulated BPU (before columns or rows)')
+    parser.add_argument('--layouts', default=','.join(robot.LAYOUTS),
+                        help='sweep: the layouts tried (comma-separated: ' +
+                             ', '.join(robot.LAYOUTS) + ')')
     parser.add_argument('--no-emulated', action='store_true',
                         help='overhead: skip the emulated-BPU rows')
     parser.add_argument('--startup-runs', type=int, default=3,

@@ -154,6 +154,14 @@ def _stop_leftovers() -> None:
             proc.proc.kill()
 
 
+def checkout_env(checkout: str) -> Dict[str, str]:
+    """Give the environment of a process that runs ``checkout``'s repvit_ros, not this one."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(p for p in (os.path.abspath(checkout),
+                                                    env.get('PYTHONPATH', '')) if p)
+    return env
+
+
 class NodeProcess:
     """
     One node in its own process, with its output collected and its CPU and memory readable.

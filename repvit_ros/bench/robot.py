@@ -38,7 +38,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import psutil
-from repvit_ros.bench.harness import classifier_params, frames, model_file, NodeProcess
+from repvit_ros.bench.harness import (checkout_env, classifier_params, frames, model_file,
+                                      NodeProcess)
 from repvit_ros.bench.streams import detector_boxes, StreamFeeder, StreamSpec
 from repvit_ros.frames import input_type_of
 from vision_msgs.msg import Detection2DArray
@@ -104,8 +105,8 @@ def layout_of(layout: str, n: int, base: str,
 
 @contextmanager
 def rig(nodes: Sequence[Tuple[str, Dict[str, Any]]], streams: Sequence[StreamSpec],
-        msg_type: str = 'image',
-        kind: str = 'emulated') -> Iterator[Tuple[List[NodeProcess], StreamFeeder]]:
+        msg_type: str = 'image', kind: str = 'emulated',
+        checkout: str = '') -> Iterator[Tuple[List[NodeProcess], StreamFeeder]]:
     """
     Start node processes and a feeder for their cameras; stop all of them on the way out.
 
@@ -113,9 +114,12 @@ def rig(nodes: Sequence[Tuple[str, Dict[str, Any]]], streams: Sequence[StreamSpe
     :param streams: the cameras.
     :param msg_type: the frames' message type.
     :param kind: the node kind (see :class:`~repvit_ros.bench.harness.NodeProcess`).
+    :param checkout: a checkout of another commit of this package whose node to run ('' this
+        one's).
     :return: a context manager giving (processes, feeder).
     """
-    procs = [NodeProcess(kind, ns, params) for ns, params in nodes]
+    procs = [NodeProcess(kind, ns, params, env=checkout_env(checkout) if checkout else None,
+                         cwd=checkout or None) for ns, params in nodes]
     feeder: Optional[StreamFeeder] = None
     try:
         feeder = StreamFeeder(streams, msg_type)
@@ -305,13 +309,15 @@ def targets(rows: Sequence[Dict[str, Any]], ratios: Sequence[Dict[str, Any]],
 def bench_sweep(max_cameras: int = 8, rate: float = 30.0, encoding: str = CAMERA_ENCODING,
                 width: int = CAMERA_SIZE[0], height: int = CAMERA_SIZE[1], threads: int = 2,
                 duration: float = 5.0, warmup: float = 1.0, repeats: int = 3,
-                inference_ms: float = EMULATED_MS, model: str = '') -> Dict[str, Any]:
+                inference_ms: float = EMULATED_MS, model: str = '',
+                layouts: Sequence[str] = LAYOUTS, baseline: str = '') -> Dict[str, Any]:
     """
     Find the most cameras one node, and as many separate nodes, serve with under 1 % dropped.
 
     From 1 camera up to ``max_cameras``, each layout still serving is run ``repeats`` times
     (alternating with the other); a layout stops at its first count that drops 1 % or more of
-    the frames of all its runs together.
+    the frames of all its runs together. With ``baseline``, every layout also runs the
+    baseline checkout's node, in turn with this one (``node``: ``this`` or ``before``).
 
     :param max_cameras: the largest count tried.
     :param rate: Hz per camera.
@@ -324,47 +330,66 @@ def bench_sweep(max_cameras: int = 8, rate: float = 30.0, encoding: str = CAMERA
     :param repeats: runs per layout and count.
     :param inference_ms: emulated inference time.
     :param model: a model every node holds in memory ('' none: memory is not the question).
-    :return: ``rows`` as :func:`bench_cameras` gives them, with ``serves``, and ``largest``
-        per layout (0: not even one camera).
+    :param layouts: which of :data:`LAYOUTS` to run.
+    :param baseline: a checkout of another commit of this package, run beside ('' none).
+    :return: ``rows`` as :func:`bench_cameras` gives them, with ``serves`` and ``node``, and
+        ``largest`` per layout (``<layout> (before)`` for the baseline's; 0: not even one
+        camera).
     """
     model_path = model_file(model) if model else ''
     msgs, msg_type = _camera_msgs(encoding, width, height)
     params = emulated_params(threads, inference_ms, model_path, msg_type)
     base = f'/repvit_sweep_{os.getpid()}'
+    nodes = [('this', '')] + ([('before', baseline)] if baseline else [])
+    cases = [(lay, node, checkout) for lay in layouts for node, checkout in nodes]
     rows: List[Dict[str, Any]] = []
-    largest = dict.fromkeys(LAYOUTS, 0)
-    going = list(LAYOUTS)
+    largest = {_case_name(lay, node): 0 for lay, node, _ in cases}
+    going = list(cases)
     for n in range(1, max_cameras + 1):
         if not going:
             break
-        setups = {lay: layout_of(lay, n, base, params) for lay in going}
-        runs: Dict[str, List[Dict[str, Any]]] = {lay: [] for lay in going}
-        with _rigs([setups[lay] for lay in going], msg_type) as rigs:
+        setups = {(lay, node): layout_of(lay, n, f'{base}_{node}', params)
+                  for lay, node, _ in going}
+        runs: Dict[Tuple[str, str], List[Dict[str, Any]]] = {
+            (lay, node): [] for lay, node, _ in going}
+        with _rigs([(*setups[lay, node], checkout) for lay, node, checkout in going],
+                   msg_type) as rigs:
             for _ in range(repeats):
-                for lay, (procs, feeder) in zip(going, rigs):
-                    runs[lay].append(measure(procs, feeder, msgs, rate, duration, warmup))
-        for lay in list(going):
-            row = {'cameras': n, 'layout': lay, 'processes': len(setups[lay][0]),
-                   'offered_fps': n * rate, **summarise(runs[lay])}
+                for (lay, node, _), (procs, feeder) in zip(going, rigs):
+                    runs[lay, node].append(measure(procs, feeder, msgs, rate, duration,
+                                                   warmup))
+        for case in list(going):
+            lay, node, _ = case
+            row = {'cameras': n, 'layout': lay, 'node': node,
+                   'processes': len(setups[lay, node][0]), 'offered_fps': n * rate,
+                   **summarise(runs[lay, node])}
             row['serves'] = _serves(row)
             rows.append(row)
             if row['serves']:
-                largest[lay] = n
+                largest[_case_name(lay, node)] = n
             else:
-                going.remove(lay)
+                going.remove(case)
     return {'mode': 'sweep', 'encoding': encoding, 'resolution': f'{width}x{height}',
             'rate': rate, 'threads': threads, 'inference_ms': inference_ms, 'model': model,
             'repeats': repeats, 'duration': duration, 'max_cameras': max_cameras,
-            'cpu_count': os.cpu_count(), 'rows': rows, 'largest': largest}
+            'baseline': baseline, 'cpu_count': os.cpu_count(), 'rows': rows,
+            'largest': largest}
+
+
+def _case_name(layout: str, node: str) -> str:
+    return layout if node == 'this' else f'{layout} ({node})'
 
 
 @contextmanager
-def _rigs(setups: Sequence[Tuple[Nodes, List[StreamSpec]]],
+def _rigs(setups: Sequence[Tuple[Nodes, List[StreamSpec], str]],
           msg_type: str) -> Iterator[List[Tuple[List[NodeProcess], StreamFeeder]]]:
+    # Each setup: nodes, streams, checkout ('' this one).
     if not setups:
         yield []
         return
-    with rig(*setups[0], msg_type) as first, _rigs(setups[1:], msg_type) as rest:
+    nodes, streams, checkout = setups[0]
+    with rig(nodes, streams, msg_type, checkout=checkout) as first, \
+            _rigs(setups[1:], msg_type) as rest:
         yield [first] + rest
 
 
@@ -390,13 +415,14 @@ def bench_regions(counts: Sequence[int] = (1, 5, 10), rate: float = 30.0,
                   encoding: str = CAMERA_ENCODING, width: int = CAMERA_SIZE[0],
                   height: int = CAMERA_SIZE[1], threads: int = 2, duration: float = 10.0,
                   warmup: float = 2.0, repeats: int = 3,
-                  inference_ms: float = EMULATED_MS) -> Dict[str, Any]:
+                  inference_ms: float = EMULATED_MS, baseline: str = '') -> Dict[str, Any]:
     """
     Classify a detector's boxes: one camera at ``rate``, each frame followed by its detections.
 
     One node (``detections_topic``) serves every box count; the counts alternate, ``repeats``
     runs each. Latency runs from the detections' publication to the classified detections'
-    arrival.
+    arrival. With ``baseline``, the baseline checkout's node runs too, fed in turn with this
+    one (its rows have ``node`` ``before``).
 
     :param counts: boxes per frame (sides 48-256 pixels, inside the frame).
     :param rate: frames per second.
@@ -408,26 +434,35 @@ def bench_regions(counts: Sequence[int] = (1, 5, 10), rate: float = 30.0,
     :param warmup: seconds fed before.
     :param repeats: runs per count.
     :param inference_ms: emulated inference time per region.
-    :return: ``rows`` per box count with :func:`summarise`'s keys (items: classified regions).
+    :param baseline: a checkout of another commit of this package ('' none).
+    :return: ``rows`` per box count (and node) with :func:`summarise`'s keys (items:
+        classified regions).
     """
     msgs, msg_type = _camera_msgs(encoding, width, height)
-    ns = f'/repvit_regions_{os.getpid()}'
     params = {**emulated_params(threads, inference_ms, '', msg_type),
               'detections_topic': 'detections'}
-    streams = [StreamSpec('cam0', f'{ns}/image', f'{ns}/classified_detections',
-                          f'{ns}/detections')]
+    nodes = [('this', '')] + ([('before', baseline)] if baseline else [])
+    setups = []
+    for node, checkout in nodes:
+        ns = f'/repvit_regions_{os.getpid()}_{node}'
+        setups.append(([(ns, params)], [StreamSpec('cam0', f'{ns}/image',
+                                                   f'{ns}/classified_detections',
+                                                   f'{ns}/detections')], checkout))
     dets = {k: detection_arrays(k, width, height) for k in counts}
-    runs: Dict[int, List[Dict[str, Any]]] = {k: [] for k in counts}
-    with rig([(ns, params)], streams, msg_type) as (procs, feeder):
+    runs: Dict[Tuple[int, str], List[Dict[str, Any]]] = {
+        (k, node): [] for k in counts for node, _ in nodes}
+    with _rigs(setups, msg_type) as rigs:
         for _ in range(repeats):
             for k in counts:
-                runs[k].append(measure(procs, feeder, msgs, rate, duration, warmup, dets[k]))
-    rows = [{'detections': k, 'offered_regions_per_s': k * rate, **summarise(runs[k])}
-            for k in counts]
+                for (node, _), (procs, feeder) in zip(nodes, rigs):
+                    runs[k, node].append(measure(procs, feeder, msgs, rate, duration, warmup,
+                                                 dets[k]))
+    rows = [{'detections': k, 'node': node, 'offered_regions_per_s': k * rate,
+             **summarise(runs[k, node])} for k in counts for node, _ in nodes]
     return {'mode': 'regions', 'encoding': encoding, 'resolution': f'{width}x{height}',
             'rate': rate, 'threads': threads, 'inference_ms': inference_ms,
-            'repeats': repeats, 'duration': duration, 'cpu_count': os.cpu_count(),
-            'rows': rows}
+            'repeats': repeats, 'duration': duration, 'baseline': baseline,
+            'cpu_count': os.cpu_count(), 'rows': rows}
 
 
 # ------------------------------------------------------------------ output
@@ -464,7 +499,8 @@ def to_markdown(result: Dict[str, Any]) -> str:
                      (' serves |' if mode == 'sweep' else ''))
         lines.append('|---' * (11 + (mode == 'sweep')) + '|')
         for r in result['rows']:
-            lines.append(f'| {r["cameras"]} | {r["layout"]} | {r["processes"]} | '
+            lines.append(f'| {r["cameras"]} | {_case_name(r["layout"], r.get("node", "this"))} | '
+                         f'{r["processes"]} | '
                          f'{r["offered_fps"]:.0f} / {r["sent_fps"]:.1f} / '
                          f'{r["throughput_fps"]:.1f} | {_drops(r)} | '
                          f'{r["latency_p50_ms"]:.1f} / {r["latency_p99_ms"]:.1f} | '
@@ -495,17 +531,48 @@ def to_markdown(result: Dict[str, Any]) -> str:
                      f'{MAX_DROP_PCT:g} % dropped (tried up to {result["max_cameras"]}): ' +
                      ', '.join(f'{lay}: {n}' for lay, n in result['largest'].items()))
     elif mode == 'regions':
+        before = result.get('baseline')
         lines.append(f'{_setting(result)}; one node, one camera, each frame followed by a '
-                     f'Detection2DArray with its stamp')
+                     f'Detection2DArray with its stamp' +
+                     (f'; before = the node of `{before}`, fed in turn' if before else ''))
         lines.append('')
-        lines.append('| detections per frame | offered regions/s | classified regions/s | '
+        lines.append('| detections per frame | node | offered regions/s | classified regions/s | '
                      'frames sent / delivered | dropped % | latency p50 / p99 ms | '
                      "CPU ms/region | CPU ms/frame | others' CPU, cores |")
-        lines.append('|---' * 9 + '|')
+        lines.append('|---' * 10 + '|')
         for r in result['rows']:
-            lines.append(f'| {r["detections"]} | {r["offered_regions_per_s"]:.0f} | '
+            lines.append(f'| {r["detections"]} | {r.get("node", "this")} | '
+                         f'{r["offered_regions_per_s"]:.0f} | '
                          f'{r["items_per_s"]:.1f} | {r["sent"]} / {r["delivered"]} | '
                          f'{r["drop_pct"]:.2f} | {r["latency_p50_ms"]:.1f} / '
                          f'{r["latency_p99_ms"]:.1f} | {r["cpu_ms_per_item"]:.2f} | '
                          f'{r["cpu_ms_per_frame"]:.2f} | {r["others_cores"]:.2f} |')
+        lines += _regions_latency(result)
     return '\n'.join(lines)
+
+
+def _regions_latency(result: Dict[str, Any]) -> List[str]:
+    """The median latency of each box count against one box's, per node (nothing without 1)."""
+    by = {(r['detections'], r.get('node', 'this')): r for r in result['rows']}
+    nodes = list(dict.fromkeys(r.get('node', 'this') for r in result['rows']))
+    counts = sorted({r['detections'] for r in result['rows']} - {1})
+    if not counts or any((1, node) not in by for node in nodes):
+        return []
+    workers, ms = result['threads'], result['inference_ms']
+    lines = ['', f'Latency p50 of N boxes against 1 box ({workers} workers; '
+                 f'ceil(N / workers) = what sharing the boxes out can reach, N = one worker '
+                 f'for all)', '',
+             '| boxes | ceil(N / workers) | ' + ' | '.join(f'{node}: p50 ms | {node}: N / 1 box'
+                                                         for node in nodes) + ' |',
+             '|---' * (2 + 2 * len(nodes)) + '|']
+    for k in counts:
+        cells = []
+        for node in nodes:
+            one, many = by[1, node]['latency_p50_ms'], by[k, node]['latency_p50_ms']
+            cells.append(f'{many:.1f} | {many / one:.2f}')
+        lines.append(f'| {k} | {-(-k // workers)} | ' + ' | '.join(cells) + ' |')
+    lines.append('')
+    lines.append(f'(1 box: ' + ', '.join(f'{node} {by[1, node]["latency_p50_ms"]:.1f} ms'
+                                           for node in nodes) +
+                 f'; one emulated inference {ms:g} ms)')
+    return lines

@@ -16,6 +16,7 @@
 
 import json
 import math
+from pathlib import Path
 import time
 
 import numpy as np
@@ -26,6 +27,9 @@ from repvit_ros.bench import benchmark, robot
 from repvit_ros.bench.harness import model_file
 from repvit_ros.bench.servers import EmulatedBackend
 from repvit_ros.bench.streams import detector_boxes
+
+#: this checkout, run as its own baseline
+ROOT = str(Path(__file__).resolve().parents[2])
 
 FIGURES = ('sent_fps', 'throughput_fps', 'latency_p50_ms', 'latency_p99_ms', 'cpu_ms_per_frame',
            'rss_mb', 'pss_mb', 'others_cores', 'feeder_cpu_ms_per_frame')
@@ -146,19 +150,40 @@ def test_sweep_stops_each_layout_at_its_first_failure():
     assert 'Most cameras served at 30 Hz' in benchmark.to_markdown(res)
 
 
-def test_regions_mode_counts_every_region_through_the_cli(capsys):
+def test_regions_mode_counts_every_region_through_the_cli_beside_a_baseline(capsys):
     assert benchmark.main(['regions', '--detections', '1,3', '--duration', '1.5', '--runs',
-                           '1', '--json']) == 0
+                           '1', '--baseline', ROOT, '--json']) == 0
     res = json.loads(capsys.readouterr().out)
     assert res['mode'] == 'regions' and res['resolution'] == '960x544'
-    assert [r['detections'] for r in res['rows']] == [1, 3]
+    assert [(r['detections'], r['node']) for r in res['rows']] == [
+        (1, 'this'), (1, 'before'), (3, 'this'), (3, 'before')]
     for r in res['rows']:
         check_counts(r)
         # Every box lies inside the frame and is larger than roi_min_size: all classified.
         assert r['items'] == r['detections'] * r['delivered']
         assert r['cpu_ms_per_item'] == pytest.approx(r['cpu_ms_per_frame'] / r['detections'])
         assert r['offered_regions_per_s'] == 30.0 * r['detections']
-    assert '| 3 | 90 |' in robot.to_markdown(res)
+    table = robot.to_markdown(res)
+    assert '| 3 | this | 90 |' in table and '| 3 | before | 90 |' in table
+    by = {(r['detections'], r['node']): r['latency_p50_ms'] for r in res['rows']}
+    # 3 boxes over 2 workers: ceil(3 / 2) = 2; each node's latency against its own 1 box.
+    assert (f'| 3 | 2 | {by[3, "this"]:.1f} | {by[3, "this"] / by[1, "this"]:.2f} | '
+            f'{by[3, "before"]:.1f} | {by[3, "before"] / by[1, "before"]:.2f} |') in table
+
+
+def test_sweep_runs_the_layouts_asked_beside_a_baseline(capsys):
+    assert benchmark.main(['sweep', '--layouts', 'one node', '--max-cameras', '1',
+                           '--duration', '2', '--runs', '1', '--baseline', ROOT,
+                           '--json']) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert [(r['cameras'], r['layout'], r['node']) for r in res['rows']] == [
+        (1, 'one node', 'this'), (1, 'one node', 'before')]
+    for r in res['rows']:
+        check_counts(r)
+    assert set(res['largest']) == {'one node', 'one node (before)'}
+    assert '| 1 | one node (before) | 1 |' in robot.to_markdown(res)
+    with pytest.raises(SystemExit, match='--layouts: two nodes; choose from one node'):
+        benchmark.main(['sweep', '--layouts', 'one node,two nodes'])
 
 
 def test_robot_modes_take_one_worker_count():
