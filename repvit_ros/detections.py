@@ -22,8 +22,9 @@ pipeline like a frame: every box is padded, clamped and cropped from the frame i
 encoding (:func:`repvit_ros.regions.crop_regions`), each crop goes through the model's NV12
 preprocessing and backend (the crops shared out among the free workers,
 :meth:`~repvit_ros.pipeline.Pipeline.spread`), and the detections come back on
-``classified_detections`` unchanged (header, boxes, ids, order) but for their ``results``: the classifier's top-k hypotheses, then
-the detector's own when ``keep_detector_hypotheses`` is set.
+``classified_detections`` unchanged (header, boxes, ids, order) but for their ``results``:
+the classifier's top-k hypotheses, then the detector's own when ``keep_detector_hypotheses``
+is set.
 
 The camera's outputs (:class:`repvit_ros.outputs.Outputs`) show the result as they show a
 whole-frame one: the annotated picture (each classified box outlined with its top class), drawn

@@ -56,6 +56,13 @@ from rclpy.waitable import NumberOfEntities
 
 __all__ = ['FrameExecutor']
 
+#: The executor's private attributes used here (Humble's executors.py has each, same meaning).
+_EXECUTOR_INTERNALS = ('_guard', '_sigint_gc', '_tasks', '_tasks_lock', '_is_shutdown',
+                       '_work_tracker', '_context')
+#: What of rclpy's WaitSet binding is used here.
+_WAIT_SET_METHODS = ('clear_entities', 'add_subscription', 'add_guard_condition', 'add_timer',
+                     'add_client', 'add_service', 'wait', 'get_ready_entities')
+
 
 def _message_only(sub: Any) -> bool:
     """Whether rclpy would call this subscription's callback with the message alone, now."""
@@ -133,6 +140,22 @@ class FrameExecutor(SingleThreadedExecutor):
         self._generation = 0  # bumped by every wake(): entities, nodes or the shutdown changed
         self.rebuilds = 0
         self.fast_calls = 0
+
+    def missing(self) -> str:
+        """
+        Name what this executor relies on and this rclpy lacks ('' nothing).
+
+        :return: the first missing attribute, as ``Executor._tasks``, ``WaitSet.wait``...
+        """
+        for name in _EXECUTOR_INTERNALS:
+            if not hasattr(self, name):
+                return f'Executor.{name}'
+        for name in _WAIT_SET_METHODS:
+            if not hasattr(_rclpy.WaitSet, name):
+                return f'WaitSet.{name}'
+        if not hasattr(_rclpy.Subscription, 'take_message'):
+            return 'Subscription.take_message'
+        return ''
 
     def wake(self) -> None:
         """Rebuild the entity list before the next wait (nodes call this for every entity)."""

@@ -28,12 +28,12 @@ from typing import List, Optional
 
 import rclpy
 from rclpy.exceptions import NameValidationException
-from rclpy.executors import Executor, ExternalShutdownException
+from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
 from repvit_ros.executor import FrameExecutor
 
-#: Set to 1 to spin the node on FrameExecutor (issue 28), which keeps its wait set.
+#: Set to 0 to spin the node on rclpy's own executor instead of FrameExecutor (issue 28).
 FRAME_EXECUTOR_VARIABLE = 'REPVIT_FRAME_EXECUTOR'
 
 # How long an error waits for a signal's context shutdown before it counts as a real error.
@@ -114,20 +114,16 @@ def spin_until_shutdown(node: Node, executor: Optional[Executor] = None) -> None
 
     :param node: the node; its context tells a shutdown from an error.
     :param executor: an executor that has the node (and maybe others) to spin instead of
-        rclpy's global one with the node alone (or, with ``REPVIT_FRAME_EXECUTOR=1`` in the
-        environment, a :class:`~repvit_ros.executor.FrameExecutor` with the node alone).
+        a :class:`~repvit_ros.executor.FrameExecutor` with the node alone (rclpy's
+        SingleThreadedExecutor with ``REPVIT_FRAME_EXECUTOR=0`` in the environment, or when
+        this rclpy lacks what FrameExecutor relies on: said in one warning).
     """
-    # FrameExecutor (issue 28) only when asked for: 10-20 % less CPU per frame, on rclpy's
-    # private executor API that the tests pin on Kilted but nothing here runs on Humble.
-    own = executor is None and os.environ.get(FRAME_EXECUTOR_VARIABLE) == '1'
+    own = executor is None
     if own:
-        executor = FrameExecutor(context=node.context)
+        executor = _executor_for(node)
         executor.add_node(node)
     try:
-        if executor is None:
-            rclpy.spin(node)
-        else:
-            executor.spin()
+        executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception:  # noqa: B902 - re-raised unless the shutdown caused it
@@ -137,6 +133,20 @@ def spin_until_shutdown(node: Node, executor: Optional[Executor] = None) -> None
         if own:
             executor.remove_node(node)
             executor.shutdown(0)
+
+
+def _executor_for(node: Node) -> Executor:
+    """Give the executor a node spins on alone: FrameExecutor, unless told or unable."""
+    if os.environ.get(FRAME_EXECUTOR_VARIABLE, '1') != '0':
+        executor = FrameExecutor(context=node.context)
+        missing = executor.missing()
+        if not missing:
+            return executor
+        executor.shutdown(0)
+        node.get_logger().warning(
+            f'this rclpy has no {missing}, which FrameExecutor relies on: spinning on the '
+            f'SingleThreadedExecutor of rclpy (about 10-20 % more CPU per camera frame)')
+    return SingleThreadedExecutor(context=node.context)
 
 
 def ignore_further_signals() -> None:

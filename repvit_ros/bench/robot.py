@@ -552,18 +552,17 @@ def to_markdown(result: Dict[str, Any]) -> str:
 
 
 def _regions_latency(result: Dict[str, Any]) -> List[str]:
-    """The median latency of each box count against one box's, per node (nothing without 1)."""
+    """Set each box count's median latency against one box's, per node (nothing without 1)."""
     by = {(r['detections'], r.get('node', 'this')): r for r in result['rows']}
     nodes = list(dict.fromkeys(r.get('node', 'this') for r in result['rows']))
     counts = sorted({r['detections'] for r in result['rows']} - {1})
     if not counts or any((1, node) not in by for node in nodes):
         return []
     workers, ms = result['threads'], result['inference_ms']
-    lines = ['', f'Latency p50 of N boxes against 1 box ({workers} workers; '
-                 f'ceil(N / workers) = what sharing the boxes out can reach, N = one worker '
-                 f'for all)', '',
-             '| boxes | ceil(N / workers) | ' + ' | '.join(f'{node}: p50 ms | {node}: N / 1 box'
-                                                         for node in nodes) + ' |',
+    heads = ' | '.join(f'{node}: p50 ms | {node}: N / 1 box' for node in nodes)
+    lines = ['', f'Latency p50 of N boxes against 1 box ({workers} workers; ceil(N / workers) '
+                 f'= what sharing the boxes out can reach, N = one worker for all)', '',
+             f'| boxes | ceil(N / workers) | {heads} |',
              '|---' * (2 + 2 * len(nodes)) + '|']
     for k in counts:
         cells = []
@@ -571,8 +570,6 @@ def _regions_latency(result: Dict[str, Any]) -> List[str]:
             one, many = by[1, node]['latency_p50_ms'], by[k, node]['latency_p50_ms']
             cells.append(f'{many:.1f} | {many / one:.2f}')
         lines.append(f'| {k} | {-(-k // workers)} | ' + ' | '.join(cells) + ' |')
-    lines.append('')
-    lines.append(f'(1 box: ' + ', '.join(f'{node} {by[1, node]["latency_p50_ms"]:.1f} ms'
-                                           for node in nodes) +
-                 f'; one emulated inference {ms:g} ms)')
+    ones = ', '.join(f'{node} {by[1, node]["latency_p50_ms"]:.1f} ms' for node in nodes)
+    lines += ['', f'(1 box: {ones}; one emulated inference {ms:g} ms)']
     return lines

@@ -24,6 +24,7 @@ not end the spin. The last tests pin the rclpy names it relies on (see repvit_ro
 import inspect
 import threading
 import time
+import types
 
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
@@ -37,6 +38,7 @@ from rclpy.parameter_client import AsyncParameterClient
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.subscription import Subscription
 from rclpy.waitable import Waitable
+from repvit_ros import executor as executor_module, process
 from repvit_ros.executor import FrameExecutor
 from repvit_ros.frames import message_class
 from repvit_ros.process import spin_until_shutdown
@@ -44,6 +46,9 @@ from ros_support import wait_for
 from std_msgs.msg import String
 from test_camera_input import _send_until_classified, DISCOVERY
 from test_managed_node import _managed, Bench
+
+#: the node's executor choice, before a test wraps it to see what it made
+executor_for = process._executor_for
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -242,9 +247,16 @@ def test_spin_once_times_out_and_shutdown_ends_the_spin(ros_context):
     node.destroy_node()
 
 
-def test_context_shutdown_ends_spin_until_shutdown(monkeypatch):
+@pytest.mark.parametrize('setting', [None, '1', '0'])
+def test_context_shutdown_ends_spin_until_shutdown(monkeypatch, setting):
     from rclpy.context import Context
-    monkeypatch.setenv('REPVIT_FRAME_EXECUTOR', '1')  # spin_until_shutdown's FrameExecutor
+    if setting is None:
+        monkeypatch.delenv('REPVIT_FRAME_EXECUTOR', raising=False)
+    else:
+        monkeypatch.setenv('REPVIT_FRAME_EXECUTOR', setting)
+    made = []
+    monkeypatch.setattr(process, '_executor_for',
+                        lambda node: made.append(executor_for(node)) or made[-1])
     context = Context()
     rclpy.init(context=context)
     node = Node('fx_ctx', context=context)
@@ -257,6 +269,45 @@ def test_context_shutdown_ends_spin_until_shutdown(monkeypatch):
     rclpy.shutdown(context=context)
     assert done.wait(5)
     node.destroy_node()
+    # FrameExecutor unless REPVIT_FRAME_EXECUTOR=0.
+    assert [type(e) for e in made] == [SingleThreadedExecutor if setting == '0' else
+                                       FrameExecutor]
+
+
+def test_an_rclpy_without_what_it_relies_on_spins_on_rclpy_s_own_executor(monkeypatch):
+    from rclpy.context import Context
+    monkeypatch.delenv('REPVIT_FRAME_EXECUTOR', raising=False)
+    monkeypatch.setattr(executor_module, '_EXECUTOR_INTERNALS',
+                        executor_module._EXECUTOR_INTERNALS + ('_gone_in_this_rclpy',))
+    made = []
+    monkeypatch.setattr(process, '_executor_for',
+                        lambda node: made.append(executor_for(node)) or made[-1])
+    context = Context()
+    rclpy.init(context=context)
+    node = Node('fx_fallback', context=context)
+    warned = []
+    logger = node.get_logger()
+    monkeypatch.setattr(node, 'get_logger', lambda: types.SimpleNamespace(
+        warning=lambda text: warned.append(text) or logger.warning(text)))
+    got = []
+    node.create_subscription(String, 'fx_fallback_in', got.append, RELIABLE)
+    peer = Node('fx_fallback_peer', context=context)
+    pub = peer.create_publisher(String, 'fx_fallback_in', RELIABLE)
+    thread = threading.Thread(target=spin_until_shutdown, args=(node,), daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: pub.get_subscription_count() == 1, 30)
+        pub.publish(String(data='still served'))
+        assert wait_for(lambda: got, 30) and got[0].data == 'still served'
+    finally:
+        rclpy.shutdown(context=context)
+        thread.join(5)
+        peer.destroy_node()
+        node.destroy_node()
+    assert [type(e) for e in made] == [SingleThreadedExecutor]
+    assert warned == ['this rclpy has no Executor._gone_in_this_rclpy, which FrameExecutor '
+                      'relies on: spinning on the SingleThreadedExecutor of rclpy (about '
+                      '10-20 % more CPU per camera frame)']
 
 
 def test_the_classifier_classifies_changes_parameters_and_follows_a_restarted_camera(
@@ -332,6 +383,11 @@ WAIT_SET_METHODS = ('clear_entities', 'add_subscription', 'add_guard_condition',
 
 def test_the_rclpy_internals_it_relies_on_are_there(ros_context):
     executor = SingleThreadedExecutor(context=ros_context)
+    frame_executor = FrameExecutor(context=ros_context)
+    assert frame_executor.missing() == ''
+    frame_executor.shutdown()
+    assert set(executor_module._EXECUTOR_INTERNALS) <= set(EXECUTOR_ATTRIBUTES)
+    assert set(executor_module._WAIT_SET_METHODS) == set(WAIT_SET_METHODS)
     try:
         for name in EXECUTOR_ATTRIBUTES:
             assert hasattr(executor, name), name
