@@ -204,6 +204,10 @@ class _Source:
         self.in_flight = 0
 
 
+#: ``pipeline``: the pipeline whose worker this thread is now (None or absent: none).
+_worker = threading.local()
+
+
 def _oldest_waiting(src: _Source) -> float:
     return src.queue[0].received
 
@@ -365,19 +369,22 @@ class Pipeline:
 
     def spread(self, fn: Callable[[Any], Any], items: List[Any]) -> List[Any]:
         """
-        Run ``fn`` on every item, sharing the items with the workers that are free (from a worker).
+        Run ``fn`` on every item, sharing the items with the workers that are free.
 
-        The calling worker runs items itself until none is left to take; workers that have no
-        frame running (up to the pipeline's worker count, the caller included) take the rest,
-        before any new frame. Returns once every item is finished.
+        Called from a worker's ``process``: the calling worker runs items itself until none is
+        left to take; workers that have no frame running (up to the pipeline's worker count,
+        the caller included) take the rest, before any new frame. Any other thread runs them
+        all itself. Returns once every item is finished.
 
         :param fn: what to run on one item (any worker thread).
         :param items: the items.
         :return: ``fn``'s results, in the items' order.
-        :raises Exception: the first exception an item raised, once every item has finished.
+        :raises BaseException: the first exception an item raised, once every item finished.
         """
         items = list(items)
-        if len(items) < 2 or self._workers == 1:
+        if len(items) < 2 or self._workers == 1 or getattr(_worker, 'pipeline', None) is not self:
+            # One item, one worker, or a caller that is not one of the workers (its own
+            # thread is not counted among them): the caller runs them all.
             return [fn(item) for item in items]
         sp = _Spread(fn, items)
         with self._lock:
@@ -404,9 +411,10 @@ class Pipeline:
     def _run_item(self, sp: _Spread, i: int) -> None:
         try:
             sp.results[i] = sp.fn(sp.items[i])
-        except Exception as exc:  # noqa: B902 - given to the frame's own worker, which raises it
-            if sp.error is None:
-                sp.error = exc
+        except BaseException as exc:  # noqa: B902 - given to the frame's worker, which raises it
+            with self._lock:
+                if sp.error is None:
+                    sp.error = exc
         finally:
             with self._lock:
                 sp.left -= 1
@@ -433,11 +441,17 @@ class Pipeline:
             self._run_item(*got)
 
     def _take(self, leave: bool = True) -> Optional[Tuple[Job, _Source]]:
-        # The next frame; None when none waits (and, with ``leave``, this worker stops running
-        # unless another frame's items wait: then it runs those and looks again).
+        # The next frame; None when none waits or other frames' items wait (they go first:
+        # the frame stays queued for any worker that frees up meanwhile). With ``leave`` this
+        # worker runs those items itself and looks again, and stops running when nothing waits.
         while True:
             with self._lock:
-                if self._ready:
+                got = None
+                if self._spreads:
+                    if not leave:
+                        return None
+                    got = self._take_item()
+                elif self._ready:
                     # The frame that has waited longest, whichever its source: a flooding
                     # camera's queue holds only its newest frames, so a slow camera's frame
                     # goes first. (By turns, a slow camera's frame waited behind one frame of
@@ -450,16 +464,22 @@ class Pipeline:
                     if src.queue:
                         self._ready.append(src)
                     return job, src
-                if not leave:
+                elif not leave:
                     return None
-                got = self._take_item()
-                if got is None:
+                else:
                     self._running_tasks -= 1
                     return None
             self._run_item(*got)
 
     def _work(self, job: Optional[Job], src: Optional[_Source]) -> None:
         # A worker: frames (and other frames' items, first) until nothing is left to run.
+        _worker.pipeline = self
+        try:
+            self._work_loop(job, src)
+        finally:
+            _worker.pipeline = None
+
+    def _work_loop(self, job: Optional[Job], src: Optional[_Source]) -> None:
         while True:
             if job is not None:
                 try:

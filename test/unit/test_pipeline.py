@@ -375,6 +375,96 @@ def test_a_frames_items_go_before_the_next_frame():
     pipe.close()
 
 
+def test_a_waiting_frame_goes_to_the_first_free_worker_while_another_runs_items():
+    gates = {name: threading.Event() for name in ('long', 'short', 'items')}
+    item0_running, f_started = threading.Event(), threading.Event()
+
+    def item(x):
+        if x == 0:
+            item0_running.set()
+        gates['items'].wait(10)
+        return x
+
+    def process(job):
+        if job.payload == 'spread':
+            return pipe.spread(item, range(2))
+        if job.payload == 'F':
+            f_started.set()
+            return 'F'
+        gates[job.payload].wait(10)
+        return job.payload
+
+    pipe = Pipeline(process, lambda j, r: None, lambda j, e: None, workers=3, queue_size=5)
+    pipe.submit('long', 'a')
+    pipe.submit('short', 'b')
+    pipe.submit('spread', 'c')  # item 1 waits: no worker is free
+    assert item0_running.wait(5)
+    pipe.submit('F', 'd')  # queued: all three busy
+    gates['short'].set()  # that worker takes item 1, which blocks
+    time.sleep(0.1)
+    gates['long'].set()  # that worker is free: F must start now, not after the items
+    try:
+        assert f_started.wait(5)
+    finally:
+        gates['items'].set()
+    assert pipe.wait_idle(5)
+    pipe.close()
+
+
+def test_spread_from_a_thread_that_is_not_a_worker_runs_every_item_itself():
+    running, threads = _Running(), []
+    gate = threading.Event()
+
+    def item(x):
+        threads.append(threading.get_ident())
+        with running:
+            time.sleep(0.01)
+        return x
+
+    def process(job):
+        with running:
+            gate.wait(5)
+        return job.payload
+
+    pipe = Pipeline(process, lambda j, r: None, lambda j, e: None, workers=2)
+    pipe.submit(1)  # one worker busy, one free: still no helper for a caller from outside
+    assert pipe.spread(item, range(4)) == [0, 1, 2, 3]
+    gate.set()
+    assert pipe.wait_idle(5)
+    assert set(threads) == {threading.get_ident()} and running.most == 2
+    pipe.close()
+
+
+def test_an_item_that_raises_a_base_exception_fails_its_frame_and_frees_the_worker():
+    class Stop(BaseException):
+        pass
+
+    def item(x):
+        if x == 1:
+            time.sleep(0.02)  # on a helper, while the caller runs the others
+            raise Stop('item 1')
+        return x
+
+    errors, delivered = [], []
+
+    def process(job):
+        try:
+            return pipe.spread(item, range(4))
+        except Stop as stop:
+            raise RuntimeError(str(stop)) from None
+
+    pipe = Pipeline(process, lambda j, r: delivered.append(r),
+                    lambda j, e: errors.append(str(e)), workers=2)
+    pipe.submit(0)
+    assert pipe.wait_idle(5)
+    assert (delivered, errors) == ([], ['item 1'])
+    assert pipe.stats.snapshot()['bad'] == 1  # error_types: every Exception
+    pipe.submit(1)  # both workers are there again
+    pipe.submit(2)
+    assert pipe.wait_idle(5) and len(errors) == 3
+    pipe.close()
+
+
 def test_an_item_that_raises_makes_its_frame_bad_after_every_item_finished():
     finished = []
 
