@@ -247,18 +247,24 @@ def test_spin_once_times_out_and_shutdown_ends_the_spin(ros_context):
     node.destroy_node()
 
 
-@pytest.mark.parametrize('setting', [None, '1', '0'])
-def test_context_shutdown_ends_spin_until_shutdown(monkeypatch, setting):
+def _own_context(monkeypatch):
+    """Record the executors spin_until_shutdown makes; give them and a context of its own."""
     from rclpy.context import Context
-    if setting is None:
-        monkeypatch.delenv('REPVIT_FRAME_EXECUTOR', raising=False)
-    else:
-        monkeypatch.setenv('REPVIT_FRAME_EXECUTOR', setting)
     made = []
     monkeypatch.setattr(process, '_executor_for',
                         lambda node: made.append(executor_for(node)) or made[-1])
     context = Context()
     rclpy.init(context=context)
+    return made, context
+
+
+@pytest.mark.parametrize('setting', [None, '1', '0'])
+def test_context_shutdown_ends_spin_until_shutdown(monkeypatch, setting):
+    if setting is None:
+        monkeypatch.delenv('REPVIT_FRAME_EXECUTOR', raising=False)
+    else:
+        monkeypatch.setenv('REPVIT_FRAME_EXECUTOR', setting)
+    made, context = _own_context(monkeypatch)
     node = Node('fx_ctx', context=context)
     node.create_subscription(String, 'fx_ctx_in', lambda m: None, RELIABLE)
     done = threading.Event()
@@ -275,15 +281,10 @@ def test_context_shutdown_ends_spin_until_shutdown(monkeypatch, setting):
 
 
 def test_an_rclpy_without_what_it_relies_on_spins_on_rclpy_s_own_executor(monkeypatch):
-    from rclpy.context import Context
     monkeypatch.delenv('REPVIT_FRAME_EXECUTOR', raising=False)
     monkeypatch.setattr(executor_module, '_EXECUTOR_INTERNALS',
                         executor_module._EXECUTOR_INTERNALS + ('_gone_in_this_rclpy',))
-    made = []
-    monkeypatch.setattr(process, '_executor_for',
-                        lambda node: made.append(executor_for(node)) or made[-1])
-    context = Context()
-    rclpy.init(context=context)
+    made, context = _own_context(monkeypatch)
     node = Node('fx_fallback', context=context)
     warned = []
     logger = node.get_logger()
