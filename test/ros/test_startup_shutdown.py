@@ -168,12 +168,22 @@ def test_startup_problems_of_models_and_labels_are_one_line(synthetic_model, tmp
 
 
 class _SpinRaises:
-    """Stands in for rclpy.spin: raises what a signal can turn into inside a message conversion."""
+    """Stands in for the node's executor: spin raises what a signal can make of a conversion."""
 
     def __init__(self, context, shut_down_after):
         self.context, self.shut_down_after = context, shut_down_after
+        self.nodes = []
 
-    def __call__(self, node):
+    def add_node(self, node):
+        self.nodes.append(node)
+
+    def remove_node(self, node):
+        self.nodes.remove(node)
+
+    def shutdown(self, timeout_sec=None):
+        return True
+
+    def spin(self):
         if self.shut_down_after is not None:
             # rclpy shuts the context down on its own thread, a moment after the signal.
             threading.Timer(self.shut_down_after,
@@ -187,7 +197,8 @@ def test_an_error_raised_as_a_signal_shuts_the_context_down_is_part_of_the_shutd
     # while the context was still up; the process printed a traceback and exited 1.
     node = rclpy.create_node('spin_race', context=ros_context)
     try:
-        monkeypatch.setattr(rclpy, 'spin', _SpinRaises(ros_context, shut_down_after=0.1))
+        monkeypatch.setattr(process, '_executor_for',
+                            lambda node: _SpinRaises(ros_context, shut_down_after=0.1))
         start = time.monotonic()
         main.spin_until_shutdown(node)  # does not raise
         assert not ros_context.ok()
@@ -199,7 +210,8 @@ def test_an_error_raised_as_a_signal_shuts_the_context_down_is_part_of_the_shutd
 def test_an_error_without_a_shutdown_still_propagates(ros_context, monkeypatch):
     node = rclpy.create_node('spin_error', context=ros_context)
     try:
-        monkeypatch.setattr(rclpy, 'spin', _SpinRaises(ros_context, shut_down_after=None))
+        monkeypatch.setattr(process, '_executor_for',
+                            lambda node: _SpinRaises(ros_context, shut_down_after=None))
         start = time.monotonic()
         with pytest.raises(RuntimeError, match='Unable to convert'):
             main.spin_until_shutdown(node)
