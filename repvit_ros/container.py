@@ -61,8 +61,7 @@ from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from repvit_ros.memory import tune_allocator
-from repvit_ros.process import (ignore_further_signals, init, leave, shutting_down,
-                                spin_until_shutdown)
+from repvit_ros.process import init, leave, spin_until_shutdown, starting
 
 #: The entry-point group in which packages register their rclpy node classes.
 ENTRY_POINT_GROUP = 'rclpy_components'
@@ -663,25 +662,17 @@ def main(args: Optional[List[str]] = None,
     if problem:
         logger.error(f'cannot start: {problem}')
         return 1
-    container, code, stuck = None, 0, False
-    try:
-        container = ComponentContainer(plugins=plugins)
-        spin_until_shutdown(container, container.components_executor)
-    except ParameterException as exc:
-        logger.error(f'cannot start: invalid parameter: {exc}')
-        code = 1
-    except KeyboardInterrupt:
-        logger.info('stopped while starting')
-    except Exception:  # noqa: B902 - a signal during start-up breaks rclpy calls half-way
-        if not shutting_down(rclpy.get_default_context()):
-            raise
-        logger.info('stopped while starting')
-    finally:
-        ignore_further_signals()
+    container, stuck = None, False
+
+    def cleanup() -> None:
+        nonlocal stuck
         if container is not None:
             stuck = container.stop()
-        rclpy.try_shutdown()
-    return leave(code, stuck)
+
+    with starting(logger, cleanup) as code:
+        container = ComponentContainer(plugins=plugins)
+        spin_until_shutdown(container, container.components_executor)
+    return leave(code[0], stuck)
 
 
 if __name__ == '__main__':

@@ -25,16 +25,12 @@ from typing import Callable, List, Optional
 import warnings
 
 import rclpy
-from rclpy.exceptions import NameValidationException
-from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from repvit_ros.managed import ManagedRepVitClassifier
 from repvit_ros.memory import tune_allocator
-from repvit_ros.node import RepVitClassifier, StartupError
-from repvit_ros.process import (command_line_problem, ignore_further_signals, init, leave,
-                                shutting_down, SIGNAL_GRACE_SEC, spin_until_shutdown)
-
-RCLError = _rclpy.RCLError
+from repvit_ros.node import RepVitClassifier
+from repvit_ros.process import (init, leave, shutting_down, SIGNAL_GRACE_SEC,
+                                spin_until_shutdown, starting)
 
 __all__ = ['main', 'main_managed', 'run', 'shutting_down', 'SIGNAL_GRACE_SEC',
            'spin_until_shutdown']
@@ -74,37 +70,19 @@ def run(make_node: Callable[[], Node], args: Optional[List[str]] = None) -> int:
     if problem:
         logger.error(f'cannot start: {problem}')
         return 1
-    node, code = None, 0
-    try:
+    node = None
+
+    def cleanup() -> None:
+        if node is not None:
+            node.destroy_node()
+
+    with starting(logger, cleanup) as code:
         with warnings.catch_warnings():  # rclpy's own line about a node it could not make
             warnings.filterwarnings('ignore', 'Failed to fini rosout publisher')
             node = make_node()
         spin_until_shutdown(node)
-    except StartupError as exc:
-        logger.error(f'cannot start: {exc}')
-        code = 1
-    except rclpy.exceptions.ParameterException as exc:
-        logger.error(f'cannot start: invalid parameter: {exc}')
-        code = 1
-    except (NameValidationException, RCLError) as exc:  # a node name or namespace remapped
-        if shutting_down(rclpy.get_default_context()):  # or a signal broke rcl calls half-way
-            logger.info('stopped while starting')
-        else:
-            logger.error(f'cannot start: {command_line_problem(exc)}')
-            code = 1
-    except KeyboardInterrupt:  # Ctrl-C while the node was still starting
-        logger.info('stopped while starting')
-    except Exception:  # noqa: B902 - a signal during start-up breaks rclpy calls half-way
-        if not shutting_down(rclpy.get_default_context()):
-            raise
-        logger.info('stopped while starting')
-    finally:
-        ignore_further_signals()  # the shutdown is bounded (SHUTDOWN_TIMEOUT_SEC)
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
     # A worker still inside the backend would hold the exit until its inference ends.
-    return leave(code, node is not None and node.abandoned > 0)
+    return leave(code[0], node is not None and node.abandoned > 0)
 
 
 if __name__ == '__main__':

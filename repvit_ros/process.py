@@ -19,22 +19,28 @@ Light on purpose (rclpy only): the component container imports it before it know
 nodes it will load.
 """
 
+from contextlib import contextmanager
 import os
 import re
 import signal
 import sys
 import time
-from typing import List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 import rclpy
-from rclpy.exceptions import NameValidationException
+from rclpy.exceptions import NameValidationException, ParameterException
 from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
+from repvit_ros.errors import StartupError
 from repvit_ros.executor import FrameExecutor
 
 #: Set to 0 to spin the node on rclpy's own executor instead of FrameExecutor (issue 28).
 FRAME_EXECUTOR_VARIABLE = 'REPVIT_FRAME_EXECUTOR'
+
+#: rcl's error type (a node name or namespace it refuses, a call a signal broke half-way)
+RCLError = _rclpy.RCLError
 
 # How long an error waits for a signal's context shutdown before it counts as a real error.
 SIGNAL_GRACE_SEC = 1.0
@@ -59,6 +65,49 @@ def init(args: Optional[List[str]]) -> Optional[str]:
     finally:
         rclpy.logging.set_logger_level('rcl', LoggingSeverity.UNSET)
     return None
+
+
+@contextmanager
+def starting(logger: Any, cleanup: Callable[[], None]) -> Iterator[List[int]]:
+    """
+    Run an executable's node from start to shutdown; every way it ends is one log line.
+
+    Use: ``with starting(logger, cleanup) as code: ...make and spin the node...``, then exit
+    with ``code[0]``. A start-up error (:class:`~repvit_ros.errors.StartupError`, an invalid
+    parameter, a bad node name or namespace) is logged as ``cannot start: ...`` with code 1;
+    Ctrl-C or a signal's shutdown while starting as ``stopped while starting``; anything else
+    propagates. Whatever happened, further signals are ignored (the shutdown is bounded), then
+    ``cleanup`` runs and rclpy shuts down.
+
+    :param logger: where the line goes.
+    :param cleanup: stops and destroys what the body made.
+    :return: a context manager giving the exit code holder (``[0]``).
+    """
+    code = [0]
+    try:
+        yield code
+    except StartupError as exc:
+        logger.error(f'cannot start: {exc}')
+        code[0] = 1
+    except ParameterException as exc:
+        logger.error(f'cannot start: invalid parameter: {exc}')
+        code[0] = 1
+    except (NameValidationException, RCLError) as exc:  # a node name or namespace remapped
+        if shutting_down(rclpy.get_default_context()):  # or a signal broke rcl calls half-way
+            logger.info('stopped while starting')
+        else:
+            logger.error(f'cannot start: {command_line_problem(exc)}')
+            code[0] = 1
+    except KeyboardInterrupt:  # Ctrl-C while the node was still starting
+        logger.info('stopped while starting')
+    except Exception:  # noqa: B902 - a signal during start-up breaks rclpy calls half-way
+        if not shutting_down(rclpy.get_default_context()):
+            raise
+        logger.info('stopped while starting')
+    finally:
+        ignore_further_signals()  # the shutdown is bounded (SHUTDOWN_TIMEOUT_SEC)
+        cleanup()
+        rclpy.try_shutdown()
 
 
 def command_line_problem(exc: Exception) -> str:
