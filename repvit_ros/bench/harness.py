@@ -154,6 +154,68 @@ def _stop_leftovers() -> None:
             proc.proc.kill()
 
 
+class ChildProcess:
+    """
+    A command in its own process, everything it prints (stdout and stderr) collected.
+
+    :param cmd: the command and its arguments.
+    :param env: its environment (None: this process's).
+    :param cwd: its working directory.
+    :param group: start it in a process group of its own, which :meth:`stop` signals whole
+        (as Ctrl-C in a terminal does: a shell and what it started).
+    """
+
+    def __init__(self, cmd: List[str], env: Optional[Dict[str, str]] = None,
+                 cwd: Optional[str] = None, group: bool = False):
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, errors='replace', env=env, cwd=cwd,
+                                     start_new_session=group)
+        self._group = group
+        self._lines: List[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self._lines.append(line)
+
+    @property
+    def output(self) -> str:
+        """Everything the process printed so far."""
+        return ''.join(self._lines)
+
+    def alive(self) -> bool:
+        """Tell whether the process still runs."""
+        return self.proc.poll() is None
+
+    def _signal(self, sig: int) -> None:
+        try:
+            if self._group:
+                os.killpg(self.proc.pid, sig)
+            else:
+                self.proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 20.0) -> int:
+        """
+        Send ``sig`` (to the group, if it has one) and wait for the exit; kill after ``timeout``.
+
+        :param sig: the signal.
+        :param timeout: seconds to wait.
+        :return: the exit code (-9 when it had to be killed).
+        """
+        if self.alive():
+            self._signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                self.proc.wait()
+        self._reader.join(5)
+        return self.proc.returncode
+
+
 def checkout_env(checkout: str) -> Dict[str, str]:
     """Give the environment of a process that runs ``checkout``'s repvit_ros, not this one."""
     env = dict(os.environ)
@@ -162,7 +224,7 @@ def checkout_env(checkout: str) -> Dict[str, str]:
     return env
 
 
-class NodeProcess:
+class NodeProcess(ChildProcess):
     """
     One node in its own process, with its output collected and its CPU and memory readable.
 
@@ -195,26 +257,9 @@ class NodeProcess:
         cmd += ['--ros-args', '-r', f'__ns:={ns}']
         for key, value in (params or {}).items():
             cmd += ['-p', f'{key}:={_param(value)}']
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env=env, cwd=cwd)
-        self._lines: List[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        super().__init__(cmd, env=env, cwd=cwd)
         self._ps = psutil.Process(self.proc.pid)
         _LIVE.add(self)
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self._lines.append(line)
-
-    @property
-    def output(self) -> str:
-        """Everything the process printed so far."""
-        return ''.join(self._lines)
-
-    def alive(self) -> bool:
-        """Tell whether the process still runs."""
-        return self.proc.poll() is None
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time of the process so far."""
@@ -247,15 +292,7 @@ class NodeProcess:
         :param timeout: seconds to wait.
         :return: the exit code (-9 when it had to be killed).
         """
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._reader.join(5)
-        return self.proc.returncode
+        return super().stop(sig, timeout)
 
 
 @contextmanager

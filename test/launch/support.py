@@ -22,7 +22,6 @@ is a camera and a listener in this test process: it publishes frames on a named 
 collects what the node under test publishes.
 """
 
-import os
 import re
 import signal
 import subprocess
@@ -35,6 +34,7 @@ import rclpy
 from rclpy.context import Context
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from repvit_ros.bench.harness import ChildProcess
 from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class
 from repvit_ros.messages import make_message
@@ -49,7 +49,7 @@ ANSI = re.compile(r'\x1b\[[0-9;]*m')
 FAST_DDS_LOG = re.compile(r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[\w+ (Error|Warning|Info)\]')
 
 
-class Shell:
+class Shell(ChildProcess):
     """
     One command line run by bash, in its own process group, its output collected.
 
@@ -60,21 +60,7 @@ class Shell:
 
     def __init__(self, text: str, cwd: str, env: Optional[Dict[str, str]] = None):
         self.text = text
-        self.proc = subprocess.Popen(['bash', '-c', text], cwd=cwd, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, errors='replace', start_new_session=True)
-        self._lines: List[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self._lines.append(line)
-
-    @property
-    def output(self) -> str:
-        """Everything printed so far (stdout and stderr)."""
-        return ''.join(self._lines)
+        super().__init__(['bash', '-c', text], env=env, cwd=cwd, group=True)
 
     @property
     def answer(self) -> str:
@@ -90,7 +76,7 @@ class Shell:
 
     def running(self) -> bool:
         """Tell whether the command still runs."""
-        return self.proc.poll() is None
+        return self.alive()
 
     def wait_output(self, pattern: str, timeout: float = START_TIMEOUT) -> Optional[str]:
         """
@@ -122,27 +108,6 @@ class Shell:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.stop(signal.SIGKILL)
-        self._reader.join(5)
-        return self.proc.returncode
-
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 20.0) -> int:
-        """
-        Signal the whole process group, as Ctrl-C in a terminal does, and wait for the end.
-
-        :param sig: the signal.
-        :param timeout: seconds before the group is killed.
-        :return: the exit code.
-        """
-        if self.running():
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
         self._reader.join(5)
         return self.proc.returncode
 

@@ -23,7 +23,6 @@ reads the results.
 
 import os
 import signal
-import subprocess
 import threading
 import time
 from typing import Any, List
@@ -35,7 +34,7 @@ import rclpy
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros import container as composition
-from repvit_ros.bench.harness import frames
+from repvit_ros.bench.harness import ChildProcess, frames
 from ros_support import INSTALL_PREFIX, spin_until
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Classification
@@ -45,39 +44,15 @@ CLASSIFIER = 'repvit_ros::RepVitClassifier'
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 
 
-class ContainerProcess:
+class ContainerProcess(ChildProcess):
     """The installed container in its own process, its output collected."""
 
     def __init__(self, name: str, *ros_args: str):
         self.name = f'/{name}'
-        self.proc = subprocess.Popen([CONTAINER, '--ros-args', '-r', f'__node:={name}',
-                                      *ros_args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        self._lines: List[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self._lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return ''.join(self._lines)
+        super().__init__([CONTAINER, '--ros-args', '-r', f'__node:={name}', *ros_args])
 
     def threads(self) -> int:
         return psutil.Process(self.proc.pid).num_threads()
-
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 20.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._reader.join(5)
-        return self.proc.returncode
 
 
 class Client:
