@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sourced by tools/setup_env.sh and tools/setup_compat_env.sh. find_python prints the Python to
-# build a venv on; ensure_venv DIR LOG creates the venv at DIR with it unless it exists. The
+# Sourced by tools/setup_env.sh, setup_compat_env.sh and setup_export_env.sh. find_python prints
+# the Python to build a venv on; ensure_venv DIR LOG creates the venv at DIR with it unless it
+# exists; install_pinned DIR REQS LOG installs a pinned requirements file into it. The
 # version is $REPVIT_PYTHON_VERSION, default the board's Python (3.10; the Jazzy environment asks
 # for Ubuntu 24.04's 3.12): pyenv's (its `pythonX.Y` shim fails unless pyenv selects it, so the
 # interpreter is taken from pyenv's versions folder), then a pythonX.Y on PATH, then any python3
@@ -29,5 +30,22 @@ ensure_venv() {
     py="$(find_python)"
     "$log" "creating venv $venv with $py"
     "$py" -m venv "$venv"
+  fi
+}
+
+# install_pinned VENV REQS LOG [WHAT]: pip-install REQS into VENV and check that every pin holds
+# together as installed (nothing pulled a newer numpy...); skipped while REQS is unchanged (a
+# sha256 stamp in the venv), so a re-run takes well under a second. WHAT is said while it runs.
+install_pinned() {
+  local venv="$1" reqs="$2" log="$3" what="${4:-}" stamp want
+  stamp="$venv/.requirements.sha256"
+  want="$(sha256sum "$reqs" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$log" "installing pinned packages from ${reqs#"$ROOT"/}${what:+ ($what)}"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$reqs" 2>&1 |
+      { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    "$venv/bin/python" -m pip check --disable-pip-version-check >/dev/null || {
+      "$venv/bin/python" -m pip check --disable-pip-version-check; exit 1; }
+    echo "$want" > "$stamp"
   fi
 }

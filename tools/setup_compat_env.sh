@@ -17,15 +17,5 @@ log() { echo "[setup_compat_env] $*"; }
 
 ensure_venv "$VENV" log
 
-stamp="$VENV/.requirements.sha256"
-want="$(sha256sum "$REQS" | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "installing pinned packages from tools/requirements-humble.txt"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS" 2>&1 |
-    { grep -v "is ignored: it is neither a file nor a directory" || true; }
-  # Every pin must hold together as installed: nothing may have pulled a newer numpy.
-  "$VENV/bin/python" -m pip check --disable-pip-version-check >/dev/null || {
-    "$VENV/bin/python" -m pip check --disable-pip-version-check; exit 1; }
-  echo "$want" > "$stamp"
-fi
+install_pinned "$VENV" "$REQS" log
 log "ready: $("$VENV/bin/python" --version) at $VENV"
