@@ -54,7 +54,7 @@ from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
 import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.context import Context
-from rclpy.exceptions import ParameterException
+from rclpy.exceptions import InvalidHandle, ParameterException
 from rclpy.executors import (ConditionReachedException, Executor, ExternalShutdownException,
                              ShutdownException, TimeoutException)
 from rclpy.logging import LoggingSeverity
@@ -350,6 +350,12 @@ class ComponentExecutor(Executor):
             handler, _, node = self.wait_for_ready_callbacks(timeout_sec, None, condition)
         except (ExternalShutdownException, ShutdownException, TimeoutException,
                 ConditionReachedException):
+            return
+        except InvalidHandle:
+            # An entity destroyed by a callback on a pool thread while rclpy gathered the wait
+            # set (a classifier resubscribing to a camera that restarted with the other QoS,
+            # a lifecycle transition): rclpy's wait adds a waitable it could not enter (rclpy
+            # issues 1142, 1284). The next wait gathers what is left.
             return
         with self._lock:
             if node is not None and node in self._leaving:

@@ -19,10 +19,10 @@ import time
 
 import pytest
 import rclpy
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from repvit_ros.bench.pictures import sample_picture
+from repvit_ros.executor import FrameExecutor
 from repvit_ros.frames import message_class
 from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier
@@ -50,7 +50,10 @@ def running(ros_context, synthetic_model):
         results = []
         peer.create_subscription(Classification, f'/{ns}/classification', results.append,
                                  QoSProfile(depth=50, reliability=RELIABLE))
-        executor = MultiThreadedExecutor(num_threads=3, context=ros_context)
+        # The executables' executor: the node resubscribes in its own callbacks, which on
+        # rclpy's MultiThreadedExecutor races rclpy's wait set (rclpy issues 1142, 1284: an
+        # InvalidHandle that ends the spin, seen once in CI).
+        executor = FrameExecutor(context=ros_context)
         executor.add_node(node)
         executor.add_node(peer)
         thread = threading.Thread(target=executor.spin, daemon=True)
