@@ -396,12 +396,9 @@ class Pipeline:
             self._pool.submit(self._work, None, None)
         while True:
             with self._lock:
-                if sp.next == len(items):
-                    break
-                i = sp.next
-                sp.next += 1
-                if sp.next == len(items):
-                    self._spreads.remove(sp)
+                i = self._claim(sp)
+            if i is None:
+                break
             self._run_item(sp, i)
         sp.done.wait()
         if sp.error is not None:
@@ -421,16 +418,24 @@ class Pipeline:
                 if sp.left == 0:
                     sp.done.set()
 
-    def _take_item(self) -> Optional[Tuple[_Spread, int]]:
-        # Called under self._lock: the next item of the oldest spread, if any.
-        if not self._spreads:
+    def _claim(self, sp: _Spread) -> Optional[int]:
+        # Called under self._lock: the next item of ``sp`` nobody has taken (None: none left);
+        # a spread whose last item is taken leaves the spreads waiting for workers.
+        if sp.next == len(sp.items):
             return None
-        sp = self._spreads[0]
         i = sp.next
         sp.next += 1
         if sp.next == len(sp.items):
-            self._spreads.popleft()
-        return sp, i
+            self._spreads.remove(sp)
+        return i
+
+    def _take_item(self) -> Optional[Tuple[_Spread, int]]:
+        # Called under self._lock: the next item of the oldest spread, if any (a waiting
+        # spread always has one).
+        if not self._spreads:
+            return None
+        sp = self._spreads[0]
+        return sp, self._claim(sp)
 
     def _run_items(self) -> None:
         while True:
@@ -446,7 +451,6 @@ class Pipeline:
         # worker runs those items itself and looks again, and stops running when nothing waits.
         while True:
             with self._lock:
-                got = None
                 if self._spreads:
                     if not leave:
                         return None

@@ -340,7 +340,7 @@ def bench_sweep(max_cameras: int = 8, rate: float = 30.0, encoding: str = CAMERA
     msgs, msg_type = _camera_msgs(encoding, width, height)
     params = emulated_params(threads, inference_ms, model_path, msg_type)
     base = f'/repvit_sweep_{os.getpid()}'
-    nodes = [('this', '')] + ([('before', baseline)] if baseline else [])
+    nodes = _compared(baseline)
     cases = [(lay, node, checkout) for lay in layouts for node, checkout in nodes]
     rows: List[Dict[str, Any]] = []
     largest = {_case_name(lay, node): 0 for lay, node, _ in cases}
@@ -374,6 +374,11 @@ def bench_sweep(max_cameras: int = 8, rate: float = 30.0, encoding: str = CAMERA
             'repeats': repeats, 'duration': duration, 'max_cameras': max_cameras,
             'baseline': baseline, 'cpu_count': os.cpu_count(), 'rows': rows,
             'largest': largest}
+
+
+def _compared(baseline: str) -> List[Tuple[str, str]]:
+    """Give the nodes a mode runs: ('this', '') and, with a baseline, ('before', checkout)."""
+    return [('this', '')] + ([('before', baseline)] if baseline else [])
 
 
 def _case_name(layout: str, node: str) -> str:
@@ -441,7 +446,7 @@ def bench_regions(counts: Sequence[int] = (1, 5, 10), rate: float = 30.0,
     msgs, msg_type = _camera_msgs(encoding, width, height)
     params = {**emulated_params(threads, inference_ms, '', msg_type),
               'detections_topic': 'detections'}
-    nodes = [('this', '')] + ([('before', baseline)] if baseline else [])
+    nodes = _compared(baseline)
     setups = []
     for node, checkout in nodes:
         ns = f'/repvit_regions_{os.getpid()}_{node}'
