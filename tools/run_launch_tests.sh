@@ -17,6 +17,12 @@ if [ ! -x "$ROS2CLI/build.sh" ]; then
        "suite needs them; set REPVIT_ROS2CLI" >&2
   exit 1
 fi
+# build.sh's stamp names the venv's interpreter, not what it pip-installed into it: a venv made
+# again (make env after a deleted .venv) keeps the stamp but lost osrf_pycommon, and every
+# `ros2 launch` would fail with "No module named 'osrf_pycommon'". Build again then.
+if ! python -c 'import osrf_pycommon, netifaces, lark' 2>/dev/null; then
+  rm -f "$BUILD/ros2cli/.ros2cli-stamp"
+fi
 bash "$ROS2CLI/build.sh" "$BUILD/ros2cli" | { grep -v "is ignored: it is neither" || true; }
 bash "$ROOT/tools/install_stand_ins.sh" "$BUILD/stand_ins"
 set +u
