@@ -51,7 +51,7 @@ from repvit_ros.frames import message_class
 from repvit_ros.layouts import check_pixels, encode, FrameError
 from repvit_ros.messages import make_message
 from repvit_ros.preprocess import decode, DEFAULT_MAX_INPUT_PIXELS
-from repvit_ros.process import shutting_down
+from repvit_ros.process import end_signal_handling, shutting_down
 
 #: What the pictures are published as: message type and topic of each ``format``.
 FORMATS = {'bgr8': ('image', 'image_raw'), 'nv12': ('image', 'image_raw'),
@@ -524,6 +524,7 @@ def main(args: Optional[List[str]] = None) -> int:
         if not shutting_down(rclpy.get_default_context()):
             raise
     finally:
+        end_signal_handling()  # a second Ctrl-C does not break the shutdown half-way
         if node is not None:
             if not node.finished.done():
                 # After a signal the context goes down and /rosout with it: the console only.

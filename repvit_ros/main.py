@@ -29,7 +29,7 @@ from rclpy.node import Node
 from repvit_ros.managed import ManagedRepVitClassifier
 from repvit_ros.memory import tune_allocator
 from repvit_ros.node import RepVitClassifier
-from repvit_ros.process import (init, leave, shutting_down, SIGNAL_GRACE_SEC,
+from repvit_ros.process import (executor_for, init, leave, shutting_down, SIGNAL_GRACE_SEC,
                                 spin_until_shutdown, starting)
 
 __all__ = ['main', 'main_managed', 'run', 'shutting_down', 'SIGNAL_GRACE_SEC',
@@ -70,9 +70,11 @@ def run(make_node: Callable[[], Node], args: Optional[List[str]] = None) -> int:
     if problem:
         logger.error(f'cannot start: {problem}')
         return 1
-    node = None
+    node = executor = None
 
-    def cleanup() -> None:
+    def cleanup() -> None:  # signals are over (starting): the executor may go first
+        if executor is not None:
+            executor.shutdown(0)
         if node is not None:
             node.destroy_node()
 
@@ -80,7 +82,9 @@ def run(make_node: Callable[[], Node], args: Optional[List[str]] = None) -> int:
         with warnings.catch_warnings():  # rclpy's own line about a node it could not make
             warnings.filterwarnings('ignore', 'Failed to fini rosout publisher')
             node = make_node()
-        spin_until_shutdown(node)
+        executor = executor_for(node)
+        executor.add_node(node)
+        spin_until_shutdown(node, executor)
     # A worker still inside the backend would hold the exit until its inference ends.
     return leave(code[0], node is not None and node.abandoned > 0)
 

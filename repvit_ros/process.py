@@ -33,6 +33,7 @@ from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedE
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
+from rclpy.signals import uninstall_signal_handlers
 from repvit_ros.errors import StartupError
 from repvit_ros.executor import FrameExecutor
 
@@ -76,8 +77,9 @@ def starting(logger: Any, cleanup: Callable[[], None]) -> Iterator[List[int]]:
     with ``code[0]``. A start-up error (:class:`~repvit_ros.errors.StartupError`, an invalid
     parameter, a bad node name or namespace) is logged as ``cannot start: ...`` with code 1;
     Ctrl-C or a signal's shutdown while starting as ``stopped while starting``; anything else
-    propagates. Whatever happened, further signals are ignored (the shutdown is bounded), then
-    ``cleanup`` runs and rclpy shuts down.
+    propagates. Whatever happened, the process takes no more signals (the shutdown is bounded:
+    :func:`end_signal_handling`), then ``cleanup`` runs and rclpy shuts down. ``cleanup`` is
+    where the process's executor is shut down: not before, see :func:`end_signal_handling`.
 
     :param logger: where the line goes.
     :param cleanup: stops and destroys what the body made.
@@ -105,7 +107,7 @@ def starting(logger: Any, cleanup: Callable[[], None]) -> Iterator[List[int]]:
             raise
         logger.info('stopped while starting')
     finally:
-        ignore_further_signals()  # the shutdown is bounded (SHUTDOWN_TIMEOUT_SEC)
+        end_signal_handling()  # the shutdown is bounded (SHUTDOWN_TIMEOUT_SEC)
         cleanup()
         rclpy.try_shutdown()
 
@@ -162,14 +164,13 @@ def spin_until_shutdown(node: Node, executor: Optional[Executor] = None) -> None
     which the context goes down are part of the shutdown; others propagate.
 
     :param node: the node; its context tells a shutdown from an error.
-    :param executor: an executor that has the node (and maybe others) to spin instead of
-        a :class:`~repvit_ros.executor.FrameExecutor` with the node alone (rclpy's
-        SingleThreadedExecutor with ``REPVIT_FRAME_EXECUTOR=0`` in the environment, or when
-        this rclpy lacks what FrameExecutor relies on: said in one warning).
+    :param executor: an executor that has the node (and maybe others), which the caller shuts
+        down; a process shuts it down only after :func:`end_signal_handling`. Without one, the
+        node spins on :func:`executor_for`'s, shut down on the way out (in-process use).
     """
     own = executor is None
     if own:
-        executor = _executor_for(node)
+        executor = executor_for(node)
         executor.add_node(node)
     try:
         executor.spin()
@@ -184,8 +185,16 @@ def spin_until_shutdown(node: Node, executor: Optional[Executor] = None) -> None
             executor.shutdown(0)
 
 
-def _executor_for(node: Node) -> Executor:
-    """Give the executor a node spins on alone: FrameExecutor, unless told or unable."""
+def executor_for(node: Node) -> Executor:
+    """
+    Give the executor a node spins on alone: FrameExecutor, unless told or unable.
+
+    rclpy's SingleThreadedExecutor with ``REPVIT_FRAME_EXECUTOR=0`` in the environment, or when
+    this rclpy lacks what FrameExecutor relies on (said in one warning).
+
+    :param node: the node (its context and logger).
+    :return: the executor, without the node.
+    """
     if os.environ.get(FRAME_EXECUTOR_VARIABLE, '1') != '0':
         executor = FrameExecutor(context=node.context)
         missing = executor.missing()
@@ -196,6 +205,25 @@ def _executor_for(node: Node) -> Executor:
             f'this rclpy has no {missing}, which FrameExecutor relies on: spinning on the '
             f'SingleThreadedExecutor of rclpy (about 10-20 % more CPU per camera frame)')
     return SingleThreadedExecutor(context=node.context)
+
+
+def end_signal_handling() -> None:
+    """
+    From here on the process takes no signal; after this its executors may be shut down.
+
+    rclpy handles a signal on a thread of its own, which triggers every executor's signal guard
+    condition from a list it reads without a lock. An executor shut down meanwhile destroys
+    its guard condition and frees that list: the thread then writes to freed memory and the
+    process dies of a segmentation fault instead of stopping (found with two Ctrl-Cs close
+    together, as `ros2 launch` sends them: about 1 stop in 10 under load, on rclpy's executors
+    as on FrameExecutor). So: ignore SIGINT and SIGTERM (no new signal reaches rclpy), then
+    end rclpy's signal handling, which waits for that thread to finish the signal it is on,
+    then ignore them again (Humble's ``uninstall_signal_handlers`` puts back the SIGTERM
+    handler it replaced).
+    """
+    ignore_further_signals()
+    uninstall_signal_handlers()
+    ignore_further_signals()
 
 
 def ignore_further_signals() -> None:

@@ -48,13 +48,13 @@ from repvit_ros.backends import Backend, create_backend
 from repvit_ros.bench.frame_source import FrameSource
 from repvit_ros.container import main as container_main
 from repvit_ros.frames import message_class
-from repvit_ros.main import spin_until_shutdown
 from repvit_ros.memory import tune_allocator
 from repvit_ros.node import RepVitClassifier
 from repvit_ros.outputs import classification
 from repvit_ros.parameters import PARAMETERS, settings_from, SPECS
 from repvit_ros.preprocess import (declared_size, FrameError, jpeg_decode_flag,
                                    jpeg_reduction)
+from repvit_ros.process import end_signal_handling, executor_for, spin_until_shutdown
 from repvit_ros.work import descriptor, load_classifier
 from vision_msgs.msg import Classification
 
@@ -130,15 +130,14 @@ class EmulatedBackend(FixedBackend):
 def _serve(node, plain_rclpy: bool = False) -> int:
     # The reference subscribers (bare, serial) spin on rclpy's own executor, as any plain
     # rclpy subscriber does; the node on the one its executable uses.
-    executor = None
-    if plain_rclpy:
-        executor = SingleThreadedExecutor(context=node.context)
-        executor.add_node(node)
+    executor = SingleThreadedExecutor(context=node.context) if plain_rclpy else \
+        executor_for(node)
+    executor.add_node(node)
     try:
         spin_until_shutdown(node, executor)
     finally:
-        if executor is not None:
-            executor.shutdown(0)
+        end_signal_handling()  # before the executor goes, as the executables do
+        executor.shutdown(0)
         node.destroy_node()
         rclpy.try_shutdown()
     return 0

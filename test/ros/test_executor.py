@@ -48,7 +48,7 @@ from test_camera_input import _send_until_classified, DISCOVERY
 from test_managed_node import _managed, Bench
 
 #: the node's executor choice, before a test wraps it to see what it made
-executor_for = process._executor_for
+executor_for = process.executor_for
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -251,7 +251,7 @@ def _own_context(monkeypatch):
     """Record the executors spin_until_shutdown makes; give them and a context of its own."""
     from rclpy.context import Context
     made = []
-    monkeypatch.setattr(process, '_executor_for',
+    monkeypatch.setattr(process, 'executor_for',
                         lambda node: made.append(executor_for(node)) or made[-1])
     context = Context()
     rclpy.init(context=context)

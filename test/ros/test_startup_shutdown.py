@@ -19,9 +19,12 @@ Slow models stand in for slow runtimes: a chain of matrix products that ONNX Run
 while loading (slow load) or runs per frame (slow inference).
 """
 
+import ast
 import os
+import random
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -197,7 +200,7 @@ def test_an_error_raised_as_a_signal_shuts_the_context_down_is_part_of_the_shutd
     # while the context was still up; the process printed a traceback and exited 1.
     node = rclpy.create_node('spin_race', context=ros_context)
     try:
-        monkeypatch.setattr(process, '_executor_for',
+        monkeypatch.setattr(process, 'executor_for',
                             lambda node: _SpinRaises(ros_context, shut_down_after=0.1))
         start = time.monotonic()
         main.spin_until_shutdown(node)  # does not raise
@@ -210,7 +213,7 @@ def test_an_error_raised_as_a_signal_shuts_the_context_down_is_part_of_the_shutd
 def test_an_error_without_a_shutdown_still_propagates(ros_context, monkeypatch):
     node = rclpy.create_node('spin_error', context=ros_context)
     try:
-        monkeypatch.setattr(process, '_executor_for',
+        monkeypatch.setattr(process, 'executor_for',
                             lambda node: _SpinRaises(ros_context, shut_down_after=None))
         start = time.monotonic()
         with pytest.raises(RuntimeError, match='Unable to convert'):
@@ -237,3 +240,94 @@ def test_a_second_ctrl_c_while_signals_are_being_ignored_is_swallowed(monkeypatc
         pytest.fail('the second Ctrl-C broke the shutdown')
     assert raised == [signal.SIGINT]
     assert installed == {signal.SIGINT: signal.SIG_IGN, signal.SIGTERM: signal.SIG_IGN}
+
+
+# A process that stops: rclpy's signal thread triggers every executor's signal guard condition
+# from a list it reads without a lock; an executor shut down meanwhile freed that guard
+# condition, and the process died of a segmentation fault instead of stopping (1 stop in 10
+# under load, exit -11 under `ros2 launch`). The executables end rclpy's signal handling first.
+ORDER_SCRIPT = r'''
+import os, signal, sys, threading
+from rclpy import signals
+from rclpy.node import Node
+from repvit_ros import container, main, process
+
+events = []
+destroy = signals.SignalHandlerGuardCondition.destroy
+uninstall = process.uninstall_signal_handlers
+spin = process.spin_until_shutdown
+spinning = threading.Event()
+
+
+def recording_destroy(self):
+    events.append('guard condition destroyed')
+    destroy(self)
+
+
+def recording_uninstall():
+    events.append('signal handling ended')
+    uninstall()
+
+
+def recording_spin(node, executor=None):
+    spinning.set()
+    spin(node, executor)
+
+
+class Plain(Node):
+    abandoned = 0
+
+    def __init__(self):
+        super().__init__('plain')
+
+
+signals.SignalHandlerGuardCondition.destroy = recording_destroy
+process.uninstall_signal_handlers = recording_uninstall
+main.spin_until_shutdown = container.spin_until_shutdown = recording_spin
+
+
+def interrupt():
+    spinning.wait()
+    threading.Event().wait(0.3)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+threading.Thread(target=interrupt, daemon=True).start()
+code = main.run(Plain, []) if sys.argv[1] == 'classifier' else container.main([])
+print('EVENTS', events, flush=True)
+sys.exit(code)
+'''
+
+
+@pytest.mark.parametrize('executable', ['classifier', 'container'])
+def test_the_signal_guard_condition_goes_only_after_rclpy_s_signal_handling(executable):
+    out = subprocess.run([sys.executable, '-c', ORDER_SCRIPT, executable], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith('EVENTS'))
+    events = ast.literal_eval(line[len('EVENTS '):])
+    assert 'guard condition destroyed' in events, events
+    assert events.index('signal handling ended') < events.index('guard condition destroyed'), \
+        events
+
+
+def test_two_ctrl_c_close_together_stop_the_node_cleanly_each_time():
+    # The same race with the classifier on real frames, as `ros2 launch` stops it: Ctrl-C to
+    # the process group and then its own SIGINT. Before the fix 1 stop in 10 died of SIGSEGV.
+    env = dict(os.environ, PYTHONFAULTHANDLER='1')
+    params = harness.classifier_params(2, model_path=harness.model_file('m0_9'))
+    frames = harness.frames('bgr8', 320, 240, n=2)
+    rng = random.Random(31)
+    for cycle in range(6):
+        ns = f'/twice_{os.getpid()}_{cycle}'
+        with harness.node_under_test('classifier', ns, params, env=env) as (proc, feeder):
+            for msg in frames * 3:
+                feeder.publish(msg)
+            feeder.spin_for(rng.uniform(0.1, 0.4))
+            proc.proc.send_signal(signal.SIGINT)
+            time.sleep(rng.uniform(0.0, 0.05))
+            proc.proc.send_signal(signal.SIGINT)
+            proc.proc.wait(20)
+        out = proc.output
+        assert proc.stop() == 0, f'cycle {cycle}:\n{out}'
+        assert 'Fatal Python error' not in out and 'Traceback' not in out, out
