@@ -246,7 +246,7 @@ def test_a_second_ctrl_c_while_signals_are_being_ignored_is_swallowed(monkeypatc
 # from a list it reads without a lock; an executor shut down meanwhile freed that guard
 # condition, and the process died of a segmentation fault instead of stopping (1 stop in 10
 # under load, exit -11 under `ros2 launch`). The executables end rclpy's signal handling first.
-ORDER_SCRIPT = r'''
+ORDER_SCRIPT = r"""
 import os, signal, sys, threading
 from rclpy import signals
 from rclpy.node import Node
@@ -296,7 +296,7 @@ threading.Thread(target=interrupt, daemon=True).start()
 code = main.run(Plain, []) if sys.argv[1] == 'classifier' else container.main([])
 print('EVENTS', events, flush=True)
 sys.exit(code)
-'''
+"""
 
 
 @pytest.mark.parametrize('executable', ['classifier', 'container'])
@@ -331,3 +331,24 @@ def test_two_ctrl_c_close_together_stop_the_node_cleanly_each_time():
         out = proc.output
         assert proc.stop() == 0, f'cycle {cycle}:\n{out}'
         assert 'Fatal Python error' not in out and 'Traceback' not in out, out
+
+
+def test_signals_stay_ignored_when_humble_s_uninstall_puts_sigterm_back(monkeypatch):
+    # Humble's rclpy.signals.uninstall_signal_handlers (rclpy 3.3) restores the SIGTERM
+    # handler that rclpy's init replaced (Python's default: the process would die of a SIGTERM
+    # half-way through the stop); Kilted's leaves an ignored signal ignored.
+    uninstalled = []
+
+    def humble_uninstall():
+        uninstalled.append(True)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    monkeypatch.setattr(process, 'uninstall_signal_handlers', humble_uninstall)
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        process.end_signal_handling()
+        assert uninstalled == [True]
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])
