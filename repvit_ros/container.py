@@ -503,6 +503,7 @@ class ComponentContainer(Node):
         self.create_service(ListNodes, '~/_container/list_nodes', self._on_list,
                             callback_group=group)
         self.components_executor.add_node(self)
+        self.get_logger().info(f'ready: {self.threads} executor threads (thread_num)')
 
     # ------------------------------------------------------------------ services
     def _on_load(self, request: Any, response: Any) -> Any:

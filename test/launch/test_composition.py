@@ -121,3 +121,18 @@ def test_composed_launch_file_runs_a_camera_and_the_classifier_in_one_process(co
     out = launch.output
     assert 'stopped 2 node(s) in ' in out and 'Traceback' not in out, out
     assert out.count('process started with pid') == 1, out  # one process for both nodes
+
+
+def test_the_container_runs_its_nodes_on_thread_num_threads(commands):
+    container = commands.documented_start(
+        'ros2 run repvit_ros component_container --ros-args -p thread_num:=4')
+    assert container.wait_output(r'ready: 4 executor threads \(thread_num\)'), container.output
+    answer = ['']
+
+    def got():  # the daemon may not have discovered the container yet
+        answer[0] = commands.documented_run('ros2 param get /ComponentManager thread_num').answer
+        return 'Integer value is: 4' in answer[0]
+    wait_until(got, 60)
+    assert answer[0].strip() == 'Integer value is: 4', answer[0]
+    assert container.stop() == 0, container.output
+    assert 'Traceback' not in container.output, container.output
