@@ -33,19 +33,23 @@ ensure_venv() {
   fi
 }
 
-# install_pinned VENV REQS LOG [WHAT]: pip-install REQS into VENV and check that every pin holds
-# together as installed (nothing pulled a newer numpy...); skipped while REQS is unchanged (a
-# sha256 stamp in the venv), so a re-run takes well under a second. WHAT is said while it runs.
+# install_pinned VENV REQS LOG [WHAT] [AFTER]: pip-install REQS into VENV and check that every
+# pin holds together as installed (nothing pulled a newer numpy...), then run `AFTER VENV` when
+# given; skipped while REQS and the files its `-r` lines name are unchanged (a sha256 stamp in
+# the venv), so a re-run takes well under a second. WHAT is said while it runs.
 install_pinned() {
-  local venv="$1" reqs="$2" log="$3" what="${4:-}" stamp want
+  local venv="$1" reqs="$2" log="$3" what="${4:-}" after="${5:-}" stamp want included
   stamp="$venv/.requirements.sha256"
-  want="$(sha256sum "$reqs" | cut -d' ' -f1)"
+  included="$(sed -n 's/^-r[[:space:]]*//p' "$reqs" | sed "s|^|$(dirname "$reqs")/|")"
+  # shellcheck disable=SC2086 - one path per line, none with spaces
+  want="$(cat "$reqs" $included | sha256sum | cut -d' ' -f1)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "$log" "installing pinned packages from ${reqs#"$ROOT"/}${what:+ ($what)}"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$reqs" 2>&1 |
       { grep -v "is ignored: it is neither a file nor a directory" || true; }
     "$venv/bin/python" -m pip check --disable-pip-version-check >/dev/null || {
       "$venv/bin/python" -m pip check --disable-pip-version-check; exit 1; }
+    if [ -n "$after" ]; then "$after" "$venv"; fi
     echo "$want" > "$stamp"
   fi
 }

@@ -29,21 +29,16 @@ PYV="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])'
 log "interpreter: $("$VENV/bin/python" --version) ($VENV/bin/python)"
 
 # 2. pinned packages
-stamp="$VENV/.requirements.sha256"
-want="$(cat "$REQS" "$ROOT/tools/requirements-common.txt" | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "installing pinned packages from ${REQS#"$ROOT/"} (and tools/requirements-common.txt)"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS" 2>&1 |
-    { grep -v "is ignored: it is neither a file nor a directory" || true; }
-  # The ROS wheels' CMake exports carry their build machine's include paths
-  # (/opt/python/cpXY-cpXY/include/pythonX.Y and numpy's include dir): point them here.
-  PYINC="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
-  NPINC="$("$VENV/bin/python" -c 'import numpy; print(numpy.get_include())')"
-  "$VENV/bin/python" "$ROOT/tools/fix_cmake_paths.py" "$VENV/share" "$PYINC" "$NPINC"
-  echo "$want" > "$stamp"
-fi
+# The ROS wheels' CMake exports carry their build machine's include paths
+# (/opt/python/cpXY-cpXY/include/pythonX.Y and numpy's include dir): point them here.
+fix_ros_cmake_paths() {
+  local pyinc npinc
+  pyinc="$("$1/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+  npinc="$("$1/bin/python" -c 'import numpy; print(numpy.get_include())')"
+  "$1/bin/python" "$ROOT/tools/fix_cmake_paths.py" "$1/share" "$pyinc" "$npinc"
+}
+install_pinned "$VENV" "$REQS" log "with tools/requirements-common.txt" fix_ros_cmake_paths
 
-# shellcheck source=/dev/null
 source "$ROOT/tools/activate" --no-install-space
 
 # 3. test message packages, built from a copy so that they never sit in a colcon workspace
