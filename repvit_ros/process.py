@@ -213,10 +213,10 @@ def end_signal_handling() -> None:
 
     rclpy handles a signal on a thread of its own, which triggers every executor's signal guard
     condition from a list it reads without a lock. An executor shut down meanwhile destroys
-    its guard condition and frees that list: the thread then writes to freed memory and the
-    process dies of a segmentation fault instead of stopping (found with two Ctrl-Cs close
-    together, as `ros2 launch` sends them: about 1 stop in 10 under load, on rclpy's executors
-    as on FrameExecutor). So: ignore SIGINT and SIGTERM (no new signal reaches rclpy), then
+    its guard condition and frees that list: a thread scheduled late then walks freed memory
+    and the process dies of a segmentation fault instead of stopping (about 1 stop in 10 on a
+    loaded machine, after one Ctrl-C or the two `ros2 launch` sends, on rclpy's executors as on
+    FrameExecutor). So: ignore SIGINT and SIGTERM (no new signal reaches rclpy), then
     end rclpy's signal handling, which waits for that thread to finish the signal it is on,
     then ignore them again (Humble's ``uninstall_signal_handlers`` puts back the SIGTERM
     handler it replaced).
