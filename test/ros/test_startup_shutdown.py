@@ -247,7 +247,8 @@ def test_a_second_ctrl_c_while_signals_are_being_ignored_is_swallowed(monkeypatc
 # condition, and the process died of a segmentation fault instead of stopping (1 stop in 10
 # under load, exit -11 under `ros2 launch`). The executables end rclpy's signal handling first.
 ORDER_SCRIPT = r"""
-import os, signal, sys, threading
+import faulthandler, os, signal, sys, threading
+faulthandler.dump_traceback_later(45, exit=True)  # a hang fails with every thread's stack
 from rclpy import signals
 from rclpy.node import Node
 from repvit_ros import container, main, process
@@ -302,7 +303,7 @@ sys.exit(code)
 @pytest.mark.parametrize('executable', ['classifier', 'container'])
 def test_the_signal_guard_condition_goes_only_after_rclpy_s_signal_handling(executable):
     out = subprocess.run([sys.executable, '-c', ORDER_SCRIPT, executable], capture_output=True,
-                         text=True, timeout=60)
+                         text=True, timeout=90)
     assert out.returncode == 0, out.stdout + out.stderr
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith('EVENTS'))
     events = ast.literal_eval(line[len('EVENTS '):])
