@@ -154,7 +154,7 @@ def shutting_down(context, grace: float = SIGNAL_GRACE_SEC) -> bool:
     return True
 
 
-def spin_until_shutdown(node: Node, executor: Optional[Executor] = None) -> None:
+def spin_until_shutdown(node: Node, executor: Executor) -> None:
     """
     Spin ``node`` until Ctrl-C, SIGTERM or an rclpy shutdown.
 
@@ -164,14 +164,10 @@ def spin_until_shutdown(node: Node, executor: Optional[Executor] = None) -> None
     which the context goes down are part of the shutdown; others propagate.
 
     :param node: the node; its context tells a shutdown from an error.
-    :param executor: an executor that has the node (and maybe others), which the caller shuts
-        down; a process shuts it down only after :func:`end_signal_handling`. Without one, the
-        node spins on :func:`executor_for`'s, shut down on the way out (in-process use).
+    :param executor: an executor that has the node (and maybe others; :func:`executor_for`
+        gives a node's own), which the caller shuts down; a process shuts it down only after
+        :func:`end_signal_handling`.
     """
-    own = executor is None
-    if own:
-        executor = executor_for(node)
-        executor.add_node(node)
     try:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
@@ -179,10 +175,6 @@ def spin_until_shutdown(node: Node, executor: Optional[Executor] = None) -> None
     except Exception:  # noqa: B902 - re-raised unless the shutdown caused it
         if not shutting_down(node.context):
             raise
-    finally:
-        if own:
-            executor.remove_node(node)
-            executor.shutdown(0)
 
 
 def executor_for(node: Node) -> Executor:

@@ -38,17 +38,14 @@ from rclpy.parameter_client import AsyncParameterClient
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.subscription import Subscription
 from rclpy.waitable import Waitable
-from repvit_ros import executor as executor_module, process
+from repvit_ros import executor as executor_module
 from repvit_ros.executor import FrameExecutor
 from repvit_ros.frames import message_class
-from repvit_ros.process import spin_until_shutdown
+from repvit_ros.process import executor_for, spin_until_shutdown
 from ros_support import wait_for
 from std_msgs.msg import String
 from test_camera_input import _send_until_classified, DISCOVERY
 from test_managed_node import _managed, Bench
-
-#: the node's executor choice, before a test wraps it to see what it made
-executor_for = process.executor_for
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -247,15 +244,19 @@ def test_spin_once_times_out_and_shutdown_ends_the_spin(ros_context):
     node.destroy_node()
 
 
-def _own_context(monkeypatch):
-    """Record the executors spin_until_shutdown makes; give them and a context of its own."""
+def _own_context():
+    """Give a context of the test's own."""
     from rclpy.context import Context
-    made = []
-    monkeypatch.setattr(process, 'executor_for',
-                        lambda node: made.append(executor_for(node)) or made[-1])
     context = Context()
     rclpy.init(context=context)
-    return made, context
+    return context
+
+
+def _executor_of(node):
+    """Give the executor the executables spin ``node`` on, with the node."""
+    executor = executor_for(node)
+    executor.add_node(node)
+    return executor
 
 
 @pytest.mark.parametrize('setting', [None, '1', '0'])
@@ -264,27 +265,28 @@ def test_context_shutdown_ends_spin_until_shutdown(monkeypatch, setting):
         monkeypatch.delenv('REPVIT_FRAME_EXECUTOR', raising=False)
     else:
         monkeypatch.setenv('REPVIT_FRAME_EXECUTOR', setting)
-    made, context = _own_context(monkeypatch)
+    context = _own_context()
     node = Node('fx_ctx', context=context)
     node.create_subscription(String, 'fx_ctx_in', lambda m: None, RELIABLE)
+    executor = _executor_of(node)
     done = threading.Event()
-    thread = threading.Thread(target=lambda: (spin_until_shutdown(node), done.set()),
+    thread = threading.Thread(target=lambda: (spin_until_shutdown(node, executor), done.set()),
                               daemon=True)
     thread.start()
     time.sleep(0.3)
     rclpy.shutdown(context=context)
     assert done.wait(5)
+    executor.shutdown(0)
     node.destroy_node()
     # FrameExecutor unless REPVIT_FRAME_EXECUTOR=0.
-    assert [type(e) for e in made] == [SingleThreadedExecutor if setting == '0' else
-                                       FrameExecutor]
+    assert type(executor) is (SingleThreadedExecutor if setting == '0' else FrameExecutor)
 
 
 def test_an_rclpy_without_what_it_relies_on_spins_on_rclpy_s_own_executor(monkeypatch):
     monkeypatch.delenv('REPVIT_FRAME_EXECUTOR', raising=False)
     monkeypatch.setattr(executor_module, '_EXECUTOR_INTERNALS',
                         executor_module._EXECUTOR_INTERNALS + ('_gone_in_this_rclpy',))
-    made, context = _own_context(monkeypatch)
+    context = _own_context()
     node = Node('fx_fallback', context=context)
     warned = []
     logger = node.get_logger()
@@ -294,7 +296,8 @@ def test_an_rclpy_without_what_it_relies_on_spins_on_rclpy_s_own_executor(monkey
     node.create_subscription(String, 'fx_fallback_in', got.append, RELIABLE)
     peer = Node('fx_fallback_peer', context=context)
     pub = peer.create_publisher(String, 'fx_fallback_in', RELIABLE)
-    thread = threading.Thread(target=spin_until_shutdown, args=(node,), daemon=True)
+    executor = _executor_of(node)
+    thread = threading.Thread(target=spin_until_shutdown, args=(node, executor), daemon=True)
     thread.start()
     try:
         assert wait_for(lambda: pub.get_subscription_count() == 1, 30)
@@ -303,9 +306,10 @@ def test_an_rclpy_without_what_it_relies_on_spins_on_rclpy_s_own_executor(monkey
     finally:
         rclpy.shutdown(context=context)
         thread.join(5)
+        executor.shutdown(0)
         peer.destroy_node()
         node.destroy_node()
-    assert [type(e) for e in made] == [SingleThreadedExecutor]
+    assert type(executor) is SingleThreadedExecutor
     assert warned == ['this rclpy has no Executor._gone_in_this_rclpy, which FrameExecutor '
                       'relies on: spinning on the SingleThreadedExecutor of rclpy (about '
                       '10-20 % more CPU per camera frame)']

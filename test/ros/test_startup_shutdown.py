@@ -175,16 +175,6 @@ class _SpinRaises:
 
     def __init__(self, context, shut_down_after):
         self.context, self.shut_down_after = context, shut_down_after
-        self.nodes = []
-
-    def add_node(self, node):
-        self.nodes.append(node)
-
-    def remove_node(self, node):
-        self.nodes.remove(node)
-
-    def shutdown(self, timeout_sec=None):
-        return True
 
     def spin(self):
         if self.shut_down_after is not None:
@@ -195,29 +185,25 @@ class _SpinRaises:
 
 
 def test_an_error_raised_as_a_signal_shuts_the_context_down_is_part_of_the_shutdown(
-        ros_context, monkeypatch):
+        ros_context):
     # Seen in a CI run: a second SIGINT under load made take_message raise this RuntimeError
     # while the context was still up; the process printed a traceback and exited 1.
     node = rclpy.create_node('spin_race', context=ros_context)
     try:
-        monkeypatch.setattr(process, 'executor_for',
-                            lambda node: _SpinRaises(ros_context, shut_down_after=0.1))
         start = time.monotonic()
-        main.spin_until_shutdown(node)  # does not raise
+        main.spin_until_shutdown(node, _SpinRaises(ros_context, shut_down_after=0.1))  # no raise
         assert not ros_context.ok()
         assert time.monotonic() - start < main.SIGNAL_GRACE_SEC
     finally:
         node.destroy_node()
 
 
-def test_an_error_without_a_shutdown_still_propagates(ros_context, monkeypatch):
+def test_an_error_without_a_shutdown_still_propagates(ros_context):
     node = rclpy.create_node('spin_error', context=ros_context)
     try:
-        monkeypatch.setattr(process, 'executor_for',
-                            lambda node: _SpinRaises(ros_context, shut_down_after=None))
         start = time.monotonic()
         with pytest.raises(RuntimeError, match='Unable to convert'):
-            main.spin_until_shutdown(node)
+            main.spin_until_shutdown(node, _SpinRaises(ros_context, shut_down_after=None))
         assert ros_context.ok()
         assert time.monotonic() - start >= main.SIGNAL_GRACE_SEC
     finally:
@@ -270,7 +256,7 @@ def recording_uninstall():
     uninstall()
 
 
-def recording_spin(node, executor=None):
+def recording_spin(node, executor):
     spinning.set()
     spin(node, executor)
 
