@@ -54,7 +54,7 @@ from repvit_ros.outputs import classification
 from repvit_ros.parameters import PARAMETERS, settings_from, SPECS
 from repvit_ros.preprocess import (declared_size, FrameError, jpeg_decode_flag,
                                    jpeg_reduction)
-from repvit_ros.process import end_signal_handling, executor_for, spin_until_shutdown
+from repvit_ros.process import executor_for, spin_until_shutdown, starting
 from repvit_ros.work import descriptor, load_classifier
 from vision_msgs.msg import Classification
 
@@ -133,14 +133,14 @@ def _serve(node, plain_rclpy: bool = False) -> int:
     executor = SingleThreadedExecutor(context=node.context) if plain_rclpy else \
         executor_for(node)
     executor.add_node(node)
-    try:
-        spin_until_shutdown(node, executor)
-    finally:
-        end_signal_handling()  # before the executor goes, as the executables do
+
+    def cleanup() -> None:  # after rclpy's signal handling, as the executables do
         executor.shutdown(0)
         node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+
+    with starting(node.get_logger(), cleanup) as code:
+        spin_until_shutdown(node, executor)
+    return code[0]
 
 
 def serve_fixed(argv: List[str]) -> int:
