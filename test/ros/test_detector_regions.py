@@ -50,7 +50,10 @@ from vision_msgs.msg import (Detection2D, Detection2DArray, ObjectHypothesis,
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 SUCCESS = TransitionCallbackReturn.SUCCESS
 W, H = 320, 240
-TIMEOUT = 0.3
+# How long a frame waits for its detections. The peer publishes a frame and its detections back
+# to back, but on a loaded CI machine the node's executor may take the second message a few
+# hundred milliseconds after the first (0.3 s once dropped a pair on Jazzy's leg).
+TIMEOUT = 2.0
 
 
 def detection(cx, cy, sx, sy, det_id='', theta=0.0, detector=()):
@@ -255,6 +258,7 @@ def test_unpaired_frames_and_detections_are_counted_after_the_timeout(rig):
     lonely_frame = make_message('image', sample_picture(W, H, seed=1), 'bgr8', 7_000)
     other = make_message('image', sample_picture(W, H, seed=1), 'bgr8', 8_000)
     empty = make_message('image', sample_picture(W, H, seed=1), 'bgr8', 9_000)
+    sent = time.monotonic()
     r.images[''].publish(lonely_frame)
     r.dets[''].publish(detections_of(other, [detection(100, 100, 50, 50)]))
     # The detector found nothing in this frame: an empty result, not a drop.
@@ -263,8 +267,11 @@ def test_unpaired_frames_and_detections_are_counted_after_the_timeout(rig):
     assert wait_for(lambda: len(r.results['']) == 1, 10)
     assert r.results[''][0].detections == []
     assert r.results[''][0].header.stamp.nanosec == 9_000
-    time.sleep(TIMEOUT / 2)
+    # Nothing goes before its timeout: read while the unpaired ones (which arrived after
+    # `sent`) cannot yet have waited TIMEOUT.
     counts = r.node.diagnostics()
+    waited = time.monotonic() - sent
+    assert waited < TIMEOUT, f'the paired result took {waited:.2f} s: machine too loaded'
     assert counts['detections_unmatched'] == 0 and counts['dropped_no_detections'] == 0
     assert wait_for(lambda: r.node.diagnostics()['detections_unmatched'] == 1, 5)
     counts = r.node.diagnostics()
