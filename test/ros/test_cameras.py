@@ -204,7 +204,7 @@ def test_slow_cameras_keep_their_frames_beside_a_flood_in_the_executable(ros_con
             node.output
         flooder = subprocess.Popen(
             [sys.executable, '-m', 'repvit_ros.bench.frame_source', '--topic', topics[0],
-             '--width', '320', '--height', '240', '--rate', '0', '--count', '0',
+             '--width', '320', '--height', '240', '--rate', '300', '--count', '0',
              '--reliability', 'best_effort'], stdout=subprocess.PIPE, text=True)
         assert wait_for(lambda: len(results['front']) > 20, 60), node.output
         pictures = {n: make_message('image', sample_picture(320, 240, seed=i), 'bgr8', 0)
@@ -216,7 +216,9 @@ def test_slow_cameras_keep_their_frames_beside_a_flood_in_the_executable(ros_con
                 pictures[name].header.stamp.sec = k + 1
                 pubs[name].publish(pictures[name])
             time.sleep(0.2)
-        # 98-100 % measured alone; 94 % once beside two other sessions' tests and benchmarks.
+        # 98-100 % measured alone; 94 % once beside two other sessions' tests and benchmarks,
+        # with an unpaced flood (which took a core from the node): now 300 frames/s, about five
+        # times what the node classifies of it here (60/s).
         assert wait_for(lambda: all(len(results[n]) >= 0.9 * sent[n] for n in slow), 10), \
             ({n: len(results[n]) for n in slow}, sent)
     finally:

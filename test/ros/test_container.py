@@ -333,7 +333,7 @@ def test_a_signal_stops_every_node_with_one_line_each(ros_context, executor, syn
         proc.stop(signal.SIGKILL)
     out = proc.output
     assert code == 0, out
-    assert took < 5.0, (took, out)
+    assert took < 15.0, (took, out)  # bounded, well before stop's kill at 20 s (loaded CI)
     assert 'Traceback' not in out and '[ERROR]' not in out, out
     for name in ('left', 'right'):
         assert sum(f'{ns[1:]}.{name}' in ln and 'stopped: released' in ln

@@ -281,11 +281,13 @@ def test_runtime_parameters(harness):
         assert not node.set_parameters([Parameter(name, value=value)])[0].successful
     res = node.set_parameters([Parameter('threads', value=8)])[0]
     assert not res.successful and 'read-only' in res.reason.lower()
-    assert node.set_parameters([Parameter('max_rate', value=2.0)])[0].successful
+    # One frame per 5 s: ten frames back to back reach the node well within that, even on a
+    # loaded machine, so at most one (the first, if the last result is 5 s old) is classified.
+    assert node.set_parameters([Parameter('max_rate', value=0.2)])[0].successful
     for i in range(10):
         h.pub.publish(make_message('image', rgb, 'bgr8', 10 + i))
     assert wait_for(lambda: node.diagnostics()['received'] == 12)
-    assert node.diagnostics()['dropped_rate_limit'] >= 8
+    assert node.diagnostics()['dropped_rate_limit'] >= 9
 
 
 def test_two_instances_in_one_process(harness, ros_context):

@@ -227,14 +227,22 @@ def test_pipeline_accounting_per_source_under_random_errors(workers, queue_size,
 
 def test_pipeline_close_with_several_sources_counts_each_frame_once():
     gate, delivered = threading.Event(), []
-    pipe = Pipeline(lambda job: gate.wait(5), lambda j, r: delivered.append(j.payload),
+    inside, left = threading.Semaphore(0), threading.Semaphore(0)
+
+    def process(job):
+        inside.release()
+        try:
+            gate.wait(5)
+        finally:
+            left.release()
+    pipe = Pipeline(process, lambda j, r: delivered.append(j.payload),
                     lambda j, e: None, workers=2, queue_size=4)
     sent = {'a': 6, 'b': 3, 'c': 1}
     for i in range(6):
         for source, n in sent.items():
             if i < n:
                 pipe.submit((source, i), source=source)
-    time.sleep(0.05)
+    assert inside.acquire(timeout=10) and inside.acquire(timeout=10)  # both workers busy
     assert pipe.close(timeout=0.05) == 2  # the two frames in the workers are abandoned
     _check_invariants(pipe, sent)
     total = pipe.report()
@@ -242,8 +250,9 @@ def test_pipeline_close_with_several_sources_counts_each_frame_once():
     assert total['published'] == 0 and total['dropped_shutdown'] == 9
     assert total['dropped_queue_full'] == 1 == pipe.report('a')['dropped_queue_full']
     assert pipe.submit(('a', 9), source='a') is None
-    gate.set()
-    time.sleep(0.05)  # the abandoned workers finish now: neither delivered nor counted again
+    gate.set()  # the abandoned workers finish now: neither delivered nor counted again
+    assert left.acquire(timeout=10) and left.acquire(timeout=10)
+    time.sleep(0.05)
     assert delivered == []
     _check_invariants(pipe, sent)
 
