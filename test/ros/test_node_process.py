@@ -49,7 +49,8 @@ def best_effort_camera(node, topic, count):
     """Publish ``count`` best-effort 640x480 frames at 10 Hz, then stop the node: its log."""
     src = publish_frames(topic, 'best_effort', count=count, rate=10)
     try:
-        src.wait(30)
+        src.wait(120)  # start-up, up to 10 s waiting for a match, count / 10 s of frames
+        time.sleep(2.0)  # the node takes (and counts) the last frames and loss reports
     finally:
         stop(src)
         log = stop(node)
