@@ -376,7 +376,7 @@ def fuzz(frames_total: int = 2000, model: str = 'm0_9', threads: int = 2, seed: 
             peak_before = peak_rss(proc.proc.pid)
             run = feeder.run(source, window=window, count=n, warmup=0.0, stall=10.0,
                              drain=10.0)
-            counts, alive = _settle(feeder, proc, before)
+            counts, alive = _settle(feeder, proc, before, run['sent'])
             peak_after = peak_rss(proc.proc.pid) if alive else None
         code = proc.stop()
         peak = None if peak_before is None or peak_after is None else \

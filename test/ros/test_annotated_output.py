@@ -110,7 +110,7 @@ def test_nothing_is_drawn_without_a_subscriber_and_drawing_starts_when_one_comes
     s.watch_images()
     n = len(s.results)
     # DDS discovery of the new subscriber takes a moment, longer on a loaded machine.
-    while not s.images and time.monotonic() - started < 5.0:
+    while not s.images and time.monotonic() - started < 30.0:
         s.pub.publish(make_message('image', rgb, 'bgr8', 100 + n))
         n += 1
         time.sleep(0.05)

@@ -221,7 +221,7 @@ def test_a_failed_load_says_why_and_the_loaded_node_goes_on(client, synthetic_mo
         # The failed node left nothing behind in the graph (once discovery has caught up);
         # the loaded one classifies on.
         assert spin_until(client.executor, lambda: ('repvit_classifier', f'{ns}/bad') not in
-                          client.node.get_node_names_and_namespaces(), 15)
+                          client.node.get_node_names_and_namespaces(), 60)
         assert [uid for uid, _ in client.listed()] == [first.unique_id]
         assert len(client.classifications(f'{ns}/image', f'{ns}/classification')) >= 3
         assert client.container.proc.poll() is None
@@ -248,7 +248,7 @@ def test_unload_frees_the_node_its_topics_and_threads(client, synthetic_model):
     assert loaded.unique_id not in [uid for uid, _ in client.listed()]
     assert spin_until(client.executor, lambda: client.node.count_publishers(
         f'{ns}/classification') == 0 and ('repvit_classifier', ns) not in
-        client.node.get_node_names_and_namespaces(), 15)
+        client.node.get_node_names_and_namespaces(), 60)
     assert f'unloaded {ns}/repvit_classifier (id {loaded.unique_id})' in client.container.output
     again = client.unload(loaded.unique_id)
     assert not again.success
