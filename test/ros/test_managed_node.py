@@ -242,9 +242,14 @@ def test_a_slow_model_switch_loses_no_frame_and_the_old_model_serves_meanwhile(
     """The new model loads beside the old one, which classifies every frame until the swap."""
     node = RepVitClassifier(namespace='slow_switch', context=ros_context, parameter_overrides=[
         Parameter('model_path', value=synthetic_model('m0_9')),
-        Parameter('qos_reliability', value='reliable'), Parameter('queue_size', value=10)])
+        Parameter('qos_reliability', value='reliable'), Parameter('queue_size', value=10),
+        # Every frame must reach the node, also when a loaded machine delays its taking them:
+        # the sensor-data depth of 5 lets DDS replace a frame not taken within 5 frame times.
+        Parameter('qos_overrides./slow_switch/image.subscription.depth', value=100)])
     b = bench(node, 'slow_switch')
-    assert wait_for(lambda: b.subscribers() == 1)
+    # Matched by the camera's writer, not only seen in the graph: a reliable writer delivers
+    # only what it publishes after the match.
+    assert wait_for(lambda: b.pub.get_subscription_count() == 1, 30)
     load = work.load_classifier
 
     def slow_load(cfg, *args):
@@ -272,7 +277,10 @@ def test_a_slow_model_switch_loses_no_frame_and_the_old_model_serves_meanwhile(
     # 1.76 s beside other work), with room for the new model's load taking a core meanwhile.
     assert took >= LOAD_SEC and served >= max(5, 0.25 * sent), (took, served, sent)
     b.stop_camera()
-    assert wait_for(lambda: node.diagnostics()['received'] == b.sent, 10)
+    assert wait_for(lambda: node.diagnostics()['received'] == b.sent, 10), (
+        b.sent, node.diagnostics(),
+        'not classified:',
+        sorted(set(range(1, b.sent + 1)) - {r.header.stamp.sec for r in b.results}))
     assert node.wait_idle(10)
     counts = node.diagnostics()
     assert counts['received'] == b.sent  # every frame reached the node ...
