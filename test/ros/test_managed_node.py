@@ -63,6 +63,10 @@ class Bench:
     def subscribers(self):
         return self.peer.count_subscribers(f'/{self.ns}/image')
 
+    def matched(self):
+        """Subscriptions the camera's writer has matched: what a single frame needs to arrive."""
+        return self.pub.get_subscription_count()
+
     def publishers(self):
         return self.peer.count_publishers(f'/{self.ns}/classification')
 
@@ -130,7 +134,7 @@ def test_every_transition_and_its_effect_on_topics(ros_context, bench, synthetic
     time.sleep(0.5)
     assert b.results == []
     assert node.trigger_activate() == SUCCESS
-    assert wait_for(lambda: b.subscribers() == 1)
+    assert wait_for(lambda: b.subscribers() == 1 and b.matched() == 1)
     b.send()
     assert wait_for(lambda: len(b.results) == 1)
     assert node.trigger_deactivate() == SUCCESS
@@ -141,7 +145,7 @@ def test_every_transition_and_its_effect_on_topics(ros_context, bench, synthetic
     assert len(b.results) == 1
     assert node.classifier.backend is not None  # the model stays loaded while inactive
     assert node.trigger_activate() == SUCCESS
-    assert wait_for(lambda: b.subscribers() == 1)
+    assert wait_for(lambda: b.subscribers() == 1 and b.matched() == 1)
     b.send()
     assert wait_for(lambda: len(b.results) == 2)
     assert node.trigger_deactivate() == SUCCESS
@@ -156,7 +160,7 @@ def test_every_transition_and_its_effect_on_topics(ros_context, bench, synthetic
 def test_autostart_behaves_like_the_plain_node(ros_context, bench, synthetic_model):
     node = _managed(ros_context, 'auto', synthetic_model('m0_9'), autostart=True)
     b = bench(node, 'auto')
-    assert wait_for(lambda: b.subscribers() == 1)
+    assert wait_for(lambda: b.subscribers() == 1 and b.matched() == 1)
     b.send()
     assert wait_for(lambda: len(b.results) == 1)
 
@@ -249,7 +253,7 @@ def test_a_slow_model_switch_loses_no_frame_and_the_old_model_serves_meanwhile(
     b = bench(node, 'slow_switch')
     # Matched by the camera's writer, not only seen in the graph: a reliable writer delivers
     # only what it publishes after the match.
-    assert wait_for(lambda: b.pub.get_subscription_count() == 1, 30)
+    assert wait_for(lambda: b.matched() == 1)
     load = work.load_classifier
 
     def slow_load(cfg, *args):
