@@ -65,6 +65,17 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
     return predicate()
 
 
+def matched(node, topic: str) -> int:
+    """
+    Subscriptions matched by ``node``'s publishers on ``topic`` (a fully qualified name).
+
+    What decides whether a message published now reaches a subscriber, and what the node's
+    outputs look at before they draw: the graph (``count_subscribers``) shows a subscription
+    before its publisher has matched it, a window a loaded machine makes long.
+    """
+    return sum(p.get_subscription_count() for p in list(node.publishers) if p.topic_name == topic)
+
+
 def spin_until(executor, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
     """Spin ``executor`` until ``predicate()`` holds or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout

@@ -28,7 +28,7 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class, wrap
 from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier, StartupError
-from ros_support import closing_all, SpunPair, wait_for
+from ros_support import closing_all, matched, SpunPair, wait_for
 from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Classification
 
@@ -62,7 +62,7 @@ class Scene(SpunPair):
         self.peer.create_subscription(CompressedImage, f'/{self.ns}/annotated_image/compressed',
                                       self.jpegs.append, RELIABLE)
         # The node sees both subscribers (it draws only for subscribers it knows of).
-        assert wait_for(lambda: all(self.node.count_subscribers(t) > 0 for t in (
+        assert wait_for(lambda: all(matched(self.node, t) > 0 for t in (
             f'/{self.ns}/annotated_image', f'/{self.ns}/annotated_image/compressed')))
 
 
@@ -143,8 +143,8 @@ def test_web_display_targets_match_the_classification(scene):
     s.peer.create_subscription(PerceptionTargets, '/web_test/perception', s.targets.append,
                                RELIABLE)
     assert wait_for(lambda: s.peer.count_publishers('/web_test/perception') == 1 and
-                    s.node.count_subscribers('/web_test/perception') >= 1)
-    time.sleep(0.3)
+                    matched(s.node, '/web_test/perception') >= 1 and
+                    matched(s.node, '/web/classification') >= 1)
     msg = make_message('image', sample_picture(640, 480), 'bgr8', 987654321)
     s.pub.publish(msg)
     assert wait_for(lambda: s.results and s.targets)

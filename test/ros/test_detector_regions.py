@@ -42,7 +42,7 @@ from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier, StartupError
 from repvit_ros.perception import inset_rect
 from repvit_ros.regions import box_rect, crop_regions
-from ros_support import wait_for
+from ros_support import matched, wait_for
 from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import (Detection2D, Detection2DArray, ObjectHypothesis,
                              ObjectHypothesisWithPose)
@@ -402,7 +402,7 @@ def test_pictures_show_each_box_with_its_top_class_only_while_watched(
     targets, images, jpegs = [], [], []
     r.peer.create_subscription(PerceptionTargets, '/regions_web/perception', targets.append,
                                RELIABLE)
-    assert wait_for(lambda: r.node.count_subscribers('/regions_web/perception') >= 1)
+    assert wait_for(lambda: matched(r.node, '/regions_web/perception') >= 1)
     boxes = [(160, 120, 80, 60), (10, 230, 60, 40), (100, 100, 0, 30), (300, 20, 120, 100)]
     dets = [detection(*b, det_id=f'd{i}') for i, b in enumerate(boxes)]
     unwatched = make_message(input_type, sample_picture(W, H, seed=4), encoding, 3_000)
@@ -414,8 +414,8 @@ def test_pictures_show_each_box_with_its_top_class_only_while_watched(
     r.peer.create_subscription(Image, '/regions/annotated_image', images.append, RELIABLE)
     r.peer.create_subscription(CompressedImage, '/regions/annotated_image/compressed',
                                jpegs.append, RELIABLE)
-    assert wait_for(lambda: r.node.count_subscribers('/regions/annotated_image') and
-                    r.node.count_subscribers('/regions/annotated_image/compressed'))
+    assert wait_for(lambda: matched(r.node, '/regions/annotated_image') and
+                    matched(r.node, '/regions/annotated_image/compressed'))
     msg = make_message(input_type, sample_picture(W, H, seed=6), encoding, 4_000)
     r.images[''].publish(msg)
     r.dets[''].publish(detections_of(msg, dets))

@@ -32,7 +32,7 @@ from repvit_ros.frames import message_class
 from repvit_ros.managed import ManagedRepVitClassifier
 from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier
-from ros_support import wait_for
+from ros_support import matched, wait_for
 from vision_msgs.msg import Classification
 
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
@@ -66,6 +66,10 @@ class Bench:
     def matched(self):
         """Subscriptions the camera's writer has matched: what a single frame needs to arrive."""
         return self.pub.get_subscription_count()
+
+    def connected(self):
+        """Tell whether a frame sent now arrives and so does its result (both writers matched)."""
+        return self.matched() == 1 and matched(self.node, f'/{self.ns}/classification') == 1
 
     def publishers(self):
         return self.peer.count_publishers(f'/{self.ns}/classification')
@@ -134,7 +138,7 @@ def test_every_transition_and_its_effect_on_topics(ros_context, bench, synthetic
     time.sleep(0.5)
     assert b.results == []
     assert node.trigger_activate() == SUCCESS
-    assert wait_for(lambda: b.subscribers() == 1 and b.matched() == 1)
+    assert wait_for(lambda: b.subscribers() == 1 and b.connected())
     b.send()
     assert wait_for(lambda: len(b.results) == 1)
     assert node.trigger_deactivate() == SUCCESS
@@ -145,7 +149,7 @@ def test_every_transition_and_its_effect_on_topics(ros_context, bench, synthetic
     assert len(b.results) == 1
     assert node.classifier.backend is not None  # the model stays loaded while inactive
     assert node.trigger_activate() == SUCCESS
-    assert wait_for(lambda: b.subscribers() == 1 and b.matched() == 1)
+    assert wait_for(lambda: b.subscribers() == 1 and b.connected())
     b.send()
     assert wait_for(lambda: len(b.results) == 2)
     assert node.trigger_deactivate() == SUCCESS
@@ -160,7 +164,7 @@ def test_every_transition_and_its_effect_on_topics(ros_context, bench, synthetic
 def test_autostart_behaves_like_the_plain_node(ros_context, bench, synthetic_model):
     node = _managed(ros_context, 'auto', synthetic_model('m0_9'), autostart=True)
     b = bench(node, 'auto')
-    assert wait_for(lambda: b.subscribers() == 1 and b.matched() == 1)
+    assert wait_for(lambda: b.subscribers() == 1 and b.connected())
     b.send()
     assert wait_for(lambda: len(b.results) == 1)
 

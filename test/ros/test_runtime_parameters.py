@@ -39,7 +39,7 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier
 from repvit_ros.regions import crop_regions
-from ros_support import closing_all, SpunPair, wait_for
+from ros_support import closing_all, matched, SpunPair, wait_for
 from sensor_msgs.msg import Image
 from vision_msgs.msg import (Classification, Detection2D, Detection2DArray, ObjectHypothesis,
                              ObjectHypothesisWithPose)
@@ -154,7 +154,7 @@ def test_max_rate_drops_what_comes_sooner_than_it_allows(classifier):
 
 def test_annotated_width_shapes_the_next_picture(classifier):
     c = classifier('rt_width')
-    assert wait_for(lambda: c.node.count_subscribers(f'/{c.ns}/annotated_image') > 0)
+    assert wait_for(lambda: matched(c.node, f'/{c.ns}/annotated_image') > 0)
     first = c.next_on('annotated_image')
     assert (first.width, first.height) == (W, H)  # 640 by default: a 320 frame as it is
     c.change('annotated_width', 160)
