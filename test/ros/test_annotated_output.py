@@ -54,7 +54,8 @@ class Scene(SpunPair):
         self.pub = self.peer.create_publisher(message_class(input_type), f'/{ns}/image',
                                               RELIABLE)
         self.spin(MultiThreadedExecutor(num_threads=3, context=context))
-        assert wait_for(lambda: self.pub.get_subscription_count() > 0)
+        assert wait_for(lambda: self.pub.get_subscription_count() > 0 and
+                        matched(self.node, f'/{ns}/classification') > 0)
 
     def watch_images(self):
         self.peer.create_subscription(Image, f'/{self.ns}/annotated_image', self.images.append,
@@ -80,7 +81,7 @@ def test_annotated_image_is_the_scaled_frame_with_a_band(scene, input_type, enco
     s.watch_images()
     msg = make_message(input_type, sample_picture(*size, seed=3), encoding, 123456789)
     s.pub.publish(msg)
-    assert wait_for(lambda: s.images and s.jpegs)
+    assert wait_for(lambda: s.images and s.jpegs and s.results)
     img, result = s.images[0], s.results[0]
     assert img.header == msg.header and img.encoding == 'bgr8'
     got = np.frombuffer(bytes(img.data), np.uint8).reshape(img.height, img.width, 3)

@@ -26,7 +26,7 @@ from repvit_ros.executor import FrameExecutor
 from repvit_ros.frames import message_class
 from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier
-from ros_support import wait_for
+from ros_support import matched, wait_for
 from vision_msgs.msg import Classification
 
 RELIABLE, BEST_EFFORT = ReliabilityPolicy.RELIABLE, ReliabilityPolicy.BEST_EFFORT
@@ -113,7 +113,8 @@ def test_gaps_in_the_camera_frame_counter_are_counted_lost(running):
     node, peer, results = running('hbm_gaps', 'hbmem')
     cam = peer.create_publisher(message_class('hbmem'), '/hbm_gaps/image',
                                 QoSProfile(depth=10, reliability=RELIABLE))
-    assert wait_for(lambda: cam.get_subscription_count() > 0 and node.input_qos is not None)
+    assert wait_for(lambda: cam.get_subscription_count() > 0 and node.input_qos is not None and
+                    matched(node, '/hbm_gaps/classification') > 0)
     rgb = sample_picture(64, 48)
     # 1, 2, then 5 (3 and 4 never came), then a restart at 0 (not a loss), then 1, then a jump
     # no camera makes in the time since the last frame (not two billion lost), then the next.
@@ -136,7 +137,8 @@ def test_frames_are_received_serialized_and_keep_their_header(running, input_typ
     node, peer, results = running(ns, input_type)
     cam = peer.create_publisher(message_class(input_type), f'/{ns}/image',
                                 QoSProfile(depth=10, reliability=RELIABLE))
-    assert wait_for(lambda: cam.get_subscription_count() > 0 and node.input_qos is not None)
+    assert wait_for(lambda: cam.get_subscription_count() > 0 and node.input_qos is not None and
+                    matched(node, f'/{ns}/classification') > 0)
     assert node._cameras[''].input._sub.raw is raw
     frame_id = 'left/caf\u00e9 \u5de6'
     for i in range(3):

@@ -31,7 +31,7 @@ from repvit_ros.bench.pictures import sample_picture
 from repvit_ros.frames import message_class
 from repvit_ros.messages import make_message
 from repvit_ros.node import RepVitClassifier, StartupError
-from ros_support import wait_for
+from ros_support import matched, wait_for
 from vision_msgs.msg import Classification
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
@@ -76,8 +76,7 @@ def rig(ros_context, synthetic_model):
     thread = threading.Thread(target=executor.spin, daemon=True)
     thread.start()
     assert wait_for(lambda: all(p.get_subscription_count() for p in pubs.values()))
-    assert wait_for(lambda: all(peer.count_publishers(f'/rig/{n}/classification')
-                                for n in CAMERAS))
+    assert wait_for(lambda: all(matched(node, f'/rig/{n}/classification') for n in CAMERAS))
     yield node, pubs, results, diags
     executor.shutdown()
     thread.join(5)

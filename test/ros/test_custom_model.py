@@ -23,7 +23,7 @@ import pytest
 import rclpy
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from ros_support import spin_until
+from ros_support import matched, spin_until
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Classification, LabelInfo
 
@@ -75,7 +75,8 @@ def test_twelve_classes_publish_their_names(ros_context, executor, files):
     executor.add_node(node)
     executor.add_node(peer)
     try:
-        assert spin_until(executor, lambda: pub.get_subscription_count() > 0 and infos)
+        assert spin_until(executor, lambda: pub.get_subscription_count() > 0 and infos and
+                          matched(node, '/custom/classification') > 0)
         assert [(c.class_id, c.class_name) for c in infos[-1].class_map] == \
             list(enumerate(NAMES12))
         for c, rgb in enumerate(PROTOS):  # one at a time: the camera QoS keeps few frames

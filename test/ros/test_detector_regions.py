@@ -111,8 +111,8 @@ class Rig:
         assert wait_for(lambda: all(p.get_subscription_count() for p in self.images.values()))
         assert wait_for(lambda: all(p.get_subscription_count() for p in self.dets.values()))
         assert wait_for(lambda: all(
-            self.peer.count_publishers(f'/regions/{c}/classified_detections' if c else
-                                       '/regions/classified_detections') for c in cameras))
+            matched(self.node, f'/regions/{c}/classified_detections' if c else
+                    '/regions/classified_detections') for c in cameras))
 
     def close(self):
         self.executor.shutdown()
@@ -364,13 +364,18 @@ def test_managed_node_drops_waiting_frames_on_deactivate_and_pairs_again(
         counts = node.diagnostics()
         assert counts['dropped_shutdown'] == 1 and counts['sync_frames_waiting'] == 0
         assert counts['received'] == 1
+        # The old subscriptions gone from the writers, so that the match awaited below is the
+        # new one's.
+        assert wait_for(lambda: not image.get_subscription_count() and
+                        not dets.get_subscription_count())
         assert node.trigger_activate() == SUCCESS
         executor = SingleThreadedExecutor(context=ros_context)
         executor.add_node(node)
         executor.add_node(peer)
         spin = threading.Thread(target=executor.spin, daemon=True)
         spin.start()
-        assert wait_for(lambda: image.get_subscription_count() and dets.get_subscription_count())
+        assert wait_for(lambda: image.get_subscription_count() and dets.get_subscription_count()
+                        and matched(node, '/mregions/classified_detections'))
         again = make_message('image', sample_picture(W, H), 'bgr8', 2_000)
         image.publish(again)
         dets.publish(detections_of(again, [detection(100, 100, 60, 60)]))
@@ -419,7 +424,7 @@ def test_pictures_show_each_box_with_its_top_class_only_while_watched(
     msg = make_message(input_type, sample_picture(W, H, seed=6), encoding, 4_000)
     r.images[''].publish(msg)
     r.dets[''].publish(detections_of(msg, dets))
-    assert wait_for(lambda: images and jpegs and len(targets) == 2, 10)
+    assert wait_for(lambda: images and jpegs and len(targets) == len(r.results['']) == 2, 10)
     out, web, img = r.results[''][1], targets[1], images[0]
     assert img.header.stamp == web.header.stamp == msg.header.stamp
     assert img.encoding == 'bgr8' and img.width == 240 and img.height == 180

@@ -37,7 +37,7 @@ from repvit_ros.bench.harness import ChildProcess
 from repvit_ros.bench.pictures import jpeg_declaring, sample_picture
 from repvit_ros.image_source import ImageSource, read_picture, SourceError
 from repvit_ros.layouts import encode, image_view
-from ros_support import closing_all, INSTALL_PREFIX, SpunPair, wait_for
+from ros_support import closing_all, INSTALL_PREFIX, matched, SpunPair, wait_for
 from sensor_msgs.msg import CompressedImage, Image
 
 EXECUTABLE = os.path.join(INSTALL_PREFIX, 'lib', 'repvit_ros', 'image_source')
@@ -82,6 +82,9 @@ class Watcher(SpunPair):
         self.peer.create_subscription(msg_class, topic, self._add, RELIABLE)
         self.node = ImageSource(namespace='source', context=context, parameter_overrides=[
             Parameter(k, value=v) for k, v in params.items()])
+        # Its timer publishes from the first spin: the first picture must find the reader
+        # matched (matching needs no spinning).
+        assert wait_for(lambda: matched(self.node, topic) > 0)
         self.spin(SingleThreadedExecutor(context=context))
 
     def _add(self, msg):

@@ -34,7 +34,7 @@ from repvit_ros.node import RepVitClassifier
 from repvit_ros.parameters import SPECS
 from repvit_ros.postprocess import top_k
 from repvit_ros.preprocess import to_nv12
-from ros_support import wait_for
+from ros_support import matched, wait_for
 from vision_msgs.msg import Classification, LabelInfo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -75,7 +75,8 @@ class Harness:
             self._thread = threading.Thread(target=self.executor.spin, daemon=True)
             self._thread.start()
         assert wait_for(lambda: self.node.input_qos is not None and
-                        self.pub.get_subscription_count() > 0)
+                        self.pub.get_subscription_count() > 0 and
+                        matched(self.node, f'/{namespace}/classification') > 0)
 
     def close(self):
         if self._closed:

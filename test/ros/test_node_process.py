@@ -243,10 +243,11 @@ def test_callback_keeps_up_while_the_bpu_runtime_holds_the_gil(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [shim, os.path.dirname(bpu_doubles.__file__), os.environ.get('PYTHONPATH', '')]))
     ns = f'/gil_{os.getpid()}'
-    # A 20-frame DDS history (400 ms at 50 Hz) rides out scheduling hiccups on a loaded
-    # machine; a callback that waited for inference (10 frames/s short) would still overflow it.
+    # A 30-frame DDS history (600 ms at 50 Hz) rides out scheduling hiccups on a loaded
+    # machine; a callback that waited for inference (10 frames/s short, 35 behind by the end of
+    # the run) would still overflow it.
     params = harness.classifier_params(2, model_path=str(model), backend='pyeasy_dnn', ns=ns,
-                                       depth=20)
+                                       depth=30)
     with harness.node_under_test('classifier', ns, params, env=env) as (node, feeder):
         before = feeder.diagnostics()
         res = feeder.run(harness.frames('bgr8', 640, 480), rate=50.0, duration=3.0, warmup=0.5)

@@ -88,7 +88,10 @@ class Running(SpunPair):
         self.client = self.peer.create_client(SetParameters,
                                               f'/{ns}/repvit_classifier/set_parameters')
         self.spin(MultiThreadedExecutor(num_threads=3, context=context))
-        assert wait_for(lambda: self.image.get_subscription_count() > 0)
+        # Camera to node and node to this test matched (a regions node has no classification).
+        assert wait_for(lambda: self.image.get_subscription_count() > 0 and (
+            matched(self.node, f'/{ns}/classification') +
+            matched(self.node, f'/{ns}/classified_detections')) > 0)
         assert self.client.wait_for_service(timeout_sec=10)
         self.stamp = 1_000
 
