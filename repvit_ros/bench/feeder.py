@@ -72,7 +72,7 @@ class Feeder:
         self.pub = self.node.create_publisher(
             message_class(msg_type), f'{ns}/image',
             QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE))
-        self.node.create_subscription(
+        self.results_sub = self.node.create_subscription(
             Classification, self.result_topic, self._on_result,
             QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE))
         self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diag, 50)
@@ -161,8 +161,7 @@ class Feeder:
         :raises RuntimeError: when the node does not come up.
         """
         ok = self.spin_until(lambda: (proc is not None and not proc.alive()) or (
-            self.pub.get_subscription_count() > 0 and
-            self.node.count_publishers(self.result_topic) > 0), timeout)
+            self.pub.get_subscription_count() > 0 and self._results_matched()), timeout)
         if proc is not None and not proc.alive():
             proc.stop()
             raise RuntimeError(f'node on {self.ns} exited with code {proc.proc.returncode}:\n'
@@ -172,6 +171,15 @@ class Feeder:
             raise RuntimeError(f'node on {self.ns} did not come up within {timeout:.0f} s\n'
                                f'{out}')
         self.spin_for(0.3)
+
+    def _results_matched(self) -> bool:
+        # The node's result writer matched by this reader where rclpy says so (Subscription.
+        # get_publisher_count, rclpy PR 1089, not in Humble); else seen in the graph, which can
+        # come first, hence the short wait after it in wait_ready.
+        count = getattr(self.results_sub, 'get_publisher_count', None)
+        if count is not None:
+            return count() > 0
+        return self.node.count_publishers(self.result_topic) > 0
 
     def diagnostics(self, timeout: float = 5.0) -> Dict[str, str]:
         """

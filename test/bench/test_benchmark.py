@@ -346,3 +346,28 @@ def test_demo_draws_the_regions_example_small(tmp_path):
     # The first box's frame (355, 0, 125, 290 in the 512-pixel photo) is outlined in green.
     x = int(355 * 480 / 512)
     assert np.abs(picture[150, x].astype(int) - (0, 200, 0)).max() < 40
+
+
+def test_the_feeder_starts_only_once_the_result_writer_is_matched(monkeypatch):
+    # A result published before its writer matched the feeder's reader is lost, and the runs
+    # then count a frame never answered: the feeder waits for the match where rclpy reports it
+    # (Subscription.get_publisher_count), and for the graph on Humble's rclpy, which lacks it.
+    import rclpy
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from repvit_ros.bench.feeder import Feeder
+    from vision_msgs.msg import Classification
+    feeder = Feeder(f'/matched_{os.getpid()}')
+    try:
+        assert not feeder._results_matched()
+        node = rclpy.create_node('result_writer', namespace=f'/matched_{os.getpid()}',
+                                 context=feeder.context)
+        node.create_publisher(Classification, 'classification',
+                              QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+        assert feeder.spin_until(feeder._results_matched, 30)
+        assert feeder.results_sub.get_publisher_count() == 1
+        monkeypatch.setattr(feeder, 'results_sub', object())  # Humble's Subscription
+        assert feeder._results_matched()
+        node.destroy_node()
+        assert feeder.spin_until(lambda: not feeder._results_matched(), 30)
+    finally:
+        feeder.close()
