@@ -95,13 +95,22 @@ def test_a_folder_and_a_video(commands, probe, files):
     stops_with_its_line(source)
     frames.messages.clear()
     source = commands.documented_start(VIDEO)
-    assert frames.wait(25), source.output
-    got = frames.messages[:25]
-    assert all((m.encoding, m.width, m.height, m.step) == ('nv12', 960, 544, 960) for m in got)
-    data = [bytes(m.data) for m in got]
-    assert len(set(data[:10])) == 10 and data[10:25] == data[:15]  # ten frames, then again
-    stamps = [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in got]
-    assert all(b > a for a, b in zip(stamps, stamps[1:]))
+
+    def ten_frames_then_again() -> bool:
+        frames.messages.clear()
+        assert frames.wait(25), source.output
+        got = frames.messages[:25]
+        assert all((m.encoding, m.width, m.height, m.step) == ('nv12', 960, 544, 960)
+                   for m in got)
+        stamps = [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in got]
+        assert all(b > a for a, b in zip(stamps, stamps[1:]))
+        data = [bytes(m.data) for m in got]
+        return len(set(data[:10])) == 10 and data[10:25] == data[:15]
+    # 25 frames in a row: ten different ones, then the same again. A frame lost on the way (a
+    # reliable keep-last-5 writer of 783 KB frames on a loaded machine may overwrite one)
+    # breaks a window, so three windows of 25 get a chance each; a source that does not loop
+    # the video in order fails all three.
+    assert any(ten_frames_then_again() for _ in range(3))
     stops_with_its_line(source)
 
 
