@@ -228,7 +228,7 @@ def bench_node(encoding: str = 'bgr8', width: int = 640, height: int = 480,
         raw_fps, _ = _throughput(backend, nv12, t, max(40, 20 * t))
         ns = f'/repvit_bench_{os.getpid()}_{t}'
         params = classifier_params(t, msg_type, 1, path, kind)
-        with node_under_test('classifier', ns, params, msg_type) as (_, feeder):
+        with node_under_test('classifier', ns, params, msg_type, prime=True) as (_, feeder):
             before = feeder.diagnostics()
             loops = (('max', feeder.run(msgs, window=t + 1, duration=duration, warmup=warmup)),
                      (f'{rate:g} Hz', feeder.run(msgs, rate=rate, duration=duration,

@@ -172,6 +172,36 @@ class Feeder:
                                f'{out}')
         self.spin_for(0.3)
 
+    def prime(self, msg, timeout: float = 60.0, every: float = 1.0) -> None:
+        """
+        Send ``msg`` (again every ``every`` seconds) until a result comes back; forget them.
+
+        Endpoints matched on this side are not yet a path through the node: the node's result
+        writer, in its own process, may match this reader later (a loaded machine widens the
+        gap), and a result written before then is lost. One result back proves both ways.
+        Returns once none of these frames is in flight any more, so a run that follows starts
+        with the node idle. They count in the node's diagnostics: read those as differences.
+
+        :param msg: a frame the node classifies.
+        :param timeout: seconds at most.
+        :raises RuntimeError: when no result comes back in time.
+        """
+        deadline = time.monotonic() + timeout
+        stamps: List[int] = []
+        while not any(s in self.messages for s in stamps):
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f'no result on {self.result_topic} within {timeout:.0f} s')
+            stamps.append(self.send(msg))
+            self.spin_until(lambda: any(s in self.messages for s in stamps),
+                            min(every, max(0.0, deadline - time.monotonic())))
+        # Results come in input order: every earlier one is answered or given up by now; wait
+        # for the later ones.
+        self.spin_until(lambda: not any(s in self._sent for s in stamps),
+                        max(0.0, deadline - time.monotonic()))
+        for s in stamps:
+            self._sent.pop(s, None)
+            self.messages.pop(s, None)
+
     def _results_matched(self) -> bool:
         # The node's result writer matched by this reader where rclpy says so (Subscription.
         # get_publisher_count, rclpy PR 1089, not in Humble); else seen in the graph, which can

@@ -300,7 +300,8 @@ def node_under_test(kind: str, ns: str, params: Optional[Dict[str, Any]] = None,
                     msg_type: str = 'image', depth: int = 10,
                     env: Optional[Dict[str, str]] = None,
                     node_name: str = 'repvit_classifier',
-                    cwd: Optional[str] = None) -> Iterator[Tuple[NodeProcess, Feeder]]:
+                    cwd: Optional[str] = None,
+                    prime: bool = False) -> Iterator[Tuple[NodeProcess, Feeder]]:
     """
     Start a node in its own process and a feeder for it; wait until they are connected.
 
@@ -315,6 +316,8 @@ def node_under_test(kind: str, ns: str, params: Optional[Dict[str, Any]] = None,
     :param env: the node's environment.
     :param node_name: the node's name (diagnostics are found by it).
     :param cwd: the node's working directory (``python -m`` finds ``repvit_ros`` there first).
+    :param prime: also wait until a small frame comes back classified
+        (:meth:`Feeder.prime`), for runs that count every result.
     :return: a context manager giving (process, feeder).
     """
     proc = NodeProcess(kind, ns, params, env, cwd)
@@ -322,6 +325,8 @@ def node_under_test(kind: str, ns: str, params: Optional[Dict[str, Any]] = None,
     try:
         feeder = Feeder(ns, msg_type, node_name=node_name, depth=depth)
         feeder.wait_ready(proc)
+        if prime:
+            feeder.prime(frames('jpeg' if msg_type == 'compressed' else 'bgr8', 64, 48, 1)[0])
         yield proc, feeder
     finally:
         if feeder is not None:

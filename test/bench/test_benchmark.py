@@ -179,7 +179,7 @@ def test_bare_jpeg_server_answers_every_decodable_jpeg():
         return (bad, False) if i % 3 == 2 else (good[i % len(good)], True)
     ns = f'/repvit_test_bare_jpeg_{os.getpid()}'
     with harness.node_under_test('bare_jpeg', ns, {'input_type': 'compressed'},
-                                 'compressed') as (proc, feeder):
+                                 'compressed', prime=True) as (proc, feeder):
         run = feeder.run(source, window=2, count=12, warmup=0.0)
         assert proc.alive()
     assert run['bad'] == 4 and run['good'] == 8
@@ -201,7 +201,7 @@ def test_serial_server_publishes_what_the_node_publishes(msg_type):
     got = {}
     for kind in ('serial', 'fixed'):
         ns = f'/repvit_test_serial_{os.getpid()}_{kind}_{msg_type}'
-        with harness.node_under_test(kind, ns, params, msg_type) as (proc, feeder):
+        with harness.node_under_test(kind, ns, params, msg_type, prime=True) as (proc, feeder):
             run = feeder.run(source, window=1, count=12, warmup=0.0)
             assert proc.alive()
         assert run['bad'] == 3 and run['received'] == 9 and run['skipped'] == 0
@@ -218,7 +218,8 @@ def test_feeder_counts_a_refused_publish_and_goes_on():
     # Fast DDS may refuse a reliable write when a starved reader acknowledges late: the
     # measurement goes on, the frame counted as refused and not as sent.
     ns = f'/repvit_test_refused_{os.getpid()}'
-    with harness.node_under_test('bare', ns, {'input_type': 'image'}) as (proc, feeder):
+    with harness.node_under_test('bare', ns, {'input_type': 'image'},
+                                 prime=True) as (proc, feeder):
         real, calls = feeder.publish, itertools.count()
 
         def refusing(msg):
@@ -371,3 +372,21 @@ def test_the_feeder_starts_only_once_the_result_writer_is_matched(monkeypatch):
         assert feeder.spin_until(lambda: not feeder._results_matched(), 30)
     finally:
         feeder.close()
+
+
+def test_priming_waits_for_a_result_and_leaves_nothing_in_flight():
+    from repvit_ros.bench.feeder import Feeder
+    msg = harness.frames('bgr8', 64, 48, 1)[0]
+    ns = f'/repvit_test_prime_{os.getpid()}'
+    with harness.node_under_test('bare', ns, {'input_type': 'image'}) as (proc, feeder):
+        feeder.prime(msg)
+        assert not feeder.messages and not feeder._sent  # forgotten, none in flight
+        run = feeder.run([msg], window=1, count=3, warmup=0.0)
+        assert run['received'] == 3 and run['skipped'] == 0
+    lonely = Feeder(f'/repvit_test_nobody_{os.getpid()}')
+    try:
+        with pytest.raises(RuntimeError, match='no result on .* within 2 s'):
+            lonely.prime(msg, timeout=2.0, every=0.5)
+        assert 2 <= len(lonely._sent) <= 4  # sent again every 0.5 s, none answered
+    finally:
+        lonely.close()

@@ -51,8 +51,8 @@ def _run(msg_type, items, **extra):
     params = harness.classifier_params(1, msg_type, 4, harness.model_file('m0_9'), ns=ns,
                                        depth=50)
     params.update(extra)
-    with harness.node_under_test('classifier', ns, params, msg_type, depth=50) as (proc,
-                                                                                   feeder):
+    with harness.node_under_test('classifier', ns, params, msg_type, depth=50,
+                                 prime=True) as (proc, feeder):
         pid = proc.proc.pid
         before = feeder.diagnostics()
         rss, peak, cpu = proc.rss(), loadtest.peak_rss(pid), proc.cpu_seconds()

@@ -248,7 +248,8 @@ def test_callback_keeps_up_while_the_bpu_runtime_holds_the_gil(tmp_path):
     # the run) would still overflow it.
     params = harness.classifier_params(2, model_path=str(model), backend='pyeasy_dnn', ns=ns,
                                        depth=30)
-    with harness.node_under_test('classifier', ns, params, env=env) as (node, feeder):
+    with harness.node_under_test('classifier', ns, params, env=env, prime=True) as (node,
+                                                                                    feeder):
         before = feeder.diagnostics()
         res = feeder.run(harness.frames('bgr8', 640, 480), rate=50.0, duration=3.0, warmup=0.5)
         # Counted once every frame sent has arrived and nothing is in flight (a loaded machine
